@@ -1,0 +1,1 @@
+/* log: implementation pending. */

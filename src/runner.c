@@ -1,0 +1,1 @@
+/* runner: implementation pending. */

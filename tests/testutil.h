@@ -1,0 +1,19 @@
+/* Small helpers shared by the CUnit programs. */
+#ifndef SMX_TESTUTIL_H
+#define SMX_TESTUTIL_H
+
+#include <CUnit/CUnit.h>
+
+/*
+ * Runs the registered suites with the basic interface and returns the process exit code: 0 only if
+ * every test ran and passed (CUnit's own return value ignores failed assertions).
+ */
+int smx_test_run(void);
+
+/* A fresh empty directory under /tmp for one test (malloc'd path). */
+char *smx_test_tmpdir(const char *tag);
+
+/* Writes TEXT to PATH; returns 0 on success. */
+int smx_test_write_file(const char *path, const char *text);
+
+#endif
