@@ -1,0 +1,254 @@
+# Sourced by the Slurm tests: a throwaway one-node Slurm cluster (munged, slurmctld, slurmd) run as
+# root from a scratch directory, torn down by an EXIT trap. See /work/shared/SLURM-LOCAL.md for the
+# facts this relies on. Nothing here touches /etc/slurm or a system munged: every client command
+# finds this cluster through the exported SLURM_CONF, and munge through its own socket.
+#
+# Usage in a test:
+#   . "$SMX_SOURCE_DIR/tests/slurm/lib-cluster.sh"
+#   smx_cluster_start            # exports SLURM_CONF, SMX_CLUSTER_DIR; installs the EXIT trap
+#   id=$(smx_sbatch ...)         # sbatch --parsable, echoes the job id
+#   smx_wait_queue_empty 300     # polls squeue until no job is left
+#   smx_jobs_by_name NAME        # finished jobs of that name from the jobcomp log: "id state exit"
+#
+# A missing component (binary, plugin, permission) is a test FAILURE, never a skip: the slurm label
+# is only run where Slurm is meant to be installed.
+
+set -u
+
+smx_fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+smx_log() {
+    printf '[%s] %s\n' "$(date +%T)" "$*" >&2
+}
+
+# Finds a TCP port nobody listens on, starting at $1, by reading /proc/net/tcp{,6} (no ss needed).
+smx__free_port() {
+    local p=$1 used
+    used=$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        sort -u)
+    while :; do
+        if ! grep -qx "$(printf '%04X' "$p")" <<<"$used"; then
+            echo "$p"
+            return
+        fi
+        p=$((p + 1))
+    done
+}
+
+# True if PID names a live (not zombie) process.
+smx__alive() {
+    local st
+    [ -r "/proc/$1/status" ] || return 1
+    st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Stops the process whose pid is in file $1 (TERM, then KILL after a few seconds). Only ever pids
+# read from this cluster's own pid files.
+smx__stop_pidfile() {
+    local f=$1 pid i
+    [ -s "$f" ] || return 0
+    pid=$(cat "$f")
+    case $pid in '' | *[!0-9]*) return 0 ;; esac
+    smx__alive "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 50); do
+        smx__alive "$pid" || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    sleep 0.2
+}
+
+smx__require() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || smx_fail "required command '$c' not found (install slurm-wlm slurmctld slurmd slurm-client munge)"
+    done
+}
+
+smx_cluster_start() {
+    [ "$(id -u)" = 0 ] || smx_fail "the Slurm tests start slurmd and must run as root"
+    export PATH="$PATH:/usr/sbin:/sbin"
+    smx__require munged mungekey slurmctld slurmd sbatch srun squeue scancel scontrol
+    : "${SWEEPMUX:?SWEEPMUX must point at the built sweepmux binary}"
+    [ -x "$SWEEPMUX" ] || smx_fail "SWEEPMUX=$SWEEPMUX is not executable"
+    : "${SMX_SOURCE_DIR:?SMX_SOURCE_DIR must point at the repository}"
+
+    SMX_CLUSTER_DIR=$(mktemp -d /tmp/smx-slurm-XXXXXX) || smx_fail "mktemp"
+    export SMX_CLUSTER_DIR
+    local d=$SMX_CLUSTER_DIR
+    chmod 755 "$d"
+    mkdir -p "$d/munge" "$d/state" "$d/spool" "$d/log" "$d/run" "$d/work"
+    chmod 755 "$d/munge"
+    trap smx_cluster_stop EXIT
+    trap 'exit 1' INT TERM HUP
+
+    mungekey --create --keyfile="$d/munge/munge.key" >/dev/null 2>&1 ||
+        smx_fail "mungekey --create failed"
+    chmod 600 "$d/munge/munge.key"
+    munged --key-file="$d/munge/munge.key" --socket="$d/munge/socket" \
+        --pid-file="$d/run/munged.pid" --log-file="$d/log/munged.log" \
+        --seed-file="$d/munge/seed" --origin=127.0.0.1 ||
+        smx_fail "munged did not start: $(tail -n 5 "$d/log/munged.log" 2>/dev/null)"
+
+    local host ctl_port d_port cpus=${SMX_CLUSTER_CPUS:-4}
+    host=$(hostname -s)
+    ctl_port=$(smx__free_port 16817)
+    d_port=$(smx__free_port $((ctl_port + 1)))
+    export SLURM_CONF="$d/slurm.conf"
+    cat >"$SLURM_CONF" <<EOF
+ClusterName=smxtest
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctl_port
+SlurmdPort=$d_port
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$d/munge/socket,cred_expire=10
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool
+SlurmctldPidFile=$d/run/slurmctld.pid
+SlurmdPidFile=$d/run/slurmd.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmdLogFile=$d/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$d/log/jobcomp.log
+MpiDefault=pmix
+SchedulerParameters=sched_interval=5,bf_interval=5
+KillWait=5
+MinJobAge=300
+MailProg=/bin/true
+ReturnToService=2
+SlurmdParameters=config_overrides
+PlugStackConfig=$d/plugstack.conf
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+    : >"$d/plugstack.conf"
+
+    slurmctld -f "$SLURM_CONF" || smx_fail "slurmctld did not start: $(tail -n 5 "$d/log/slurmctld.log" 2>/dev/null)"
+    slurmd -f "$SLURM_CONF" || smx_fail "slurmd did not start: $(tail -n 5 "$d/log/slurmd.log" 2>/dev/null)"
+
+    local i state=""
+    for i in $(seq 150); do
+        state=$(sinfo -h -N -o %t 2>/dev/null | head -n 1)
+        case $state in idle*) break ;; esac
+        sleep 0.2
+    done
+    case $state in
+    idle*) ;;
+    *)
+        tail -n 20 "$d/log/slurmctld.log" "$d/log/slurmd.log" >&2
+        smx_fail "the node did not become idle (state '$state')"
+        ;;
+    esac
+    smx_log "cluster up in $d (node $host, $cpus CPUs, ports $ctl_port/$d_port)"
+}
+
+# Lists this cluster's job ids still in the queue.
+smx_queue_ids() {
+    squeue -h -o %i 2>/dev/null
+}
+
+# Waits up to $1 seconds (default 600) for the queue to be empty; returns 1 on timeout.
+smx_wait_queue_empty() {
+    local limit=${1:-600} start=$SECONDS
+    while [ -n "$(squeue -h -o %i 2>/dev/null)" ]; do
+        if [ $((SECONDS - start)) -ge "$limit" ]; then
+            return 1
+        fi
+        sleep 0.3
+    done
+    return 0
+}
+
+# Waits up to $2 seconds for job $1 to leave the queue.
+smx_wait_job() {
+    local id=$1 limit=${2:-600} start=$SECONDS
+    while [ -n "$(squeue -h -j "$id" -o %i 2>/dev/null)" ]; do
+        if [ $((SECONDS - start)) -ge "$limit" ]; then
+            return 1
+        fi
+        sleep 0.3
+    done
+    return 0
+}
+
+# Prints "JOBID STATE EXITCODE" for every finished job named $1, from the jobcomp text log.
+smx_jobs_by_name() {
+    local f="$SMX_CLUSTER_DIR/log/jobcomp.log"
+    [ -f "$f" ] || return 0
+    awk -v name="$1" '{
+        id = ""; st = ""; ex = ""; nm = ""
+        for (i = 1; i <= NF; i++) {
+            split($i, kv, "=")
+            if (kv[1] == "JobId") id = kv[2]
+            else if (kv[1] == "Name") nm = kv[2]
+            else if (kv[1] == "JobState") st = kv[2]
+            else if (kv[1] == "ExitCode") ex = substr($i, 10)
+        }
+        if (nm == name) print id, st, ex
+    }' "$f"
+}
+
+smx_cluster_stop() {
+    local rc=$?
+    trap - EXIT
+    [ -n "${SMX_CLUSTER_DIR:-}" ] || exit "$rc"
+    local d=$SMX_CLUSTER_DIR ids i pid
+    if [ -n "${SLURM_CONF:-}" ] && [ -s "$d/run/slurmctld.pid" ]; then
+        ids=$(smx_queue_ids)
+        if [ -n "$ids" ]; then
+            # shellcheck disable=SC2086
+            scancel $ids 2>/dev/null
+            smx_wait_queue_empty 60 || smx_log "queue not empty after 60 s: $(squeue -h 2>&1)"
+        fi
+    fi
+    # Job steps (slurmstepd) outlive slurmd: wait for the ones this cluster started to end. They
+    # are recognised by our slurm.conf path in their environment, never by name alone.
+    for i in $(seq 100); do
+        pid=$(smx__our_stepds)
+        [ -z "$pid" ] && break
+        sleep 0.1
+    done
+    for pid in $(smx__our_stepds); do
+        kill -KILL "$pid" 2>/dev/null
+    done
+    smx__stop_pidfile "$d/run/slurmd.pid"
+    smx__stop_pidfile "$d/run/slurmctld.pid"
+    smx__stop_pidfile "$d/run/munged.pid"
+    if [ "$rc" != 0 ] || [ -n "${SMX_KEEP_CLUSTER_DIR:-}" ]; then
+        smx_log "cluster logs kept in $d"
+    else
+        rm -rf "$d"
+    fi
+    exit "$rc"
+}
+
+smx__our_stepds() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ -r "$p/cmdline" ] || continue
+        case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+        slurmstepd*)
+            if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$SLURM_CONF" &&
+                smx__alive "${p#/proc/}"; then
+                echo "${p#/proc/}"
+            fi
+            ;;
+        esac
+    done
+}
