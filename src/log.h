@@ -24,4 +24,27 @@ void smx__log_close(smx__log *log);
 int smx__log_task(smx__log *log, uint64_t index, int attempt, const char *out_path,
                   const char *err_path);
 
+/*
+ * One captured stream for smx__log_task_src: its path (needed for SMX__LOG_PER_TASK, which moves
+ * the file), and optionally an open descriptor and its size, so the caller that already holds them
+ * saves the log a reopen and a stat (fd -1 / size -1: unknown).
+ */
+typedef struct smx__log_src {
+    const char *path;
+    int fd;
+    long long size;
+} smx__log_src;
+
+/*
+ * Like smx__log_task, for a caller that holds the captured files open. Empty streams are skipped
+ * in every mode (no delimiter, no index line, no empty per-task file). In SMX__LOG_PER_TASK mode a
+ * non-empty file is renamed into the log directory (copied if that fails with EXDEV), so it no
+ * longer exists under PATH afterwards. Returns 0 or SMX_EIO.
+ */
+int smx__log_task_src(smx__log *log, uint64_t index, int attempt, const smx__log_src *out,
+                      const smx__log_src *err);
+
+/* Creates PATH and its missing parents (mkdir -p; mode 0777 before umask). 0 or SMX_EIO. */
+int smx__log_mkdirs(const char *path);
+
 #endif

@@ -60,6 +60,8 @@ typedef struct smx__task_result {
     size_t nresults;      /* numeric results parsed from $SWEEPMUX_RESULT */
     char (*result_names)[SMX__RESULT_NAME_MAX];
     double *result_values;/* both owned by the runner, valid until the next smx__runner_wait */
+    int log_failed;       /* the output could not be filed into the log (smx_error_last() says why);
+                             the rest of the result is valid */
 } smx__task_result;
 
 int smx__runner_create(smx__runner **out, const smx__runner_opts *opts);
