@@ -49,6 +49,13 @@ size_t smx__spec_nparams(const smx_spec *spec);
 const char *smx__spec_param_name(const smx_spec *spec, size_t i);
 /* Position of the parameter called NAME, or -1. */
 int smx__spec_param_find(const smx_spec *spec, const char *name);
+/* The type every value of parameter I has (ints mixed with floats in a spec become floats). */
+smx_value_type smx__spec_param_type(const smx_spec *spec, size_t i);
+
+/* "grid", "random" or "list". */
+const char *smx__spec_method(const smx_spec *spec);
+/* The spec's `description`, or NULL. */
+const char *smx__spec_description(const smx_spec *spec);
 
 /*
  * Fills VALS[0 .. nparams-1] with element INDEX's values: a pure function of the spec and INDEX
@@ -72,7 +79,8 @@ int smx__spec_has_command(const smx_spec *spec);
  */
 int smx__spec_set_command(smx_spec *spec, int argc, char *const *argv);
 
-/* Warnings found while parsing (a parameter the command never uses, ...): count and the i-th one. */
+/* Warnings found while parsing (a parameter the command never uses, ...): count and the i-th one.
+ */
 size_t smx__spec_nwarnings(const smx_spec *spec);
 const char *smx__spec_warning(const smx_spec *spec, size_t i);
 
