@@ -164,7 +164,7 @@ static int fd_high(int fd)
 
 static int open_scratch(const char *path)
 {
-    return fd_high(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    return fd_high(open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
 }
 
 /* (Re)creates the slot's scratch files as new inodes, so leftovers keep writing to the old ones. */
