@@ -97,8 +97,9 @@ static double grid_float(const smx__param *p, uint64_t d)
             return p->fmin;
         if (d == p->len - 1)
             return p->fmax;
-        double lo = log(p->fmin), hi = log(p->fmax);
-        return exp(lo + (hi - lo) * ((double)d / (double)(p->len - 1)));
+        /* Base 10, so that decades land on round numbers (1e-5, 1e-4, ...) as users expect. */
+        double lo = log10(p->fmin), hi = log10(p->fmax);
+        return pow(10.0, lo + (hi - lo) * ((double)d / (double)(p->len - 1)));
     }
     default:
         return 0;

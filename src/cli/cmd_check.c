@@ -1,12 +1,170 @@
-/* Placeholder until the subcommand lands; replaced by its implementation. */
+/* sweepmux check SPEC [--show N]: validate a spec, count its elements and show the first ones. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "spec.h"
+#include "sweepmux/errors.h"
+#include "template.h"
+#include "value.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sweepmux check SPEC.yaml [--show N] [-- CMD ARG...]\n\n"
+               "Validates a sweep spec without running anything: prints the method, the number\n"
+               "of parameters and elements, then the first N elements (default 5) with their\n"
+               "parameter values and the command each would run. Warnings go to stderr.\n\n"
+               "options:\n"
+               "  --show N      show the first N elements (0: none)\n"
+               "  -- CMD ARG... check this command instead of the spec's (as 'run' would)\n"
+               "  -h, --help    show this help\n\n"
+               "Exit codes: 0 valid, 2 invalid spec or usage.\n");
+}
+
+/* Quotes an argument for display the way a shell would need it, so that the line can be pasted. */
+static void print_arg(const char *s)
+{
+    if (*s &&
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") ==
+            strlen(s)) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*s);
+    }
+    putchar('\'');
+}
 
 int smx_cli_check(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sweepmux: 'check' is not built yet\n");
-    return SMX_EXIT_OTHER;
+    const char *path = NULL;
+    long show = 5;
+    int cmd_at = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return SMX_EXIT_COMPLETE;
+        }
+        if (!strcmp(a, "--")) {
+            cmd_at = i + 1;
+            break;
+        }
+        if (!strcmp(a, "--show") || !strncmp(a, "--show=", 7)) {
+            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end;
+            errno = 0;
+            show = v ? strtol(v, &end, 10) : -1;
+            if (!v || !*v || *end || errno || show < 0) {
+                fprintf(stderr, "sweepmux check: --show needs a number >= 0\n");
+                return SMX_EXIT_INPUT;
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "sweepmux check: unknown option '%s' (try 'sweepmux check --help')\n",
+                    a);
+            return SMX_EXIT_INPUT;
+        }
+        if (path) {
+            fprintf(stderr, "sweepmux check: more than one spec given ('%s', '%s')\n", path, a);
+            return SMX_EXIT_INPUT;
+        }
+        path = a;
+    }
+    if (!path) {
+        usage(stderr);
+        return SMX_EXIT_INPUT;
+    }
+
+    smx_spec *spec = NULL;
+    int rc = smx__spec_load(&spec, path);
+    if (rc)
+        return smx_cli_fail(rc);
+    if (cmd_at > 0 && (rc = smx__spec_set_command(spec, argc - cmd_at, argv + cmd_at))) {
+        smx__spec_free(spec);
+        return smx_cli_fail(rc);
+    }
+    for (size_t i = 0; i < smx__spec_nwarnings(spec); i++)
+        fprintf(stderr, "warning: %s\n", smx__spec_warning(spec, i));
+
+    size_t np = smx__spec_nparams(spec);
+    uint64_t count = smx__spec_count(spec);
+    printf("%s: valid\n", path);
+    printf("name: %s\n", smx__spec_name(spec));
+    printf("method: %s, %zu parameter%s, %" PRIu64 " element%s\n", smx__spec_method(spec), np,
+           np == 1 ? "" : "s", count, count == 1 ? "" : "s");
+    printf("sha256: %s\n", smx__spec_hash(spec));
+    if (smx__spec_timeout(spec) > 0 || smx__spec_retries(spec) > 0)
+        printf("timeout: %gs, retries: %d\n", smx__spec_timeout(spec), smx__spec_retries(spec));
+    if (!smx__spec_has_command(spec))
+        printf("note: no command (fine for library use; 'run' needs one, in the spec or after "
+               "'--')\n");
+
+    smx_value *vals = calloc(np ? np : 1, sizeof *vals);
+    if (!vals) {
+        smx__spec_free(spec);
+        fprintf(stderr, "sweepmux: out of memory\n");
+        return SMX_EXIT_OTHER;
+    }
+    uint64_t n = (uint64_t)show < count ? (uint64_t)show : count;
+    for (uint64_t idx = 0; idx < n && !rc; idx++) {
+        char buf[64];
+        if ((rc = smx__spec_values(spec, idx, vals)))
+            break;
+        printf("[%" PRIu64 "]", idx);
+        for (size_t p = 0; p < np; p++) {
+            printf(" %s=", smx__spec_param_name(spec, p));
+            if (vals[p].type == SMX_VALUE_STRING) {
+                print_arg(vals[p].u.s);
+            } else {
+                smx__value_format(&vals[p], buf, sizeof buf);
+                fputs(buf, stdout);
+            }
+        }
+        putchar('\n');
+        if (smx__spec_has_command(spec)) {
+            char **av = NULL;
+            if ((rc = smx__template_argv(spec, idx, vals, &av)))
+                break;
+            fputs("    $", stdout);
+            for (size_t a = 0; av[a]; a++) {
+                putchar(' ');
+                print_arg(av[a]);
+            }
+            putchar('\n');
+            smx__strv_free(av);
+        }
+        char **env = NULL;
+        if ((rc = smx__template_env(spec, idx, vals, &env)))
+            break;
+        for (size_t e = 0; env[e]; e++) {
+            fputs("    env ", stdout);
+            print_arg(env[e]);
+            putchar('\n');
+        }
+        smx__strv_free(env);
+        char *dir = NULL;
+        if ((rc = smx__template_workdir(spec, idx, vals, &dir)))
+            break;
+        if (dir) {
+            fputs("    workdir ", stdout);
+            print_arg(dir);
+            putchar('\n');
+            free(dir);
+        }
+    }
+    if (!rc && n < count)
+        printf("... %" PRIu64 " more\n", count - n);
+    free(vals);
+    smx__spec_free(spec);
+    return rc ? smx_cli_fail(rc) : SMX_EXIT_COMPLETE;
 }
