@@ -1,4 +1,5 @@
-/* Per-thread error messages (libgit2 style): failing calls record, the caller decides what to print. */
+/* Per-thread error messages (libgit2 style): failing calls record, the caller decides what to
+ * print. */
 #include "error.h"
 
 #include <stdarg.h>
@@ -58,18 +59,31 @@ void smx_error_clear(void)
 const char *smx_error_name(int code)
 {
     switch (code) {
-    case SMX_OK: return "SMX_OK";
-    case SMX_EINPUT: return "SMX_EINPUT";
-    case SMX_ESTOPPED: return "SMX_ESTOPPED";
-    case SMX_ELOCKED: return "SMX_ELOCKED";
-    case SMX_EIO: return "SMX_EIO";
-    case SMX_ENOTFOUND: return "SMX_ENOTFOUND";
-    case SMX_EMPI: return "SMX_EMPI";
-    case SMX_ENOMEM: return "SMX_ENOMEM";
-    case SMX_EFORMAT: return "SMX_EFORMAT";
-    case SMX_ESPAWN: return "SMX_ESPAWN";
-    case SMX_EUSAGE: return "SMX_EUSAGE";
-    case SMX_ITEROVER: return "SMX_ITEROVER";
-    default: return "SMX_E?";
+    case SMX_OK:
+        return "SMX_OK";
+    case SMX_EINPUT:
+        return "SMX_EINPUT";
+    case SMX_ESTOPPED:
+        return "SMX_ESTOPPED";
+    case SMX_ELOCKED:
+        return "SMX_ELOCKED";
+    case SMX_EIO:
+        return "SMX_EIO";
+    case SMX_ENOTFOUND:
+        return "SMX_ENOTFOUND";
+    case SMX_EMPI:
+        return "SMX_EMPI";
+    case SMX_ENOMEM:
+        return "SMX_ENOMEM";
+    case SMX_EFORMAT:
+        return "SMX_EFORMAT";
+    case SMX_ESPAWN:
+        return "SMX_ESPAWN";
+    case SMX_EUSAGE:
+        return "SMX_EUSAGE";
+    case SMX_ITEROVER:
+        return "SMX_ITEROVER";
+    default:
+        return "SMX_E?";
     }
 }

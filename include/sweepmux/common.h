@@ -13,8 +13,7 @@ extern "C" {
 #define SMX_VERSION_PATCH 0
 #define SMX_VERSION_STRING "0.1.0"
 /* One integer that grows with every release: 10000 * major + 100 * minor + patch. */
-#define SMX_VERSION_NUMBER                                                                         \
-    (SMX_VERSION_MAJOR * 10000 + SMX_VERSION_MINOR * 100 + SMX_VERSION_PATCH)
+#define SMX_VERSION_NUMBER (SMX_VERSION_MAJOR * 10000 + SMX_VERSION_MINOR * 100 + SMX_VERSION_PATCH)
 
 #if defined(SMX_BUILDING_LIBRARY) && defined(__GNUC__)
 #define SMX_EXTERN __attribute__((visibility("default")))
@@ -22,7 +21,8 @@ extern "C" {
 #define SMX_EXTERN
 #endif
 
-/* Local. The version of the library the program runs with ("0.1.0"); compare with SMX_VERSION_STRING. */
+/* Local. The version of the library the program runs with ("0.1.0"); compare with
+ * SMX_VERSION_STRING. */
 SMX_EXTERN const char *smx_version(void);
 
 /* The type of a parameter value. */

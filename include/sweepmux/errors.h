@@ -10,8 +10,8 @@ extern "C" {
 
 /*
  * Every function that can fail returns an int: 0 (SMX_OK) on success or one of the negative codes
- * below. The human-readable message, with its context (file:line:column for a spec, dataset path for
- * HDF5, the MPI error string for MPI), is kept per thread and read with smx_error_last().
+ * below. The human-readable message, with its context (file:line:column for a spec, dataset path
+ * for HDF5, the MPI error string for MPI), is kept per thread and read with smx_error_last().
  */
 typedef enum smx_error_code {
     SMX_OK = 0,

@@ -15,7 +15,8 @@ enum smx_exit {
 /* Maps a library error code to the CLI exit code. */
 int smx_cli_exit_code(int smx_rc);
 
-/* Prints "sweepmux: MESSAGE" (the library's last error) to stderr and returns the matching exit code. */
+/* Prints "sweepmux: MESSAGE" (the library's last error) to stderr and returns the matching exit
+ * code. */
 int smx_cli_fail(int smx_rc);
 
 /* Parses a duration ("90", "90s", "10m", "2h", "1h30m"); returns -1 on a malformed one. */

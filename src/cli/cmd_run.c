@@ -1,12 +1,392 @@
-/* Placeholder until the subcommand lands; replaced by its implementation. */
+/* sweepmux run: start or resume a sweep, under mpirun/srun or alone. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "error.h"
+#include "mux_internal.h"
+#include "progress.h"
+#include "session_internal.h"
+#include "slurm.h"
+#include "spec.h"
+#include "store.h"
+#include "worker.h"
+
+static const char usage[] =
+    "usage: [mpirun -n P] sweepmux run [SPEC.yaml] --state RUN.h5 [options] [-- CMD ARG...]\n"
+    "\n"
+    "Runs the sweep's command for every element, spread over the MPI ranks, and records every\n"
+    "attempt in RUN.h5. If RUN.h5 already holds the session, the run resumes it: done elements\n"
+    "are skipped, elements a dead job left running run again. Without SPEC the spec stored in\n"
+    "RUN.h5 is used. A command after -- replaces the spec's command for this run.\n"
+    "\n"
+    "options:\n"
+    "  --state FILE            the state file (required)\n"
+    "  --session NAME          session to run (default: default)\n"
+    "  --slots K               tasks at once on each rank (default 1)\n"
+    "  --chunk K               elements per claim (default: guided, large first, 1 at the end)\n"
+    "  --no-rank0-tasks        rank 0 only coordinates (default: it runs tasks too)\n"
+    "  --logs DIR              task output directory (default: RUN.logs beside the state file)\n"
+    "  --log-mode MODE         rank (one file per rank, default), task (one per task), none\n"
+    "  --max-time DUR          stop handing out work after DUR (90, 90s, 10m, 2h); exit 3\n"
+    "  --grace DUR             after a stop, running tasks get DUR to finish (default 10s)\n"
+    "  --retries N             extra attempts after a failure (default: the spec's retries)\n"
+    "  --retry-failed          run elements that failed in earlier jobs again\n"
+    "  --halt-on-failures N|P% stop after N failed elements, or when P% of finished ones failed\n"
+    "  --gpus-per-slot N       set CUDA_VISIBLE_DEVICES to N devices per slot\n"
+    "  --progress DUR          seconds between progress lines when not on a terminal (30)\n"
+    "  --sync-interval DUR     seconds between fsyncs of the state file (1)\n"
+    "\n"
+    "Signals: SIGUSR1, SIGTERM or SIGINT stop the run (running tasks get --grace), everything\n"
+    "becomes durable, exit 3. Send SIGUSR1 to mpirun: Open MPI forwards it to every rank,\n"
+    "whereas SIGTERM makes mpirun tear the job down about a second later.\n"
+    "Exit codes: 0 complete, 1 complete with failures (or halted), 2 input error, 3 stopped\n"
+    "(resumable), 4 state file in use, 5 other error.\n";
+
+static smx_session *volatile g_session;
+static volatile sig_atomic_t g_early_stop;
+static const char *volatile g_early_reason;
+
+static void on_signal(int sig)
+{
+    const char *reason = sig == SIGUSR1   ? "signal SIGUSR1"
+                         : sig == SIGUSR2 ? "signal SIGUSR2"
+                         : sig == SIGTERM ? "signal SIGTERM"
+                                          : "signal SIGINT";
+    if (g_session)
+        smx_session_request_stop(g_session, reason);
+    g_early_reason = reason;
+    g_early_stop = 1;
+}
+
+typedef struct run_args {
+    const char *spec_path, *state, *session, *logs, *log_mode;
+    int slots, chunk, no_rank0, retries, retry_failed, gpus;
+    double max_time, grace, progress, sync_interval;
+    long halt_n;
+    double halt_frac;
+    int cmd_argc;
+    char **cmd_argv;
+} run_args;
+
+static int parse_num(const char *opt, const char *v, long lo, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < lo) {
+        fprintf(stderr, "sweepmux run: %s needs an integer >= %ld, not '%s'\n", opt, lo, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parse_dur(const char *opt, const char *v, double *out)
+{
+    double d = smx_cli_duration(v);
+    if (d < 0) {
+        fprintf(stderr, "sweepmux run: %s needs a duration like 90, 90s, 10m or 2h, not '%s'\n",
+                opt, v);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->session = "default";
+    a->slots = 1;
+    a->retries = -1;
+    a->grace = 10;
+    a->progress = 30;
+    a->sync_interval = 1;
+    a->log_mode = "rank";
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        if (!strcmp(o, "--")) {
+            a->cmd_argc = argc - i - 1;
+            a->cmd_argv = argv + i + 1;
+            if (!a->cmd_argc) {
+                fprintf(stderr, "sweepmux run: nothing after --\n");
+                return -1;
+            }
+            break;
+        }
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (!strcmp(o, "--retry-failed")) {
+            a->retry_failed = 1;
+            continue;
+        }
+        if (!strcmp(o, "--no-rank0-tasks")) {
+            a->no_rank0 = 1;
+            continue;
+        }
+        if (o[0] != '-') {
+            if (a->spec_path) {
+                fprintf(stderr, "sweepmux run: unexpected argument '%s' (one spec only)\n", o);
+                return -1;
+            }
+            a->spec_path = o;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "sweepmux run: unknown option or missing value: %s\n", o);
+            return -1;
+        }
+        i++;
+        if (!strcmp(o, "--state"))
+            a->state = v;
+        else if (!strcmp(o, "--session"))
+            a->session = v;
+        else if (!strcmp(o, "--logs"))
+            a->logs = v;
+        else if (!strcmp(o, "--log-mode")) {
+            if (strcmp(v, "rank") && strcmp(v, "task") && strcmp(v, "none")) {
+                fprintf(stderr, "sweepmux run: --log-mode is rank, task or none, not '%s'\n", v);
+                return -1;
+            }
+            a->log_mode = v;
+        } else if (!strcmp(o, "--slots")) {
+            if (parse_num(o, v, 1, &n))
+                return -1;
+            a->slots = (int)n;
+        } else if (!strcmp(o, "--chunk")) {
+            if (parse_num(o, v, 1, &n))
+                return -1;
+            a->chunk = (int)n;
+        } else if (!strcmp(o, "--retries")) {
+            if (parse_num(o, v, 0, &n))
+                return -1;
+            a->retries = (int)n;
+        } else if (!strcmp(o, "--gpus-per-slot")) {
+            if (parse_num(o, v, 1, &n))
+                return -1;
+            a->gpus = (int)n;
+        } else if (!strcmp(o, "--max-time")) {
+            if (parse_dur(o, v, &a->max_time))
+                return -1;
+        } else if (!strcmp(o, "--grace")) {
+            if (parse_dur(o, v, &a->grace))
+                return -1;
+        } else if (!strcmp(o, "--progress")) {
+            if (parse_dur(o, v, &a->progress))
+                return -1;
+        } else if (!strcmp(o, "--sync-interval")) {
+            if (parse_dur(o, v, &a->sync_interval) || a->sync_interval <= 0)
+                return -1;
+        } else if (!strcmp(o, "--halt-on-failures")) {
+            size_t l = strlen(v);
+            char *end;
+            if (l > 1 && v[l - 1] == '%') {
+                double f = strtod(v, &end);
+                if (end != v + l - 1 || f <= 0 || f > 100) {
+                    fprintf(stderr, "sweepmux run: --halt-on-failures P%% needs 0 < P <= 100\n");
+                    return -1;
+                }
+                a->halt_frac = f / 100.0;
+            } else if (parse_num(o, v, 1, &a->halt_n)) {
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "sweepmux run: unknown option %s (see sweepmux run --help)\n", o);
+            return -1;
+        }
+    }
+    if (!a->state) {
+        fprintf(stderr, "sweepmux run: --state FILE is required (see sweepmux run --help)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Rank 0, before the session opens: validate the spec, create the state file or check that the
+ * given spec is the stored one, and add the session if it is new. Nothing is written on bad input.
+ */
+static int prepare(const run_args *a)
+{
+    smx_spec *spec = NULL;
+    int rc = SMX_OK;
+    struct stat sb;
+    int exists = stat(a->state, &sb) == 0;
+    if (a->spec_path) {
+        rc = smx__spec_load(&spec, a->spec_path);
+        if (rc == SMX_OK && a->cmd_argc)
+            rc = smx__spec_set_command(spec, a->cmd_argc, a->cmd_argv);
+        if (rc == SMX_OK && !smx__spec_has_command(spec))
+            rc = smx__error(SMX_EINPUT,
+                            "%s: the spec has no command; add `command:` or give one "
+                            "after --",
+                            a->spec_path);
+        if (rc == SMX_OK && smx__spec_count(spec) > SMX__ELEMENTS_MAX)
+            rc = smx__error(SMX_EINPUT, "%s: %llu elements; a state file holds at most %llu",
+                            a->spec_path, (unsigned long long)smx__spec_count(spec),
+                            (unsigned long long)SMX__ELEMENTS_MAX);
+        if (rc == SMX_OK && exists)
+            rc = smx__mux_check_spec(a->state, spec);
+        if (rc == SMX_OK && !exists) {
+            size_t len = 0;
+            const char *text = smx__spec_text(spec, &len);
+            rc = smx__store_create(a->state, text, len, smx__spec_hash(spec), a->session,
+                                   smx__spec_count(spec), NULL);
+        }
+    } else if (!exists) {
+        rc =
+            smx__error(SMX_EINPUT, "%s does not exist; give a spec to start a new sweep", a->state);
+    }
+    if (rc == SMX_OK && exists) {
+        smx_mux *m = NULL;
+        rc = smx_mux_open(&m, a->state);
+        smx_spec *stored = rc == SMX_OK ? smx__mux_spec(m) : NULL;
+        if (rc == SMX_OK && a->cmd_argc)
+            rc = smx__spec_set_command(stored, a->cmd_argc, a->cmd_argv);
+        if (rc == SMX_OK && !smx__spec_has_command(stored))
+            rc = smx__error(SMX_EINPUT, "the spec stored in %s has no command; give one after --",
+                            a->state);
+        if (rc == SMX_OK)
+            rc = smx__mux_ensure_session(a->state, a->session, smx_mux_count(m), NULL);
+        smx_mux_free(m);
+    }
+    for (size_t i = 0; spec && i < smx__spec_nwarnings(spec); i++)
+        fprintf(stderr, "sweepmux: warning: %s\n", smx__spec_warning(spec, i));
+    smx__spec_free(spec);
+    return rc;
+}
+
+static char *default_logs(const char *state)
+{
+    size_t n = strlen(state);
+    char *d = malloc(n + 8);
+    if (!d)
+        return NULL;
+    memcpy(d, state, n + 1);
+    if (n > 3 && !strcmp(d + n - 3, ".h5"))
+        d[n - 3] = '\0';
+    strcat(d, ".logs");
+    return d;
+}
 
 int smx_cli_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sweepmux: 'run' is not built yet\n");
-    return SMX_EXIT_OTHER;
+    run_args a;
+    int prc = parse_args(argc, argv, &a);
+    if (prc)
+        return prc > 0 ? SMX_EXIT_COMPLETE : SMX_EXIT_INPUT;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    int provided = 0;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "sweepmux: MPI_Init_thread failed\n");
+        return SMX_EXIT_OTHER;
+    }
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+    smx__slurm slurm;
+    smx__slurm_detect(&slurm);
+    int rc = smx__slurm_check_size(&slurm, size);
+    if (rc == SMX_OK && rank == 0)
+        rc = prepare(&a);
+    /* Everyone learns rank 0's verdict; only rank 0 speaks. */
+    int verdict[2] = {rc, 0};
+    MPI_Allreduce(MPI_IN_PLACE, verdict, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (verdict[0] != SMX_OK) {
+        if (rc != SMX_OK && rank == 0)
+            smx_cli_fail(rc);
+        else if (rc != SMX_OK && size > 1)
+            fprintf(stderr, "sweepmux: rank %d: %s\n", rank, smx_error_last());
+        MPI_Finalize();
+        return smx_cli_exit_code(verdict[0]);
+    }
+
+    smx_session_options o = SMX_SESSION_OPTIONS_INIT;
+    o.chunk = a.chunk;
+    o.coordinator_iterates = !a.no_rank0;
+    o.retry_failed = a.retry_failed;
+    o.retries = a.retries;
+    o.max_time = a.max_time;
+    o.sync_interval = a.sync_interval;
+    o.halt_failures = a.halt_n;
+    o.halt_fraction = a.halt_frac;
+    if (slurm.end_time > 0) /* stop early enough to be durable and gone before Slurm's SIGTERM */
+        o.deadline = slurm.end_time - (a.grace > 15 ? a.grace : 15);
+    if (slurm.job_id[0])
+        o.job_id = slurm.job_id;
+
+    smx_session *s = NULL;
+    rc = smx__session_open(&s, a.state, a.session, MPI_COMM_WORLD, &o, a.slots);
+    if (rc != SMX_OK) {
+        if (rank == 0)
+            smx_cli_fail(rc);
+        MPI_Finalize();
+        return smx_cli_exit_code(rc);
+    }
+    /* Validated by rank 0 in prepare(); every rank renders commands, so every rank applies it. */
+    if (a.cmd_argc)
+        rc = smx__spec_set_command((smx_spec *)smx__session_spec(s), a.cmd_argc, a.cmd_argv);
+    g_session = s;
+    if (g_early_stop)
+        smx_session_request_stop(s, g_early_reason);
+
+    char *logs = a.logs ? strdup(a.logs) : default_logs(a.state);
+    smx_progress prog;
+    smx_progress_init(&prog, a.progress);
+    smx__worker_opts wo = {a.slots, logs,   SMX__LOG_PER_RANK, a.grace,
+                           5.0,     a.gpus, smx_progress_tick, &prog};
+    if (!strcmp(a.log_mode, "task"))
+        wo.log_mode = SMX__LOG_PER_TASK;
+    else if (!strcmp(a.log_mode, "none"))
+        wo.log_mode = SMX__LOG_NONE;
+    int wrc = rc == SMX_OK ? smx__worker_run(s, &wo) : rc;
+    if (wrc != SMX_OK) {
+        fprintf(stderr, "sweepmux: rank %d: %s\n", rank, smx_error_last());
+        smx_session_request_stop(s, "error");
+    }
+    smx__outcome out;
+    rc = smx__session_close_ex(s, &out);
+    g_session = NULL;
+    free(logs);
+    int code;
+    if (rank == 0) {
+        smx_progress_end(&prog);
+        fprintf(stderr, "sweepmux: %s: %llu done, %llu failed, %llu pending of %llu (%s)\n",
+                a.state, (unsigned long long)out.stat.done, (unsigned long long)out.stat.failed,
+                (unsigned long long)(out.stat.pending + out.stat.running),
+                (unsigned long long)out.stat.total, out.reason);
+    }
+    if (wrc != SMX_OK && rc == SMX_OK)
+        rc = wrc;
+    if (rc == SMX_OK)
+        code = out.stat.failed ? SMX_EXIT_FAILED : SMX_EXIT_COMPLETE;
+    else if (rc == SMX_ESTOPPED)
+        code = out.halted ? SMX_EXIT_FAILED : SMX_EXIT_STOPPED;
+    else {
+        if (rank == 0)
+            smx_cli_fail(rc);
+        code = smx_cli_exit_code(rc);
+    }
+    MPI_Finalize();
+    return code;
 }

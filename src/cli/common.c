@@ -9,12 +9,17 @@
 int smx_cli_exit_code(int rc)
 {
     switch (rc) {
-    case SMX_OK: return SMX_EXIT_COMPLETE;
+    case SMX_OK:
+        return SMX_EXIT_COMPLETE;
     case SMX_EINPUT:
-    case SMX_EUSAGE: return SMX_EXIT_INPUT;
-    case SMX_ESTOPPED: return SMX_EXIT_STOPPED;
-    case SMX_ELOCKED: return SMX_EXIT_LOCKED;
-    default: return SMX_EXIT_OTHER;
+    case SMX_EUSAGE:
+        return SMX_EXIT_INPUT;
+    case SMX_ESTOPPED:
+        return SMX_EXIT_STOPPED;
+    case SMX_ELOCKED:
+        return SMX_EXIT_LOCKED;
+    default:
+        return SMX_EXIT_OTHER;
     }
 }
 
@@ -40,12 +45,28 @@ double smx_cli_duration(const char *text)
         p = end;
         double unit = 1;
         switch (*p) {
-        case 's': unit = 1; p++; break;
-        case 'm': unit = 60; p++; break;
-        case 'h': unit = 3600; p++; break;
-        case 'd': unit = 86400; p++; break;
-        case '\0': if (parts) return -1; break;
-        default: return -1;
+        case 's':
+            unit = 1;
+            p++;
+            break;
+        case 'm':
+            unit = 60;
+            p++;
+            break;
+        case 'h':
+            unit = 3600;
+            p++;
+            break;
+        case 'd':
+            unit = 86400;
+            p++;
+            break;
+        case '\0':
+            if (parts)
+                return -1;
+            break;
+        default:
+            return -1;
         }
         total += v * unit;
         parts++;

@@ -1,0 +1,63 @@
+/*
+ * The claim protocol. Rank 0 hosts an RMA window (MPI_Win_allocate) whose first 64-bit word is the
+ * claim counter; on a resumed session the words after it are the to-do list, one entry per
+ * position: the element index in the low 48 bits and the attempt number it will run as in the
+ * high 16. A fresh session's to-do list is the identity (position p is element p, attempt 1) and
+ * is not stored.
+ *
+ * A rank claims positions [old, old + k) with one MPI_Fetch_and_op(MPI_SUM, k) + MPI_Win_flush
+ * inside a passive-target MPI_Win_lock_all epoch. The counter only grows, so every position goes to
+ * exactly one rank. To stop, rank 0 adds SMX__CLAIM_STOP to the counter: any later claim sees a
+ * value >= SMX__CLAIM_STOP and gets nothing, and the value rank 0 fetched with its stop is exactly
+ * the number of positions handed out before it.
+ */
+#ifndef SMX_CLAIM_H
+#define SMX_CLAIM_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#define SMX__CLAIM_STOP ((uint64_t)1 << 62)
+#define SMX__ENTRY_INDEX(e) ((e) & (((uint64_t)1 << 48) - 1))
+#define SMX__ENTRY_ATTEMPT(e) ((int)((e) >> 48))
+#define SMX__ENTRY(index, attempt) ((uint64_t)(index) | ((uint64_t)(attempt) << 48))
+
+typedef struct smx__claim {
+    MPI_Win win;
+    uint64_t *base;     /* rank 0: the window memory; NULL elsewhere */
+    uint64_t todo_len;  /* positions in the to-do list */
+    int identity;       /* the to-do list is the identity */
+    int consumers;      /* ranks x slots that claim, for the guided chunk size */
+    int chunk;          /* fixed chunk (> 0) or 0 for guided */
+    uint64_t last_seen; /* the latest counter value this rank saw */
+} smx__claim;
+
+/*
+ * Collective. Creates the window. Rank 0 passes the to-do list TODO (TODO_LEN entries, copied; NULL
+ * for the identity); the others pass NULL, and TODO_LEN/IDENTITY broadcast from rank 0.
+ */
+int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
+                      int consumers, int chunk);
+
+/* Collective. Ends the epoch and frees the window. */
+void smx__claim_free(smx__claim *c);
+
+/*
+ * Local. Claims up to WANT positions (0: the chunk policy decides). On return *first and *n give
+ * the positions claimed (n may be 0: nothing left); *stopped is set if rank 0 has stopped.
+ */
+int smx__claim_take(smx__claim *c, uint64_t want, uint64_t *first, uint64_t *n, int *stopped);
+
+/* Local. The to-do entries of positions [first, first + n) (an MPI_Get unless identity). */
+int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entries);
+
+/* Rank 0, local. The counter's current value (atomic read of its own window). */
+int smx__claim_counter(smx__claim *c, uint64_t *value);
+
+/* Rank 0, local. Stops claims; *handed_out gets the positions claimed before the stop. */
+int smx__claim_stop(smx__claim *c, uint64_t *handed_out);
+
+/* Formats an MPI error code into the library's error message; returns SMX_EMPI. */
+int smx__mpi_error(int mpi_rc, const char *what);
+
+#endif

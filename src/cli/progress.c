@@ -1,0 +1,58 @@
+/* Progress output: see progress.h. */
+#include "progress.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session_internal.h"
+
+void smx_progress_init(smx_progress *p, double interval)
+{
+    p->tty = isatty(STDERR_FILENO);
+    p->interval = interval > 0 ? interval : 30;
+    p->started = smx__now();
+    p->last = p->started;
+}
+
+static void fmt_duration(double s, char *buf, size_t n)
+{
+    if (s < 0 || s > 1e8)
+        snprintf(buf, n, "?");
+    else if (s < 120)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s < 7200)
+        snprintf(buf, n, "%.0fm%02.0fs", s / 60 - 0.5, (double)((long)s % 60));
+    else
+        snprintf(buf, n, "%.0fh%02ldm", s / 3600 - 0.5, ((long)s % 3600) / 60);
+}
+
+void smx_progress_tick(smx_session *s, void *arg)
+{
+    smx_progress *p = arg;
+    if (s->rank != 0)
+        return;
+    double now = smx__now();
+    if (now - p->last < (p->tty ? 0.2 : p->interval))
+        return;
+    p->last = now;
+    smx_stat st;
+    double rate;
+    smx__session_counts(s, &st, &rate);
+    uint64_t left = st.pending + st.running;
+    char eta[32];
+    fmt_duration(rate > 0 ? (double)left / rate : -1, eta, sizeof eta);
+    double pct = st.total ? 100.0 * (double)(st.done + st.failed) / (double)st.total : 100.0;
+    fprintf(stderr,
+            "%ssweepmux: %llu/%llu done (%.1f%%), %llu failed, %llu running, %.1f/s, ETA %s%s",
+            p->tty ? "\r\033[K" : "", (unsigned long long)st.done, (unsigned long long)st.total,
+            pct, (unsigned long long)st.failed, (unsigned long long)st.running, rate, eta,
+            p->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+void smx_progress_end(smx_progress *p)
+{
+    if (p->tty)
+        fputc('\n', stderr);
+}
