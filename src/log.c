@@ -112,6 +112,21 @@ static int open_rank_files(smx__log *log)
     log->log_end = lseek(log->log_fd, 0, SEEK_END);
     if (log->log_end < 0)
         return smx__error(SMX_EIO, "cannot seek log '%s': %s", p, strerror(errno));
+    if (log->log_end > 0) {
+        /* After a torn record, start the next header on a line of its own. */
+        int rfd = open(p, O_RDONLY | O_CLOEXEC);
+        char last = '\n';
+        if (rfd >= 0) {
+            if (pread(rfd, &last, 1, log->log_end - 1) != 1)
+                last = '\n';
+            close(rfd);
+        }
+        if (last != '\n') {
+            if (pwrite(log->log_fd, "\n", 1, log->log_end) != 1)
+                return smx__error(SMX_EIO, "cannot write log '%s': %s", p, strerror(errno));
+            log->log_end++;
+        }
+    }
 
     snprintf(name, sizeof name, "rank-%05d.idx", log->rank);
     p = log_path(log, name);
