@@ -30,7 +30,16 @@ int smx__error_prefix(int code, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_msg, sizeof old);
-    snprintf(last_msg, sizeof last_msg, "%s: %s", prefix, old);
+    /* "PREFIX: OLD", cut at the buffer's end. */
+    size_t n = strlen(prefix);
+    if (n > sizeof last_msg - 3)
+        n = sizeof last_msg - 3;
+    memcpy(last_msg, prefix, n);
+    memcpy(last_msg + n, ": ", 2);
+    size_t room = sizeof last_msg - n - 3;
+    size_t olen = strnlen(old, room);
+    memcpy(last_msg + n + 2, old, olen);
+    last_msg[n + 2 + olen] = '\0';
     last_code = code;
     return code;
 }
