@@ -794,11 +794,6 @@ static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
     if (nstep && nnum)
         return fail(c, map_key(m, "num"),
                     "parameter '%s' has both 'step' and 'num'; give one of them", p->name);
-    if (!nstep && !nnum)
-        return fail(c, map_key(m, "min"),
-                    "the range of '%s' has no 'step' or 'num'; give 'step: S' for min, min+S, ... "
-                    "or 'num: N' for N evenly spaced points",
-                    p->name);
     smx_value vmin, vmax;
     snprintf(w, sizeof w, "'min' of '%s'", p->name);
     if ((rc = get_number(c, nmin, w, &vmin)))
@@ -810,14 +805,21 @@ static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
         (vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT && vmin.u.i > vmax.u.i))
         return fail(c, nmin, "'min' of '%s' (%s) is greater than 'max' (%s); expected min <= max",
                     p->name, nmin->str, nmax->str);
-    if (nstep) {
+    /* An integer range without step counts in ones: {min: 1, max: 10} is 1, 2, ..., 10. */
+    int unit_step = !nstep && !nnum && vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT;
+    if (!nstep && !nnum && !unit_step)
+        return fail(c, map_key(m, "min"),
+                    "the range of '%s' has float bounds but no 'step' or 'num'; give 'step: S' "
+                    "for min, min+S, ... or 'num: N' for N evenly spaced points",
+                    p->name);
+    if (nstep || unit_step) {
         if (nscale)
             return fail(c, map_key(m, "scale"),
                         "'scale' of '%s' needs 'num', not 'step'; use {min, max, num, scale: log}",
                         p->name);
-        smx_value vstep;
+        smx_value vstep = {.type = SMX_VALUE_INT, .u.i = 1};
         snprintf(w, sizeof w, "'step' of '%s'", p->name);
-        if ((rc = get_number(c, nstep, w, &vstep)))
+        if (nstep && (rc = get_number(c, nstep, w, &vstep)))
             return rc;
         if (num_f(&vstep) <= 0)
             return fail(c, nstep, "'step' of '%s' is %s; expected a positive step (min <= max)",

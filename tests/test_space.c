@@ -54,6 +54,19 @@ static void test_zip(void)
     smx__spec_free(s);
 }
 
+/* An integer range without step counts in ones and stays integer. */
+static void test_int_range_default_step(void)
+{
+    smx_spec *s = parse("parameters:\n  n: {min: -2, max: 3}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(smx__spec_count(s), 6);
+    smx_value v;
+    CU_ASSERT_EQUAL(smx__spec_values(s, 5, &v), 0);
+    CU_ASSERT_EQUAL(v.type, SMX_VALUE_INT);
+    CU_ASSERT_EQUAL(v.u.i, 3);
+    smx__spec_free(s);
+}
+
 static void test_float_ranges(void)
 {
     smx_spec *s = parse("parameters:\n  a: {min: 0.0, max: 1.0, step: 0.1}\n");
@@ -230,6 +243,7 @@ int main(void)
     CU_pSuite suite = CU_add_suite("space", NULL, NULL);
     CU_add_test(suite, "counts and mixed-radix decoding", test_counts_and_decoding);
     CU_add_test(suite, "zip groups", test_zip);
+    CU_add_test(suite, "int range default step", test_int_range_default_step);
     CU_add_test(suite, "float ranges", test_float_ranges);
     CU_add_test(suite, "int range extremes", test_int_range_extremes);
     CU_add_test(suite, "overflow edges", test_overflow_edges);
