@@ -24,10 +24,10 @@ struct smx__log {
     smx__log_mode mode;
     int rank;
     char *dir;
-    int log_fd;     /* rank-NNNNN.log, written at explicit offsets */
-    int idx_fd;     /* rank-NNNNN.idx, O_APPEND */
-    off_t log_end;  /* where the next record of rank-NNNNN.log goes */
-    int no_cfr;     /* copy_file_range does not work between these files: skip trying it */
+    int log_fd;    /* rank-NNNNN.log, written at explicit offsets */
+    int idx_fd;    /* rank-NNNNN.idx, O_APPEND */
+    off_t log_end; /* where the next record of rank-NNNNN.log goes */
+    int no_cfr;    /* copy_file_range does not work between these files: skip trying it */
     int no_sendfile;
     char *path_buf; /* scratch for file names in the log directory */
     size_t path_cap;
@@ -271,8 +271,8 @@ static long long copy_range(smx__log *log, int in, int out, off_t off, long long
         return -1;
     }
     while (done < len) {
-        size_t want = (size_t)(len - done) < SMX__LOG_COPY_BUF ? (size_t)(len - done)
-                                                               : SMX__LOG_COPY_BUF;
+        size_t want =
+            (size_t)(len - done) < SMX__LOG_COPY_BUF ? (size_t)(len - done) : SMX__LOG_COPY_BUF;
         ssize_t r = pread(in, buf, want, (off_t)in_off);
         if (r < 0) {
             if (errno == EINTR)
@@ -330,16 +330,17 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
         int e = errno;
         if (owned)
             close(fd);
-        return smx__error(SMX_EIO, "cannot read task output '%s': %s",
-                          src->path ? src->path : "?", strerror(e));
+        return smx__error(SMX_EIO, "cannot read task output '%s': %s", src->path ? src->path : "?",
+                          strerror(e));
     }
     int rc = 0;
     /* The size can only shrink under us if someone truncates the scratch file; then the record
      * is rewritten with the size actually copied, so the header never lies. */
     for (int tries = 0; size > 0 && tries < 3; tries++) {
         char hdr[160];
-        int hl = snprintf(hdr, sizeof hdr, "==> index=%" PRIu64 " attempt=%d stream=%s bytes=%lld <==\n",
-                          index, attempt, stream, size);
+        int hl =
+            snprintf(hdr, sizeof hdr, "==> index=%" PRIu64 " attempt=%d stream=%s bytes=%lld <==\n",
+                     index, attempt, stream, size);
         off_t start = log->log_end;
         off_t payload = start + hl;
         if (pwrite_all(log->log_fd, hdr, (size_t)hl, start) != 0) {
@@ -374,9 +375,8 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
                 }
                 end++;
             }
-            int n = snprintf(idx + *idx_len, idx_cap - *idx_len,
-                             "%" PRIu64 " %d %s %lld %lld\n", index, attempt, stream,
-                             (long long)payload, got);
+            int n = snprintf(idx + *idx_len, idx_cap - *idx_len, "%" PRIu64 " %d %s %lld %lld\n",
+                             index, attempt, stream, (long long)payload, got);
             if (n > 0 && (size_t)n < idx_cap - *idx_len)
                 *idx_len += (size_t)n;
         }
@@ -401,8 +401,8 @@ static int log_stream_task(smx__log *log, uint64_t index, int attempt, const cha
         int e = errno;
         if (owned)
             close(fd);
-        return smx__error(SMX_EIO, "cannot read task output '%s': %s",
-                          src->path ? src->path : "?", strerror(e));
+        return smx__error(SMX_EIO, "cannot read task output '%s': %s", src->path ? src->path : "?",
+                          strerror(e));
     }
     int rc = 0;
     if (size > 0) {
@@ -419,11 +419,11 @@ static int log_stream_task(smx__log *log, uint64_t index, int attempt, const cha
             } else {
                 long long got = copy_range(log, fd, out, 0, size);
                 if (got < 0)
-                    rc = smx__error(SMX_EIO, "cannot write task log '%s': %s", dst,
-                                    strerror(errno));
+                    rc =
+                        smx__error(SMX_EIO, "cannot write task log '%s': %s", dst, strerror(errno));
                 if (close(out) != 0 && rc == 0)
-                    rc = smx__error(SMX_EIO, "cannot write task log '%s': %s", dst,
-                                    strerror(errno));
+                    rc =
+                        smx__error(SMX_EIO, "cannot write task log '%s': %s", dst, strerror(errno));
             }
         }
     }

@@ -8,8 +8,8 @@
  * - Waiting installs no signal handler (this is a library): each child gets a pidfd and the runner
  *   polls the pidfds; without pidfd_open (Linux < 5.3) it polls waitpid(pid, WNOHANG) every few
  *   milliseconds. Only the runner's own pids are ever waited for, never -1.
- * - stdout and stderr go to per-slot scratch files, not pipes: nothing can block on a full pipe, and
- *   grandchildren that keep the descriptors open cannot keep a task "running".
+ * - stdout and stderr go to per-slot scratch files, not pipes: nothing can block on a full pipe,
+ * and grandchildren that keep the descriptors open cannot keep a task "running".
  * - The scratch files stay open across tasks and are only truncated when a task wrote to them, and
  *   the inherited part of the environment and the spawn attributes are built once, so a trivial
  *   task costs little more than the spawn itself.
@@ -59,6 +59,13 @@ struct slot {
     int dirty; /* processes left over from the last task may still hold the scratch files */
     char *out_path, *err_path, *res_path;
     char *env_slot, *env_result;
+    /* File actions for the current scratch descriptors, built once: glibc validates every fd
+     * added with a getrlimit call, which would cost seven system calls per task. */
+    posix_spawn_file_actions_t fa;
+    int fa_ok;
+    posix_spawn_file_actions_t fa_wd; /* the same plus a chdir to wd (the last workdir used) */
+    int fa_wd_ok;
+    char *wd;
 
     /* The task in this slot. */
     uint64_t index;
@@ -107,8 +114,8 @@ struct smx__runner {
     char env_attempt[48];
 
     struct slot *slots;
-    int running;   /* slots in SLOT_RUNNING */
-    int occupied;  /* slots not SLOT_FREE */
+    int running;  /* slots in SLOT_RUNNING */
+    int occupied; /* slots not SLOT_FREE */
     struct linger *lingers;
     size_t nlinger, linger_cap;
     struct pollfd *pfds;
@@ -167,9 +174,81 @@ static int open_scratch(const char *path)
     return fd_high(open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
 }
 
+static void slot_drop_actions(struct slot *s)
+{
+    if (s->fa_ok)
+        posix_spawn_file_actions_destroy(&s->fa);
+    if (s->fa_wd_ok)
+        posix_spawn_file_actions_destroy(&s->fa_wd);
+    s->fa_ok = s->fa_wd_ok = 0;
+    free(s->wd);
+    s->wd = NULL;
+}
+
+/* stdin from /dev/null, stdout and stderr to the scratch files, nothing else, optionally a chdir.
+ */
+static int build_actions(posix_spawn_file_actions_t *fa, int devnull, const struct slot *s,
+                         const char *workdir)
+{
+    int rc = posix_spawn_file_actions_init(fa);
+    if (rc != 0)
+        return rc;
+    rc = posix_spawn_file_actions_adddup2(fa, devnull, 0);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_adddup2(fa, s->out_fd, 1);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_adddup2(fa, s->err_fd, 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    /* Descriptors the embedding program forgot to mark close-on-exec (MPI sockets, the state
+     * file) must not leak into tasks, where they could keep connections or locks alive. */
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addclosefrom_np(fa, 3);
+#endif
+    if (rc == 0 && workdir)
+        rc = posix_spawn_file_actions_addchdir_np(fa, workdir);
+    if (rc != 0)
+        posix_spawn_file_actions_destroy(fa);
+    return rc;
+}
+
+/* The file actions for a task in slot S, built on first use and kept while the fds stay. */
+static const posix_spawn_file_actions_t *slot_actions(smx__runner *r, struct slot *s,
+                                                      const char *workdir)
+{
+    int rc;
+    if (!workdir) {
+        if (!s->fa_ok) {
+            if ((rc = build_actions(&s->fa, r->devnull, s, NULL)) != 0)
+                goto fail;
+            s->fa_ok = 1;
+        }
+        return &s->fa;
+    }
+    if (s->fa_wd_ok && strcmp(s->wd, workdir) == 0)
+        return &s->fa_wd;
+    if (s->fa_wd_ok)
+        posix_spawn_file_actions_destroy(&s->fa_wd);
+    s->fa_wd_ok = 0;
+    free(s->wd);
+    s->wd = strdup(workdir);
+    if (!s->wd) {
+        rc = ENOMEM;
+        goto fail;
+    }
+    if ((rc = build_actions(&s->fa_wd, r->devnull, s, workdir)) != 0)
+        goto fail;
+    s->fa_wd_ok = 1;
+    return &s->fa_wd;
+fail:
+    smx__error(rc == ENOMEM ? SMX_ENOMEM : SMX_EUSAGE,
+               "smx__runner_start: cannot set up file actions: %s", strerror(rc));
+    return NULL;
+}
+
 /* (Re)creates the slot's scratch files as new inodes, so leftovers keep writing to the old ones. */
 static int slot_fresh_files(struct slot *s)
 {
+    slot_drop_actions(s);
     if (s->out_fd >= 0)
         close(s->out_fd);
     if (s->err_fd >= 0)
@@ -202,7 +281,7 @@ static int reset_scratch(int fd, long long size)
 
 static int is_runner_var(const char *e, size_t nl)
 {
-    static const char *const names[] = {"SWEEPMUX_SLOT",  "SWEEPMUX_RESULT", "SWEEPMUX_RANK",
+    static const char *const names[] = {"SWEEPMUX_SLOT",  "SWEEPMUX_RESULT",  "SWEEPMUX_RANK",
                                         "SWEEPMUX_INDEX", "SWEEPMUX_ATTEMPT", "SWEEPMUX_SESSION"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == nl && memcmp(e, names[i], nl) == 0)
@@ -343,7 +422,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->rank = opts->rank;
     r->mode = opts->log_mode;
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
-    r->grace = opts->kill_grace > 0 ? opts->kill_grace
+    r->grace = opts->kill_grace > 0    ? opts->kill_grace
                : opts->kill_grace == 0 ? SMX__DEFAULT_GRACE
                                        : 0.0;
     if (isnan(r->grace))
@@ -481,6 +560,7 @@ void smx__runner_free(smx__runner *r)
             free(s->res_path);
             free(s->env_slot);
             free(s->env_result);
+            slot_drop_actions(s);
             free(s->names);
             free(s->values);
         }
@@ -581,27 +661,9 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     if (rc != 0)
         return rc;
 
-    posix_spawn_file_actions_t fa;
-    if (posix_spawn_file_actions_init(&fa) != 0)
-        return smx__error_oom();
-    int farc = posix_spawn_file_actions_adddup2(&fa, r->devnull, 0);
-    if (farc == 0)
-        farc = posix_spawn_file_actions_adddup2(&fa, s->out_fd, 1);
-    if (farc == 0)
-        farc = posix_spawn_file_actions_adddup2(&fa, s->err_fd, 2);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    /* Descriptors the embedding program forgot to mark close-on-exec (MPI sockets, the state
-     * file) must not leak into tasks, where they could keep connections or locks alive. */
-    if (farc == 0)
-        farc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-    if (farc == 0 && task->workdir)
-        farc = posix_spawn_file_actions_addchdir_np(&fa, task->workdir);
-    if (farc != 0) {
-        posix_spawn_file_actions_destroy(&fa);
-        return smx__error(farc == ENOMEM ? SMX_ENOMEM : SMX_EUSAGE,
-                          "smx__runner_start: cannot set up file actions: %s", strerror(farc));
-    }
+    const posix_spawn_file_actions_t *fa = slot_actions(r, s, task->workdir);
+    if (!fa)
+        return smx_error_last_code();
 
     s->index = task->index;
     s->attempt = task->attempt;
@@ -617,8 +679,7 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     s->deadline = task->timeout > 0 ? m0 + task->timeout : INFINITY;
 
     pid_t pid;
-    int src = posix_spawnp(&pid, task->argv[0], &fa, &r->attr, task->argv, r->envp);
-    posix_spawn_file_actions_destroy(&fa);
+    int src = posix_spawnp(&pid, task->argv[0], fa, &r->attr, task->argv, r->envp);
     r->occupied++;
     if (src != 0) {
         spawn_failed(s, task, src);

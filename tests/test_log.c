@@ -135,7 +135,8 @@ static void test_per_rank(void)
     const char *expect = "==> index=7 attempt=1 stream=stdout bytes=12 <==\nhello\nworld\n"
                          "==> index=7 attempt=1 stream=stderr bytes=12 <==\n";
     CU_ASSERT_EQUAL(memcmp(data, expect, strlen(expect)), 0);
-    CU_ASSERT_EQUAL(l[0].off, (long long)strlen("==> index=7 attempt=1 stream=stdout bytes=12 <==\n"));
+    CU_ASSERT_EQUAL(l[0].off,
+                    (long long)strlen("==> index=7 attempt=1 stream=stdout bytes=12 <==\n"));
     free(data);
     rm_rf(dir);
     free(dir);
