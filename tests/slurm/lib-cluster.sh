@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Slurm tests: a throwaway one-node Slurm cluster (munged, slurmctld, slurmd) run as
 # root from a scratch directory, torn down by an EXIT trap. See /work/shared/SLURM-LOCAL.md for the
 # facts this relies on. Nothing here touches /etc/slurm or a system munged: every client command
@@ -142,8 +143,8 @@ EOF
     slurmctld -f "$SLURM_CONF" || smx_fail "slurmctld did not start: $(tail -n 5 "$d/log/slurmctld.log" 2>/dev/null)"
     slurmd -f "$SLURM_CONF" || smx_fail "slurmd did not start: $(tail -n 5 "$d/log/slurmd.log" 2>/dev/null)"
 
-    local i state=""
-    for i in $(seq 150); do
+    local state=""
+    for _ in $(seq 150); do
         state=$(sinfo -h -N -o %t 2>/dev/null | head -n 1)
         case $state in idle*) break ;; esac
         sleep 0.2
@@ -208,7 +209,7 @@ smx_cluster_stop() {
     local rc=$?
     trap - EXIT
     [ -n "${SMX_CLUSTER_DIR:-}" ] || exit "$rc"
-    local d=$SMX_CLUSTER_DIR ids i pid
+    local d=$SMX_CLUSTER_DIR ids pid
     if [ -n "${SLURM_CONF:-}" ] && [ -s "$d/run/slurmctld.pid" ]; then
         ids=$(smx_queue_ids)
         if [ -n "$ids" ]; then
@@ -219,9 +220,8 @@ smx_cluster_stop() {
     fi
     # Job steps (slurmstepd) outlive slurmd: wait for the ones this cluster started to end. They
     # are recognised by our slurm.conf path in their environment, never by name alone.
-    for i in $(seq 100); do
-        pid=$(smx__our_stepds)
-        [ -z "$pid" ] && break
+    for _ in $(seq 100); do
+        [ -z "$(smx__our_stepds)" ] && break
         sleep 0.1
     done
     for pid in $(smx__our_stepds); do
