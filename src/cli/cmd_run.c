@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "extend.h"
 #include "mux_internal.h"
 #include "progress.h"
 #include "session_internal.h"
@@ -37,6 +38,8 @@ static const char usage[] =
     "  --grace DUR             after a stop, running tasks get DUR to finish (default 10s)\n"
     "  --retries N             extra attempts after a failure (default: the spec's retries)\n"
     "  --retry-failed          run elements that failed in earlier jobs again\n"
+    "  --extend                accept a SPEC that only adds elements to the stored one: records\n"
+    "                          are kept (matched by parameter values), new elements run\n"
     "  --halt-on-failures N|P% stop after N failed elements, or when P% of finished ones failed\n"
     "  --gpus-per-slot N       set CUDA_VISIBLE_DEVICES to N devices per slot\n"
     "  --progress DUR          seconds between progress lines when not on a terminal (30)\n"
@@ -66,7 +69,7 @@ static void on_signal(int sig)
 
 typedef struct run_args {
     const char *spec_path, *state, *session, *logs, *log_mode;
-    int slots, chunk, no_rank0, retries, retry_failed, gpus;
+    int slots, chunk, no_rank0, retries, retry_failed, gpus, extend;
     double max_time, grace, progress, sync_interval;
     long halt_n;
     double halt_frac;
@@ -128,6 +131,10 @@ static int parse_args(int argc, char **argv, run_args *a)
         }
         if (!strcmp(o, "--retry-failed")) {
             a->retry_failed = 1;
+            continue;
+        }
+        if (!strcmp(o, "--extend")) {
+            a->extend = 1;
             continue;
         }
         if (!strcmp(o, "--no-rank0-tasks")) {
@@ -235,8 +242,16 @@ static int prepare(const run_args *a)
             rc = smx__error(SMX_EINPUT, "%s: %llu elements; a state file holds at most %llu",
                             a->spec_path, (unsigned long long)smx__spec_count(spec),
                             (unsigned long long)SMX__ELEMENTS_MAX);
-        if (rc == SMX_OK && exists)
+        if (rc == SMX_OK && exists) {
             rc = smx__mux_check_spec(a->state, spec);
+            if (rc == SMX_EINPUT && a->extend) {
+                uint64_t added = 0;
+                rc = smx__extend(a->state, spec, &added);
+                if (rc == SMX_OK)
+                    fprintf(stderr, "sweepmux: extended %s by %llu elements\n", a->state,
+                            (unsigned long long)added);
+            }
+        }
         if (rc == SMX_OK && !exists) {
             size_t len = 0;
             const char *text = smx__spec_text(spec, &len);
