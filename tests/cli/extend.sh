@@ -16,8 +16,8 @@ parameters:
 Y
 # New values on both axes: old element (0.01, 1) moves from index 3 to index 4.
 sed 's/\[0.1, 0.01\]/[0.1, 0.01, 0.001]/; s/\[1, 2, 3\]/[1, 2, 3, 4]/' a.yaml > b.yaml
-# Dropping a value is not an extension.
-sed 's/\[1, 2, 3\]/[1, 2]/' a.yaml > c.yaml
+# Replacing a value is not an extension (same count, one old element missing).
+sed "s/\[1, 2, 3\]/[1, 2, 5]/" a.yaml > c.yaml
 
 timeout 60 "$SWEEPMUX" run a.yaml --state r.h5 >/dev/null 2>&1
 [[ $(wc -l < runs.txt) -eq 6 ]] || { echo "first run did not run 6 elements"; exit 1; }
