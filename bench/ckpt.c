@@ -18,29 +18,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_create.h"
 #include "bench_util.h"
 #include "store.h"
 #include "sweepmux/errors.h"
-#include "sweepmux/mux.h"
 #include "sweepmux/session.h"
 
 #define BATCH ((uint64_t)1 << 20)
 
 static int prep(uint64_t n, const char *state, double frac)
 {
-    char spec[512], lock[4200];
-    bench_spec(spec, sizeof spec, (unsigned long long)n);
-    unlink(state);
-    snprintf(lock, sizeof lock, "%s.lock", state);
-    unlink(lock);
+    char id[4200];
     double t0 = bench_now();
-    smx_mux *mux = NULL;
-    char *sid = NULL;
-    int rc = smx_mux_create_string(&mux, state, spec);
-    if (rc == SMX_OK)
-        rc = smx_mux_session_create(mux, NULL, &sid);
-    smx_mux_free(mux);
-    free(sid);
+    int rc = bench_create(state, (unsigned long long)n, id, sizeof id);
     if (rc != SMX_OK) {
         fprintf(stderr, "ckpt prep: %s\n", smx_error_last());
         return 1;

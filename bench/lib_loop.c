@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_create.h"
 #include "bench_util.h"
 #include "sweepmux/errors.h"
-#include "sweepmux/mux.h"
 #include "sweepmux/session.h"
 
 static volatile uint64_t sink; /* keeps the "work" from being optimised away */
@@ -89,23 +89,9 @@ int main(int argc, char **argv)
     } else {
         char id[4200] = "";
         if (rank == 0) {
-            char spec[512];
-            bench_spec(spec, sizeof spec, (unsigned long long)n);
-            unlink(state);
-            char lock[4200];
-            snprintf(lock, sizeof lock, "%s.lock", state);
-            unlink(lock);
-            smx_mux *mux = NULL;
-            char *sid = NULL;
-            rc = smx_mux_create_string(&mux, state, spec);
-            if (rc == SMX_OK)
-                rc = smx_mux_session_create(mux, NULL, &sid);
+            rc = bench_create(state, (unsigned long long)n, id, sizeof id);
             if (rc != SMX_OK)
                 fprintf(stderr, "lib_loop: %s\n", smx_error_last());
-            else
-                snprintf(id, sizeof id, "%s", sid);
-            free(sid);
-            smx_mux_free(mux);
         }
         MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
         if (rc != SMX_OK) {

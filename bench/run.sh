@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Runs every benchmark against an existing build and rewrites bench/RESULTS.md.
+#
+#   bench/run.sh BUILD_DIR
+#
+# Builds nothing: configure and build first (cmake -S . -B build-bench && cmake --build build-bench).
+# Every ratio is measured side by side in the same run (the variants of one repetition run back to
+# back), each measurement is repeated SMX_BENCH_REPS times (3) and the median is reported. About
+# 7 minutes on 2 cores; the 1e7-element memory runs need ~7 GB of RAM on rank 0 (see RESULTS.md).
+set -euo pipefail
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+    echo "usage: bench/run.sh BUILD_DIR" >&2
+    exit 2
+fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "$1" && pwd)
+SMX=$BUILD/sweepmux
+for exe in "$SMX" "$BUILD/bench/lib_loop" "$BUILD/bench/spawn_raw" "$BUILD/bench/ckpt"; do
+    if [ ! -x "$exe" ]; then
+        echo "bench/run.sh: $exe is missing; build $BUILD first" >&2
+        exit 2
+    fi
+done
+PY=/usr/bin/python3 # has h5py; the pyenv python3 does not
+REPS=${SMX_BENCH_REPS:-3}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+PT2PT=(--mca osc pt2pt --mca btl tcp,self)
+
+# State files go on the build directory's file system (a real disk: fsync costs what it costs).
+WORK=$(mktemp -d "$BUILD/bench-work.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+RAW=$WORK/raw.txt
+: >"$RAW"
+log() { echo "[bench $(date +%T)] $*" >&2; }
+rec() { echo "$*" >>"$RAW"; }
+now() { date +%s.%N; }
+elapsed() { $PY -c "import sys; print('%.4f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+# The run's own duration from the jobs table (coordinator start to its final sync).
+job_s() {
+    $PY - "$1" <<'PYEOF'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    j = f["sessions/default/jobs"][0]
+    print("%.4f" % (j["t_end"] - j["t_start"]))
+PYEOF
+}
+
+# ---- 1. tasks/s for /bin/true ---------------------------------------------------------------
+N1=${SMX_BENCH_TASKS:-3000}
+SPEC=$WORK/true.yaml
+printf 'name: bench-true\ncommand: [/bin/true]\nparameters:\n  i: {min: 0, max: %d, step: 1}\n' \
+    $((N1 - 1)) >"$SPEC"
+
+# smx_run CFG P SLOTS LOGMODE: one `sweepmux run`, wall clock and job duration recorded.
+smx_run() {
+    local cfg=$1 p=$2 slots=$3 mode=$4 st=$WORK/run.h5 t0 t1 lm=()
+    rm -rf "$st" "$st.lock" "$WORK/run.logs"
+    [ "$mode" = default ] || lm=(--log-mode "$mode")
+    t0=$(now)
+    mpirun -n "$p" --oversubscribe "$SMX" run "$SPEC" --state "$st" --slots "$slots" "${lm[@]}" \
+        >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }
+    t1=$(now)
+    rec "b=tasks cfg=$cfg kind=smx_$mode wall_s=$(elapsed "$t0" "$t1") loop_s=$(job_s "$st")"
+}
+raw_run() {
+    local cfg=$1 p=$2 t0 t1 out
+    t0=$(now)
+    out=$(mpirun -n "$p" --oversubscribe "$BUILD/bench/spawn_raw" "$N1" 1)
+    t1=$(now)
+    rec "b=tasks cfg=$cfg kind=raw wall_s=$(elapsed "$t0" "$t1") $(echo "$out" | grep -o 'loop_s=[0-9.]*')"
+}
+xargs_run() {
+    local cfg=$1 p=$2 t0 t1
+    t0=$(now)
+    seq "$N1" | xargs -P "$p" -n 1 /bin/true
+    t1=$(now)
+    rec "b=tasks cfg=$cfg kind=xargs wall_s=$(elapsed "$t0" "$t1") loop_s=$(elapsed "$t0" "$t1")"
+}
+for rep in $(seq "$REPS"); do
+    log "1. tasks/s, repetition $rep/$REPS"
+    for cfg in P2 P4 P1S2; do
+        case $cfg in
+        P2) p=2 slots=1 par=2 ;;
+        P4) p=4 slots=1 par=4 ;;
+        P1S2) p=1 slots=2 par=2 ;;
+        esac
+        smx_run "$cfg" $p $slots none
+        smx_run "$cfg" $p $slots default
+        raw_run "$cfg" $par
+        xargs_run "$cfg" $par
+    done
+done
+
+# ---- 2. library loop, microsecond elements ------------------------------------------------------
+N2=${SMX_BENCH_LOOP_N:-1000000}
+N2PT=${SMX_BENCH_LOOP_N_PT2PT:-200000}
+loop_run() { # NET N MODE CHUNK
+    local net=$1 n=$2 mode=$3 chunk=$4 extra=()
+    [ "$net" = pt2pt ] && extra=("${PT2PT[@]}")
+    local out
+    out=$(mpirun -n 2 "${extra[@]}" "$BUILD/bench/lib_loop" "$mode" "$n" "$chunk" "$WORK/loop.h5")
+    rm -f "$WORK/loop.h5" "$WORK/loop.h5.lock"
+    rec "b=loop net=$net $out"
+}
+for rep in $(seq "$REPS"); do
+    log "2. library loop, repetition $rep/$REPS"
+    for chunk in 1 16; do
+        loop_run sm "$N2" raw $chunk
+        loop_run sm "$N2" smx $chunk
+        loop_run pt2pt "$N2PT" raw $chunk
+        loop_run pt2pt "$N2PT" smx $chunk
+    done
+done
+
+# ---- 3. rank-0 memory per element ---------------------------------------------------------------
+for rep in $(seq "$REPS"); do
+    for n in 100000 1000000 10000000; do
+        log "3. memory, N=$n, repetition $rep/$REPS"
+        out=$(mpirun -n 2 "$BUILD/bench/lib_loop" smx $n 16 "$WORK/mem.h5")
+        rm -f "$WORK/mem.h5" "$WORK/mem.h5.lock"
+        rec "b=mem $out"
+    done
+done
+
+# ---- 4. checkpoint and resume ---------------------------------------------------------------
+for rep in $(seq "$REPS"); do
+    for n in 100000 1000000 10000000; do
+        log "4. checkpoint/resume, N=$n, repetition $rep/$REPS"
+        k=$((n / 20 < 100000 ? n / 20 : 100000))
+        prep=$("$BUILD/bench/ckpt" prep $n "$WORK/ck.h5" 0.5)
+        out=$(mpirun -n 1 "$BUILD/bench/ckpt" resume "$WORK/ck.h5" $k)
+        rm -f "$WORK/ck.h5" "$WORK/ck.h5.lock"
+        rec "b=ckpt n=$n $prep $out"
+    done
+done
+
+log "writing $HERE/RESULTS.md"
+$PY "$HERE/report.py" "$RAW" "$HERE/analysis.md" "$BUILD" >"$HERE/RESULTS.md.tmp"
+mv "$HERE/RESULTS.md.tmp" "$HERE/RESULTS.md"
+cp "$RAW" "$HERE/raw-results.txt"
+log "done"
