@@ -703,6 +703,13 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* SIGTERM to a group, then SIGCONT so that stopped members can act on it (as systemd does). */
+static void term_group(pid_t pgid)
+{
+    killpg(pgid, SIGTERM);
+    killpg(pgid, SIGCONT);
+}
+
 static void linger_add(smx__runner *r, pid_t pgid, double kill_at)
 {
     if (r->nlinger == r->linger_cap) {
@@ -732,7 +739,7 @@ static void enforce(smx__runner *r, double now)
             s->timed_out = 1;
             s->termed = 1;
             s->kill_at = now + r->grace;
-            killpg(s->pid, SIGTERM);
+            term_group(s->pid);
         }
         if (s->termed && !s->killed && now >= s->kill_at) {
             s->killed = 1;
@@ -772,7 +779,7 @@ static void slot_exited(smx__runner *r, struct slot *s, int status, int known)
         double at = now + r->grace;
         if (s->termed && s->kill_at < at)
             at = s->kill_at;
-        killpg(s->pid, SIGTERM);
+        term_group(s->pid);
         if (at <= now)
             killpg(s->pid, SIGKILL);
         else
@@ -1121,7 +1128,7 @@ void smx__runner_kill_all(smx__runner *r, double grace)
         if (!s->termed || at < s->kill_at)
             s->kill_at = at;
         s->termed = 1;
-        killpg(s->pid, SIGTERM);
+        term_group(s->pid);
         if (grace <= 0) {
             s->killed = 1;
             killpg(s->pid, SIGKILL);

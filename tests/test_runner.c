@@ -267,6 +267,22 @@ static void test_timeout(void)
     smx__runner_free(r);
 }
 
+static void test_timeout_stopped_task(void)
+{
+    /* A stopped task only acts on SIGTERM once continued: the runner sends SIGCONT after it. */
+    smx__runner *r = make_runner(1, SMX__LOG_NONE, 5, NULL);
+    char *argv[] = {"/bin/sh", "-c", "kill -STOP $$; sleep 30", NULL};
+    smx__task t = {.index = 1, .attempt = 1, .argv = argv, .timeout = 0.3};
+    res x;
+    double t0 = now_s();
+    if (run1(r, &t, &x, 10) == 0) {
+        CU_ASSERT(now_s() - t0 < 2.0);
+        CU_ASSERT_EQUAL(x.r.timed_out, 1);
+        CU_ASSERT_EQUAL(x.r.term_signal, SIGTERM);
+    }
+    smx__runner_free(r);
+}
+
 static void test_timeout_sigkill_after_grace(void)
 {
     smx__runner *r = make_runner(1, SMX__LOG_NONE, 0.4, NULL);
@@ -781,6 +797,7 @@ int main(void)
     CU_add_test(s, "could not start", test_not_started);
     CU_add_test(s, "killed by signal", test_signals);
     CU_add_test(s, "timeout", test_timeout);
+    CU_add_test(s, "timeout of a stopped task", test_timeout_stopped_task);
     CU_add_test(s, "timeout, SIGKILL after grace", test_timeout_sigkill_after_grace);
     CU_add_test(s, "wait is bounded", test_wait_bounded);
     CU_add_test(s, "kill_all", test_kill_all);
