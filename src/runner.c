@@ -57,6 +57,7 @@ struct slot {
     int pidfd; /* -1: none, poll with waitpid */
     int out_fd, err_fd;
     int dirty; /* processes left over from the last task may still hold the scratch files */
+    double linger_until; /* until then such leftovers may still (re)create the result file */
     char *out_path, *err_path, *res_path;
     char *env_slot, *env_result;
     /* File actions for the current scratch descriptors, built once: glibc validates every fd
@@ -657,6 +658,11 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
         if (rc != 0)
             return rc;
     }
+    /* A leftover of the slot's previous task that ignores SIGTERM could still write its result
+     * file until it is killed: do not let that count for this task. */
+    if (s->linger_until > 0 && mono_now() <= s->linger_until) {
+        unlink(s->res_path);
+    }
     int rc = build_env(r, s, task);
     if (rc != 0)
         return rc;
@@ -785,6 +791,7 @@ static void slot_exited(smx__runner *r, struct slot *s, int status, int known)
         else
             linger_add(r, s->pid, at);
         s->dirty = 1;
+        s->linger_until = at;
     }
 }
 

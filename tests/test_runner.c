@@ -258,7 +258,7 @@ static void test_timeout(void)
     double t0 = now_s();
     if (run1(r, &t, &x, 10) == 0) {
         double el = now_s() - t0;
-        CU_ASSERT(el >= 0.29 && el < 1.5);
+        CU_ASSERT(el >= 0.29 && el < 3.0);
         CU_ASSERT_EQUAL(x.r.timed_out, 1);
         CU_ASSERT_EQUAL(x.r.term_signal, SIGTERM);
         CU_ASSERT_EQUAL(x.r.exit_code, -1);
@@ -276,7 +276,7 @@ static void test_timeout_stopped_task(void)
     res x;
     double t0 = now_s();
     if (run1(r, &t, &x, 10) == 0) {
-        CU_ASSERT(now_s() - t0 < 2.0);
+        CU_ASSERT(now_s() - t0 < 3.0);
         CU_ASSERT_EQUAL(x.r.timed_out, 1);
         CU_ASSERT_EQUAL(x.r.term_signal, SIGTERM);
     }
@@ -293,7 +293,7 @@ static void test_timeout_sigkill_after_grace(void)
     double t0 = now_s();
     if (run1(r, &t, &x, 10) == 0) {
         double el = now_s() - t0;
-        CU_ASSERT(el >= 0.69 && el < 2.0);
+        CU_ASSERT(el >= 0.69 && el < 3.0);
         CU_ASSERT_EQUAL(x.r.timed_out, 1);
         CU_ASSERT_EQUAL(x.r.term_signal, SIGKILL);
     }
@@ -317,7 +317,7 @@ static void test_wait_bounded(void)
     CU_ASSERT_EQUAL(smx__runner_wait(r, 150, out, 1, &n), 0);
     double el = now_s() - t0;
     CU_ASSERT_EQUAL(n, 0);
-    CU_ASSERT(el >= 0.14 && el < 0.5);
+    CU_ASSERT(el >= 0.14 && el < 1.0);
     smx__runner_free(r); /* kills the sleep */
 }
 
@@ -340,7 +340,7 @@ static void test_kill_all(void)
     size_t n = collect(r, x, 3, 10);
     double el = now_s() - t0;
     CU_ASSERT_EQUAL(n, 3);
-    CU_ASSERT(el >= 0.39 && el < 2.0); /* the TERM-ignoring one needed SIGKILL after 0.4 s */
+    CU_ASSERT(el >= 0.39 && el < 3.0); /* the TERM-ignoring one needed SIGKILL after 0.4 s */
     for (size_t i = 0; i < n; i++) {
         CU_ASSERT_EQUAL(x[i].r.stopped, 1);
         CU_ASSERT_EQUAL(x[i].r.timed_out, 0);
@@ -499,7 +499,7 @@ static void test_background_child(void)
     res x;
     double t0 = now_s();
     if (sh_run(r, script, &x, 10) == 0) {
-        CU_ASSERT(now_s() - t0 < 1.0);
+        CU_ASSERT(now_s() - t0 < 3.0);
         CU_ASSERT_EQUAL(x.r.exit_code, 0);
     }
     char pp[PATH_MAX];
@@ -521,7 +521,7 @@ static void test_background_child(void)
              dir);
     t0 = now_s();
     if (sh_run(r, script, &x, 10) == 0)
-        CU_ASSERT(now_s() - t0 < 1.0);
+        CU_ASSERT(now_s() - t0 < 3.0);
     s = read_all(pp, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     bg = (pid_t)atoi(s);
