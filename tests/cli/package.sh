@@ -5,7 +5,8 @@
 #  2. libsweepmux.so exports exactly the functions the public headers declare (smx_*), nothing else;
 #  3. the examples build with find_package(sweepmux) (shared and static targets) and with plain
 #     `mpicc $(pkg-config --cflags --libs sweepmux)`;
-#  4. each build runs under `$MPIEXEC -n 3` in a fresh directory, exits 0, and its state file holds
+#  4. the complete program in docs/library.md compiles (-pedantic -Werror) and runs as documented;
+#  5. each build runs under `$MPIEXEC -n 3` in a fresh directory, exits 0, and its state file holds
 #     what it claims: every element done once, with the results the example computed.
 set -euo pipefail
 : "${SMX_SOURCE_DIR:?}" "${SMX_BUILD_DIR:?}"
@@ -208,4 +209,26 @@ run montecarlo-static "$tmp/cmake-static/montecarlo_static"
 check_montecarlo "$tmp/run-montecarlo-static"
 run resume-static "$tmp/pc/resume_static"
 check_resume "$tmp/run-resume-static"
+step "the program in docs/library.md"
+# The first ```c block of the user documentation is a complete program: it must stay one.
+awk '/^```c$/ {on = 1; next} on && /^```$/ {exit} on' "$SMX_SOURCE_DIR/docs/library.md" > "$tmp/pc/squares.c"
+[ "$(wc -l < "$tmp/pc/squares.c")" -gt 20 ] || fail "no C program found in docs/library.md"
+# shellcheck disable=SC2046
+"$MPICC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/pc/squares" "$tmp/pc/squares.c" \
+    $(pkg-config --cflags --libs sweepmux) -Wl,-rpath,"$libdir" || fail "the documented program does not build"
+run squares "$tmp/pc/squares"
+grep -qx "squares: 20 of 20 elements done" "$tmp/run-squares/out.txt" || fail "the documented program's output"
+# A second run in the same directory finds the sweep complete, as documented.
+run squares "$tmp/pc/squares"
+[ "$(grep -cx "squares: 20 of 20 elements done" "$tmp/run-squares/out.txt")" = 1 ] ||
+    fail "the documented program's second run"
+"$prefix/bin/sweepmux" export "$tmp/run-squares/squares.h5" --format csv > "$tmp/run-squares/export.csv"
+"$PY" - "$tmp/run-squares/export.csv" << 'PY' || fail "the documented program's results"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 20, rows
+for r in rows:
+    assert r["status"] == "done" and r["attempts"] == "1", r
+    assert float(r["square"]) == int(r["x"]) ** 2, r
+PY
 step "package test passed"
