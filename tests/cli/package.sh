@@ -40,7 +40,7 @@ done
 "$prefix/bin/sweepmux" --version > /dev/null || fail "the installed CLI does not run"
 
 step "exported symbols"
-nm -D --defined-only "$libdir/libsweepmux.so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sort -u \
+nm -D --defined-only "$libdir/libsweepmux.so" | awk 'NF == 3 {print $3}' | sort -u \
     > "$tmp/exported"
 grep -rhoE 'SMX_EXTERN[^(;]*\b(smx_[a-z0-9_]+)\(' "$prefix/include" | grep -oE 'smx_[a-z0-9_]+\($' |
     tr -d '(' | sort -u > "$tmp/declared"
