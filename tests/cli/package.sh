@@ -90,7 +90,7 @@ done
 # The static library through pkg-config --static: libsweepmux.a by path, the private libraries
 # from Requires.private/Libs.private.
 static_libs=$(pkg-config --static --libs sweepmux | sed "s|-lsweepmux\b|$libdir/libsweepmux.a|")
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086
 "$MPICC" -std=c11 -O2 -o "$tmp/pc/resume_static" "$SMX_SOURCE_DIR/examples/resume/resume.c" \
     $(pkg-config --cflags sweepmux) $static_libs || fail "mpicc with pkg-config --static"
 
