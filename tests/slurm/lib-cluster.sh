@@ -50,13 +50,13 @@ smx__alive() {
 # Stops the process whose pid is in file $1 (TERM, then KILL after a few seconds). Only ever pids
 # read from this cluster's own pid files.
 smx__stop_pidfile() {
-    local f=$1 pid i
+    local f=$1 pid
     [ -s "$f" ] || return 0
     pid=$(cat "$f")
     case $pid in '' | *[!0-9]*) return 0 ;; esac
     smx__alive "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         smx__alive "$pid" || return 0
         sleep 0.1
     done
@@ -188,20 +188,23 @@ smx_wait_job() {
     return 0
 }
 
-# Prints "JOBID STATE EXITCODE" for every finished job named $1, from the jobcomp text log.
+# Prints "JOBID STATE EXITCODE PROCCNT TIMELIMIT" for every finished job named $1, from the
+# jobcomp text log, in the order the jobs ended.
 smx_jobs_by_name() {
     local f="$SMX_CLUSTER_DIR/log/jobcomp.log"
     [ -f "$f" ] || return 0
     awk -v name="$1" '{
-        id = ""; st = ""; ex = ""; nm = ""
+        id = ""; st = ""; ex = ""; nm = ""; pc = ""; tl = ""
         for (i = 1; i <= NF; i++) {
             split($i, kv, "=")
             if (kv[1] == "JobId") id = kv[2]
             else if (kv[1] == "Name") nm = kv[2]
             else if (kv[1] == "JobState") st = kv[2]
             else if (kv[1] == "ExitCode") ex = substr($i, 10)
+            else if (kv[1] == "ProcCnt") pc = kv[2]
+            else if (kv[1] == "TimeLimit") tl = kv[2]
         }
-        if (nm == name) print id, st, ex
+        if (nm == name) print id, st, ex, pc, tl
     }' "$f"
 }
 
@@ -250,5 +253,79 @@ smx__our_stepds() {
             fi
             ;;
         esac
+    done
+}
+
+# ---- Helpers for checking sweeps run through the batch scripts ----
+
+# Writes DIR/task.sh: appends its first argument (the element index) to the file named by its
+# second argument (default $OUT), then sleeps $TASK_SLEEP seconds (default 1). Each element's runs
+# are thus counted outside the state file.
+smx_write_task() {
+    cat >"$1/task.sh" <<'TASK'
+#!/bin/sh
+echo "$1" >>"${2:-$OUT}"
+sleep "${TASK_SLEEP:-1}"
+TASK
+    chmod +x "$1/task.sh"
+}
+
+# Writes a spec named $2 at $1 whose N=$3 elements run task.sh (beside the spec) with {index},
+# appending to the file $4 if given (else $OUT).
+smx_write_spec() {
+    local dir out=""
+    dir=$(cd "$(dirname "$1")" && pwd)
+    [ -n "${4:-}" ] && out=", \"$4\""
+    cat >"$1" <<SPEC
+name: $2
+command: [$dir/task.sh, "{index}"$out]
+parameters:
+  x: {min: 1, max: $3}
+SPEC
+}
+
+# The integer KEY of `sweepmux status STATE --json` (the first occurrence: the top-level one).
+smx_status_int() {
+    "$SWEEPMUX" status "$1" --json 2>/dev/null | tr -d ' \n\t' | grep -o "\"$2\":[0-9]*" |
+        head -n 1 | cut -d: -f2
+}
+
+# Fails unless STATE ($1) holds TOTAL ($2) elements, all done.
+smx_check_state_done() {
+    local k v
+    for k in total "done"; do
+        v=$(smx_status_int "$1" "$k")
+        [ "$v" = "$2" ] || smx_fail "$1: $k is '$v', expected $2 ($("$SWEEPMUX" status "$1" 2>&1))"
+    done
+    for k in pending running failed; do
+        v=$(smx_status_int "$1" "$k")
+        [ "$v" = 0 ] || smx_fail "$1: $k is '$v', expected 0 ($("$SWEEPMUX" status "$1" 2>&1))"
+    done
+}
+
+# Checks the task-side record OUT ($1) of a sweep of TOTAL ($2) elements indexed FIRST ($4,
+# default 0) to FIRST+TOTAL-1: every index ran at least once and at most MAXDUP ($3) runs are
+# repeats. Prints the number of repeats.
+smx_check_ran_once() {
+    local out=$1 total=$2 maxdup=$3 first=${4:-0} missing extra lines dups
+    [ -f "$out" ] || smx_fail "no task ever ran ($out missing)"
+    missing=$(seq "$first" $((first + total - 1)) | sort | comm -23 - <(sort -u "$out"))
+    [ -z "$missing" ] || smx_fail "elements never run: $(echo "$missing" | sort -n | tr '\n' ' ')"
+    extra=$(sort -u "$out" | comm -13 <(seq "$first" $((first + total - 1)) | sort) -)
+    [ -z "$extra" ] || smx_fail "unexpected indices ran: $(echo "$extra" | tr '\n' ' ')"
+    lines=$(wc -l <"$out")
+    dups=$((lines - total))
+    [ "$dups" -le "$maxdup" ] ||
+        smx_fail "$dups repeated runs (at most $maxdup expected): $(sort -n "$out" | uniq -d | tr '\n' ' ')"
+    echo "$dups"
+}
+
+# Prints the output files of the jobs (for a failing test's log).
+smx_show_outputs() {
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        echo "---- $f" >&2
+        tail -n 40 "$f" >&2
     done
 }
