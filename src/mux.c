@@ -203,17 +203,9 @@ int smx_mux_create_elements(smx_mux **out, const char *state_path, const char *n
     int rc = append(&buf, &len, &cap, "name: ");
     if (rc == SMX_OK)
         rc = yaml_quoted(&buf, &len, &cap, name ? name : "elements");
+    /* The rows' keys name the parameters, in the order of the first row. */
     if (rc == SMX_OK)
-        rc = append(&buf, &len, &cap, "\nmethod: list\nparameters:\n");
-    for (size_t j = 0; rc == SMX_OK && j < nparams; j++) {
-        rc = append(&buf, &len, &cap, "  ");
-        if (rc == SMX_OK)
-            rc = yaml_quoted(&buf, &len, &cap, param_names[j]);
-        if (rc == SMX_OK)
-            rc = append(&buf, &len, &cap, ": {}\n");
-    }
-    if (rc == SMX_OK)
-        rc = append(&buf, &len, &cap, "rows:\n");
+        rc = append(&buf, &len, &cap, "\nmethod: list\nrows:\n");
     for (size_t i = 0; rc == SMX_OK && i < nelements; i++) {
         rc = append(&buf, &len, &cap, "  - {");
         for (size_t j = 0; rc == SMX_OK && j < nparams; j++) {

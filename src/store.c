@@ -841,11 +841,12 @@ int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
     char *tmp = NULL;
     int created_tmp = 0;
     h5_quiet();
-    if (!path || !session || (!spec_text && spec_len))
+    if (!path || (!spec_text && spec_len))
         return smx__error(SMX_EUSAGE, "smx__store_create: NULL argument");
     if (access(path, F_OK) == 0)
         return smx__error(SMX_EIO, "cannot create %s: it already exists", path);
-    CHECK(check_session_name(session));
+    if (session)
+        CHECK(check_session_name(session));
     if (!(tmp = tmp_name(path))) {
         rc = smx__error_oom();
         goto done;
@@ -874,7 +875,8 @@ int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
     SMX_H5(g = H5Gcreate2(f, "sessions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
            "%s: cannot create group /sessions", tmp);
     close_id(&g);
-    CHECK(add_session_to(f, tmp, session, n, command));
+    if (session)
+        CHECK(add_session_to(f, tmp, session, n, command));
     SMX_H5(H5Fclose(f), "cannot close %s", tmp);
     f = H5I_INVALID_HID;
     CHECK(install_file(tmp, path, 1));

@@ -8,8 +8,8 @@
  *   /sessions/NAME/         attrs: n_elements, created (unix seconds)
  *       status     u8[N]    smx_status (0 pending, 1 running, 2 done, 3 failed)
  *       attempts   u16[N]   attempts started so far
- *       rank       i32[N]   rank that ran the latest attempt (-1 none)
- *       exit_code  i32[N]   exit status of the latest attempt (-1 none / killed / not started)
+ *       rank       i32[N]   rank that ran the latest attempt (0 for an element never run)
+ *       exit_code  i32[N]   exit status of the latest attempt (-1 killed / not started; 0 never run)
  *       signal     i32[N]   signal that ended it (0 none)
  *       host       u16[N]   1-based row of `hosts` (0 unknown)
  *       job        u16[N]   1-based row of `jobs` (0 unknown)
@@ -101,7 +101,7 @@ typedef enum smx__store_mode { SMX__STORE_READ = 0, SMX__STORE_WRITE = 1 } smx__
 
 /*
  * Creates PATH holding SPEC_TEXT and one session SESSION with N elements (COMMAND: override text
- * or NULL). Written to a temporary file beside PATH, fsynced and renamed, so PATH either does not
+ * or NULL), or no session if SESSION is NULL. Written to a temporary file beside PATH, fsynced and renamed, so PATH either does not
  * change or appears complete. SMX_EIO if PATH exists.
  */
 int smx__store_create(const char *path, const char *spec_text, size_t spec_len,

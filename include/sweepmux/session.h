@@ -131,8 +131,9 @@ SMX_EXTERN int smx_session_stopping(const smx_session *s);
 /*
  * Collective. Reports what is left, waits until rank 0 made everything durable, releases the lock
  * and frees the session (elements not completed go back to pending). Returns SMX_OK when every
- * element is done, SMX_ESTOPPED when stopped with work left (resumable), or an error; FINAL (may
- * be NULL) gets the session's counts. Every rank returns the same.
+ * element is finished (done, or failed with its attempts used up: check FINAL->failed),
+ * SMX_ESTOPPED when stopped with work left (resumable), or an error; FINAL (may be NULL) gets the
+ * session's counts. Every rank returns the same.
  */
 SMX_EXTERN int smx_session_close(smx_session *s, smx_stat *final);
 
