@@ -31,6 +31,7 @@ typedef struct smx__runner_opts {
     const char *log_dir;  /* directory for logs and scratch files; created if missing */
     smx__log_mode log_mode;
     double kill_grace;    /* seconds between SIGTERM and SIGKILL on timeout or stop (default 5) */
+                          /* 0 (unset) means the default 5 s; a negative value means no grace */
 } smx__runner_opts;
 
 /* What to run. All strings are copied by smx__runner_start. */
@@ -77,12 +78,21 @@ int smx__runner_active(const smx__runner *r);
  * Starts TASK in a free slot (SMX_EUSAGE if none). The child's environment is the inherited one
  * plus SWEEPMUX_SLOT, SWEEPMUX_RESULT and TASK->env. A task that cannot be started is not an error
  * here: it is handed back by the next smx__runner_wait with started = 0.
+ *
+ * Details: the inherited environment is the one at smx__runner_create (copied then), without any
+ * inherited SWEEPMUX_{SLOT,RESULT,RANK,INDEX,ATTEMPT,SESSION,PARAM_*}; the runner also sets
+ * SWEEPMUX_RANK, SWEEPMUX_INDEX and SWEEPMUX_ATTEMPT, which TASK->env may override (it may not
+ * override SWEEPMUX_SLOT or SWEEPMUX_RESULT). argv[0] is searched in the runner's PATH. Descriptors
+ * above 2 are not inherited. SMX_EUSAGE for an env entry without '=', SMX_EIO if the slot's scratch
+ * files cannot be created (a file-system problem, not the task's).
  */
 int smx__runner_start(smx__runner *r, const smx__task *task);
 
 /*
  * Waits at most TIMEOUT_MS milliseconds (0: just poll) for tasks to finish, enforces timeouts and
  * stores up to MAX finished tasks in OUT, setting *N. Returns early as soon as one task finished.
+ * Returns at once when no task is running (negative TIMEOUT_MS: no limit while tasks run). Each
+ * finished task's output is filed into the log before it is returned (see log_failed).
  */
 int smx__runner_wait(smx__runner *r, int timeout_ms, smx__task_result *out, size_t max, size_t *n);
 
