@@ -596,7 +596,9 @@ int smx__runner_free_slots(const smx__runner *r)
 
 int smx__runner_active(const smx__runner *r)
 {
-    return r ? r->running : 0;
+    /* Counts finished tasks not yet handed back too (a task that could not start is one from
+     * smx__runner_start on), so that "wait while active() > 0" never loses a result. */
+    return r ? r->occupied : 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

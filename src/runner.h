@@ -71,7 +71,8 @@ void smx__runner_free(smx__runner *r);
 
 /* Number of free slots. */
 int smx__runner_free_slots(const smx__runner *r);
-/* Number of running tasks. */
+/* Number of running tasks, counting those finished but not yet returned by smx__runner_wait
+ * (free_slots + active == slots). */
 int smx__runner_active(const smx__runner *r);
 
 /*
