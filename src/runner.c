@@ -53,9 +53,10 @@ enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };
 struct slot {
     enum slot_state state;
     int num;
-    pid_t pid; /* also the process group id */
-    int pidfd; /* -1: none, poll with waitpid */
-    int out_fd, err_fd;
+    pid_t pid;          /* also the process group id */
+    int pidfd;          /* -1: none, poll with waitpid */
+    int out_fd, err_fd; /* out_fd -1 with SMX__LOG_NONE: stdout goes to /dev/null */
+    int files_ok;       /* the scratch files are open and usable */
     int dirty; /* processes left over from the last task may still hold the scratch files */
     double linger_until; /* until then such leftovers may still (re)create the result file */
     char *out_path, *err_path, *res_path;
@@ -196,7 +197,7 @@ static int build_actions(posix_spawn_file_actions_t *fa, int devnull, const stru
         return rc;
     rc = posix_spawn_file_actions_adddup2(fa, devnull, 0);
     if (rc == 0)
-        rc = posix_spawn_file_actions_adddup2(fa, s->out_fd, 1);
+        rc = posix_spawn_file_actions_adddup2(fa, s->out_fd >= 0 ? s->out_fd : devnull, 1);
     if (rc == 0)
         rc = posix_spawn_file_actions_adddup2(fa, s->err_fd, 2);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
@@ -247,7 +248,7 @@ fail:
 }
 
 /* (Re)creates the slot's scratch files as new inodes, so leftovers keep writing to the old ones. */
-static int slot_fresh_files(struct slot *s)
+static int slot_fresh_files(struct slot *s, int discard_stdout)
 {
     slot_drop_actions(s);
     if (s->out_fd >= 0)
@@ -258,8 +259,10 @@ static int slot_fresh_files(struct slot *s)
     unlink(s->out_path);
     unlink(s->err_path);
     unlink(s->res_path);
-    s->out_fd = open_scratch(s->out_path);
-    if (s->out_fd < 0)
+    s->files_ok = 0;
+    /* With no log, stdout is discarded at the source: no disk traffic at all for it. */
+    s->out_fd = discard_stdout ? -1 : open_scratch(s->out_path);
+    if (s->out_fd < 0 && !discard_stdout)
         return smx__error(SMX_EIO, "cannot create scratch file '%s': %s", s->out_path,
                           strerror(errno));
     s->err_fd = open_scratch(s->err_path);
@@ -267,6 +270,7 @@ static int slot_fresh_files(struct slot *s)
         return smx__error(SMX_EIO, "cannot create scratch file '%s': %s", s->err_path,
                           strerror(errno));
     s->dirty = 0;
+    s->files_ok = 1;
     return 0;
 }
 
@@ -451,7 +455,8 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     if (rc != 0)
         goto done;
 
-    r->devnull = fd_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    /* Read-write: it is the tasks' stdin, and their stdout when there is no log. */
+    r->devnull = fd_high(open("/dev/null", O_RDWR | O_CLOEXEC));
     if (r->devnull < 0) {
         rc = smx__error(SMX_EIO, "cannot open /dev/null: %s", strerror(errno));
         goto done;
@@ -470,7 +475,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
             goto done;
         }
         /* A previous job's tasks (same rank and slot) may have left files: start clean. */
-        rc = slot_fresh_files(s);
+        rc = slot_fresh_files(s, r->mode == SMX__LOG_NONE);
         if (rc != 0)
             goto done;
     }
@@ -655,8 +660,8 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     if (!s)
         return smx__error(SMX_EUSAGE, "smx__runner_start: no free slot");
 
-    if (s->dirty || s->out_fd < 0 || s->err_fd < 0) {
-        int rc = slot_fresh_files(s);
+    if (s->dirty || !s->files_ok) {
+        int rc = slot_fresh_files(s, r->mode == SMX__LOG_NONE);
         if (rc != 0)
             return rc;
     }
@@ -1007,7 +1012,9 @@ static void deliver(smx__runner *r, struct slot *s, smx__task_result *res)
 
     struct stat st;
     long long out_size = -1, err_size = -1;
-    if (fstat(s->out_fd, &st) == 0)
+    if (s->out_fd < 0)
+        out_size = 0;
+    else if (fstat(s->out_fd, &st) == 0)
         out_size = (long long)st.st_size;
     if (fstat(s->err_fd, &st) == 0)
         err_size = (long long)st.st_size;
@@ -1024,9 +1031,10 @@ static void deliver(smx__runner *r, struct slot *s, smx__task_result *res)
     if (s->dirty || r->mode == SMX__LOG_PER_TASK) {
         /* Leftover processes may still write, or the files were moved into the log: new ones. */
         s->dirty = 1;
-        if (slot_fresh_files(s) == 0)
+        if (slot_fresh_files(s, r->mode == SMX__LOG_NONE) == 0)
             s->dirty = 0;
-    } else if (reset_scratch(s->out_fd, out_size) != 0 || reset_scratch(s->err_fd, err_size) != 0) {
+    } else if ((s->out_fd >= 0 && reset_scratch(s->out_fd, out_size) != 0) ||
+               reset_scratch(s->err_fd, err_size) != 0) {
         s->dirty = 1; /* retried (and reported) by the next start */
     }
     s->state = SLOT_FREE;

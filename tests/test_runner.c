@@ -626,6 +626,26 @@ static void test_stderr_tail(void)
     smx__runner_free(r);
 }
 
+static void test_log_none(void)
+{
+    char *dir;
+    smx__runner *r = make_runner(1, SMX__LOG_NONE, 1, &dir);
+    res x;
+    /* stdout is discarded at the source (a write to it still succeeds); stderr keeps its tail. */
+    if (sh_run(r, "echo to-stdout || exit 5; echo to-stderr >&2; exit 2", &x, 10) == 0) {
+        CU_ASSERT_EQUAL(x.r.exit_code, 2);
+        CU_ASSERT_STRING_EQUAL(x.r.stderr_tail, "to-stderr\n");
+    }
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/.scratch/rank-00003-slot-00.out", dir);
+    CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/rank-00003.log", dir);
+    CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+    smx__runner_free(r);
+    rm_rf(dir);
+    free(dir);
+}
+
 /* Checks that the rank log's index has a line for (INDEX, STREAM) pointing at EXPECT. */
 static void check_idx(const char *dir, uint64_t index, const char *stream, const char *expect)
 {
@@ -813,6 +833,7 @@ int main(void)
     CU_add_test(s, "background child", test_background_child);
     CU_add_test(s, "concurrent slots", test_concurrent_slots);
     CU_add_test(s, "stderr tail", test_stderr_tail);
+    CU_add_test(s, "no log", test_log_none);
     CU_add_test(s, "per-rank log", test_log_per_rank);
     CU_add_test(s, "per-task log", test_log_per_task);
     CU_add_test(s, "huge output", test_huge_output);
