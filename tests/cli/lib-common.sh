@@ -35,10 +35,16 @@ fail() {
 
 # kill_session SID: SIGKILL every process whose session id is SID (the whole job, including the
 # ranks' and tasks' own process groups).
+# A process forked between the listing and the kill would escape one round, so repeat until none is left.
 kill_session() {
-    local sid=$1 pids
-    pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }')
-    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
+    local sid=$1 pids i
+    for i in $(seq 1 50); do
+        pids=$(session_pids "$sid")
+        [ -n "$pids" ] || return 0
+        kill -KILL $pids 2>/dev/null || true
+        sleep 0.02
+    done
+    echo "warning: processes of session $sid survive SIGKILL: $(session_pids "$sid")" >&2
 }
 
 # session_pids SID: pids still alive in session SID (empty when none).
