@@ -45,7 +45,7 @@ struct smx__coord {
     double deadline; /* wall clock; 0: none */
     const char *deadline_reason;
     double t_start_wall, t_start_mono;
-    double last_sync, last_heartbeat;
+    double last_sync, last_heartbeat, last_poll;
     float durations[DURATION_SAMPLES];
     uint64_t ndurations;
     double median;
@@ -358,7 +358,7 @@ int smx__coord_report(smx_session *s, const smx__report *r)
 }
 
 /* Marks the positions claimed since the last look as running, in memory. */
-static int notice_claims(smx_session *s)
+int smx__coord_notice(smx_session *s)
 {
     smx__coord *c = s->coord;
     uint64_t counter = 0;
@@ -411,7 +411,7 @@ int smx__coord_stop(smx_session *s, const char *reason)
     smx__coord *c = s->coord;
     if (c->stopped)
         return SMX_OK;
-    int rc = notice_claims(s);
+    int rc = smx__coord_notice(s);
     if (rc == SMX_OK)
         rc = smx__claim_stop(&s->claim, &c->handed_out);
     c->stopped = 1;
@@ -434,7 +434,7 @@ int smx__coord_stop(smx_session *s, const char *reason)
         rel.kind = SMX__REPORT_RELEASE;
         rel.index = SMX__ENTRY_INDEX(e);
         rel.attempt = (uint16_t)(SMX__ENTRY_ATTEMPT(e) - 1);
-        notice_claims(s);
+        smx__coord_notice(s);
         smx__coord_report(s, &rel);
     }
     while (s->retry_head) {
@@ -458,9 +458,13 @@ typedef struct inbox {
     int len;
 } inbox;
 
-int smx__coord_poll(smx_session *s)
+int smx__coord_poll(smx_session *s, int full)
 {
     smx__coord *c = s->coord;
+    double t = smx__now();
+    if (!full && t - c->last_poll < 2e-4)
+        return smx__coord_notice(s);
+    c->last_poll = t;
     inbox box[64];
     int nbox = 0, rc = SMX_OK;
     /* Receive first, then read the counter: a report's claim is then always already counted. */
@@ -477,7 +481,7 @@ int smx__coord_poll(smx_session *s)
         MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, s->comm, MPI_STATUS_IGNORE);
         box[nbox++] = (inbox){st.MPI_TAG, st.MPI_SOURCE, buf, len};
     }
-    rc = notice_claims(s);
+    rc = smx__coord_notice(s);
     for (int k = 0; k < nbox; k++) {
         if (box[k].tag == SMX__TAG_REPORT) {
             size_t off = 0;
@@ -525,15 +529,31 @@ int smx__coord_poll(smx_session *s)
     return rc;
 }
 
+/*
+ * Rank 0's own iteration waits (serving the others) while the writer is far behind, so a loop of
+ * microsecond elements cannot pile up completions in memory faster than they reach the file.
+ */
+void smx__coord_throttle(smx_session *s)
+{
+    smx__coord *c = s->coord;
+    if (smx__journal_backlog(c->j) < ((size_t)1 << 18))
+        return;
+    struct timespec nap = {0, 200000};
+    while (smx__journal_backlog(c->j) > ((size_t)1 << 16) && !c->error) {
+        smx__coord_poll(s, 1);
+        nanosleep(&nap, NULL);
+    }
+}
+
 int smx__coord_finish(smx_session *s, smx__outcome *out)
 {
     smx__coord *c = s->coord;
     struct timespec nap = {0, 1000000};
     while (c->finished_workers < s->size - 1) {
-        smx__coord_poll(s);
+        smx__coord_poll(s, 1);
         nanosleep(&nap, NULL);
     }
-    smx__coord_poll(s);
+    smx__coord_poll(s, 1);
     memset(out, 0, sizeof *out);
     out->stat = c->counts;
     out->halted = c->halted;

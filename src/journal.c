@@ -318,6 +318,14 @@ int smx__journal_durable(smx__journal *j, uint64_t ticket)
     return r;
 }
 
+size_t smx__journal_backlog(smx__journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    size_t n = j->filling.nrecs + j->filling.nstates + j->filling.nops;
+    pthread_mutex_unlock(&j->mu);
+    return n;
+}
+
 uint64_t smx__journal_records_durable(smx__journal *j)
 {
     pthread_mutex_lock(&j->mu);

@@ -39,6 +39,9 @@ int smx__journal_durable(smx__journal *j, uint64_t ticket);
 /* Number of element records made durable so far (for progress and tests). */
 uint64_t smx__journal_records_durable(smx__journal *j);
 
+/* Changes queued and not yet written (the writer's backlog). */
+size_t smx__journal_backlog(smx__journal *j);
+
 /* Syncs what is queued, stops the thread and frees; returns the writer's first error or SMX_OK. */
 int smx__journal_stop(smx__journal *j);
 

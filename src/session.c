@@ -62,7 +62,8 @@ static void free_session(smx_session *s)
         free(s->sends);
         s->sends = n;
     }
-    for (smx_element *lists[2] = {s->given, s->retry_head}, **l = lists; l < lists + 2; l++) {
+    for (smx_element *lists[3] = {s->given, s->retry_head, s->spare}, **l = lists; l < lists + 3;
+         l++) {
         for (smx_element *e = *l, *n; e; e = n) {
             n = e->next;
             free(e->vals);
@@ -315,6 +316,11 @@ static int worker_poll(smx_session *s)
         become_stopping(s);
         rc = send_to_root(s, SMX__TAG_STOP, &msg, sizeof msg);
     }
+    /* A stop also shows in the claim counter; probing for rank 0's message every ms is enough. */
+    double now = smx__now();
+    if (now - s->last_probe < 1e-3 && !s->finished)
+        return smx__session_flush(s, 0);
+    s->last_probe = now;
     for (;;) {
         int flag = 0;
         MPI_Status st;
@@ -340,18 +346,30 @@ int smx_session_progress(smx_session *s)
     if (s->rank == 0) {
         if (s->stop_flag && !s->stopping)
             smx__coord_stop(s, s->stop_reason ? s->stop_reason : "stop requested");
-        return smx__coord_poll(s);
+        return smx__coord_poll(s, 0);
     }
     return worker_poll(s);
 }
 
+/* Elements are recycled through a short free list: microsecond loops should not pay malloc twice.
+ */
 static smx_element *new_element(smx_session *s, uint64_t index, int attempt)
 {
-    smx_element *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    e->vals = calloc(s->nparams ? s->nparams : 1, sizeof(smx_value));
-    if (!e->vals || smx__spec_values(s->spec, index, e->vals) != SMX_OK) {
+    smx_element *e = s->spare;
+    if (e) {
+        s->spare = e->next;
+        s->nspare--;
+    } else {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return NULL;
+        e->vals = calloc(s->nparams ? s->nparams : 1, sizeof(smx_value));
+        if (!e->vals) {
+            free(e);
+            return NULL;
+        }
+    }
+    if (smx__spec_values(s->spec, index, e->vals) != SMX_OK) {
         free(e->vals);
         free(e);
         return NULL;
@@ -359,7 +377,21 @@ static smx_element *new_element(smx_session *s, uint64_t index, int attempt)
     e->s = s;
     e->index = index;
     e->attempt = attempt;
+    e->tries = 0;
+    e->prev = e->next = NULL;
     return e;
+}
+
+static void drop_element(smx_session *s, smx_element *e)
+{
+    if (s->nspare < 64) {
+        e->next = s->spare;
+        s->spare = e;
+        s->nspare++;
+        return;
+    }
+    free(e->vals);
+    free(e);
 }
 
 static void give(smx_session *s, smx_element *e)
@@ -393,6 +425,8 @@ int smx_session_next(smx_session *s, smx_element **out)
         return rc;
     if (!s->iterates || s->stopping)
         return SMX_ITEROVER;
+    if (s->rank == 0)
+        smx__coord_throttle(s);
     /* Retries of this rank's failed elements come before new claims only once claims ran out. */
     if (s->qhead == s->qlen && !s->exhausted) {
         uint64_t first = 0, n = 0;
@@ -418,7 +452,7 @@ int smx_session_next(smx_session *s, smx_element **out)
             s->qhead = 0;
             s->qlen = n;
             if (s->rank == 0)
-                smx__coord_poll(s); /* mark our own claim as running right away */
+                smx__coord_notice(s); /* mark our own claim as running before we report on it */
         }
     }
     smx_element *e = NULL;
@@ -565,8 +599,7 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
             s->retry_head = e;
         s->retry_tail = e;
     } else {
-        free(e->vals);
-        free(e);
+        drop_element(s, e);
     }
     return rc;
 }

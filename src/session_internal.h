@@ -73,7 +73,10 @@ struct smx_session {
     smx__send *sends;    /* sends in flight */
     smx__coord *coord;   /* rank 0 only */
     double t_open;
-    int finished; /* close() reached */
+    int finished;       /* close() reached */
+    double last_probe;  /* when a worker last probed for rank 0's messages */
+    smx_element *spare; /* recycled elements */
+    int nspare;
 };
 
 /* Monotonic and wall-clock seconds. */
@@ -84,8 +87,16 @@ double smx__wall(void);
 int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, uint64_t *todo_len,
                     uint64_t **todo);
 int smx__coord_start(smx_session *s, char (*hosts)[64]);
-/* Serve: receive reports, notice claims, check stop conditions, sync. Never blocks. */
-int smx__coord_poll(smx_session *s);
+/*
+ * Serve: receive reports, notice claims, check stop conditions, sync. Never blocks. Unless FULL,
+ * a call within 200 us of the last full one only notices claims (a tight library loop on rank 0
+ * calls this for every element).
+ */
+int smx__coord_poll(smx_session *s, int full);
+/* Rank 0: waits, serving, while the state file writer has a large backlog. */
+void smx__coord_throttle(smx_session *s);
+/* Marks the positions claimed since the last look as running (cheap). */
+int smx__coord_notice(smx_session *s);
 /* Handle a report from rank 0 itself (no MPI). */
 int smx__coord_report(smx_session *s, const smx__report *r);
 /* Rank 0's stop: claims end; the others are told. */
