@@ -798,6 +798,39 @@ static void test_huge_output(void)
     free(dir);
 }
 
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    return n;
+}
+
+static void test_no_fd_leak(void)
+{
+    int before = count_fds();
+    char *dir;
+    smx__runner *r = make_runner(3, SMX__LOG_PER_TASK, 0.2, &dir);
+    res x;
+    CU_ASSERT_EQUAL(sh_run(r, "echo a; echo b >&2", &x, 10), 0);
+    CU_ASSERT_EQUAL(sh_run(r, "sleep 100 & exit 0", &x, 10), 0); /* leaves a leftover */
+    /* A descriptor the embedding program forgot to mark close-on-exec does not reach tasks:
+     * they see exactly stdin, stdout and stderr (plus the one ls itself opens). */
+    int forgot = open("/dev/null", O_RDONLY);
+    CU_ASSERT(forgot > 2);
+    CU_ASSERT_EQUAL(sh_run(r, "[ $(ls /proc/self/fd | wc -l) -le 4 ]", &x, 10), 0);
+    CU_ASSERT_EQUAL(x.r.exit_code, 0);
+    close(forgot);
+    char *argv[] = {"sleep", "30", NULL};
+    smx__task t = {.argv = argv};
+    CU_ASSERT_EQUAL(smx__runner_start(r, &t), 0); /* still running at free */
+    smx__runner_free(r);
+    CU_ASSERT_EQUAL(count_fds(), before);
+    rm_rf(dir);
+    free(dir);
+}
+
 static void test_create_errors(void)
 {
     smx__runner *r = NULL;
@@ -837,6 +870,7 @@ int main(void)
     CU_add_test(s, "per-rank log", test_log_per_rank);
     CU_add_test(s, "per-task log", test_log_per_task);
     CU_add_test(s, "huge output", test_huge_output);
+    CU_add_test(s, "no descriptor leaks", test_no_fd_leak);
     CU_add_test(s, "create errors", test_create_errors);
     return smx_test_run();
 }
