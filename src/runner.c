@@ -435,10 +435,29 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->devnull = -1;
 
     int rc = 0;
+    char *log_dir = NULL;
+    /* Absolute, because SWEEPMUX_RESULT must name the same file from a task's working directory,
+     * and the embedding program may change directories while tasks run. */
+    if (opts->log_dir[0] == '/') {
+        log_dir = strdup(opts->log_dir);
+    } else {
+        char *cwd = getcwd(NULL, 0);
+        if (!cwd) {
+            rc = smx__error(SMX_EIO, "runner: cannot get the current directory: %s",
+                            strerror(errno));
+            goto done;
+        }
+        log_dir = str_printf("%s/%s", cwd, opts->log_dir);
+        free(cwd);
+    }
+    if (!log_dir) {
+        rc = smx__error_oom();
+        goto done;
+    }
     r->slots = calloc((size_t)r->nslots, sizeof *r->slots);
     r->pfds = calloc((size_t)r->nslots, sizeof *r->pfds);
     r->pfd_slot = calloc((size_t)r->nslots, sizeof *r->pfd_slot);
-    r->scratch_dir = str_printf("%s/.scratch", opts->log_dir);
+    r->scratch_dir = str_printf("%s/.scratch", log_dir);
     if (!r->slots || !r->pfds || !r->pfd_slot || !r->scratch_dir) {
         rc = smx__error_oom();
         goto done;
@@ -448,7 +467,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
         r->slots[i].pidfd = r->slots[i].out_fd = r->slots[i].err_fd = -1;
     }
 
-    rc = smx__log_open(&r->log, opts->log_dir, r->rank, r->mode);
+    rc = smx__log_open(&r->log, log_dir, r->rank, r->mode);
     if (rc != 0)
         goto done;
     rc = smx__log_mkdirs(r->scratch_dir);
@@ -507,6 +526,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     }
 
 done:
+    free(log_dir);
     if (rc != 0) {
         smx__runner_free(r);
         return rc;

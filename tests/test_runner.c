@@ -446,6 +446,40 @@ static void test_env(void)
     unsetenv("SMX_TEST_KEEP");
 }
 
+static void test_relative_log_dir(void)
+{
+    /* A relative log directory, then the program changes directory and the task runs elsewhere:
+     * SWEEPMUX_RESULT and the log still name the right files. */
+    char *dir = smx_test_tmpdir("runner");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    char old[PATH_MAX];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(old, sizeof old));
+    CU_ASSERT_EQUAL_FATAL(chdir(dir), 0);
+    smx__runner_opts o = {.slots = 1, .rank = 3, .log_dir = "logs", .log_mode = SMX__LOG_PER_RANK};
+    smx__runner *r = NULL;
+    int rc = smx__runner_create(&r, &o);
+    CU_ASSERT_EQUAL(chdir(old), 0);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char *argv[] = {"/bin/sh", "-c", "echo v=5 > \"$SWEEPMUX_RESULT\"; echo hi", NULL};
+    smx__task t = {.index = 4, .attempt = 1, .argv = argv, .workdir = "/"};
+    res x;
+    if (run1(r, &t, &x, 10) == 0) {
+        CU_ASSERT_EQUAL(x.r.exit_code, 0);
+        CU_ASSERT_EQUAL(x.n, 1);
+        CU_ASSERT_DOUBLE_EQUAL(x.values[0], 5.0, 0);
+    }
+    smx__runner_free(r);
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/logs/rank-00003.log", dir);
+    char *log = read_all(p, NULL);
+    CU_ASSERT_PTR_NOT_NULL(log);
+    if (log)
+        CU_ASSERT_PTR_NOT_NULL(strstr(log, "stream=stdout bytes=3 <==\nhi\n"));
+    free(log);
+    rm_rf(dir);
+    free(dir);
+}
+
 static void test_workdir_and_stdin(void)
 {
     char *dir;
@@ -862,6 +896,7 @@ int main(void)
     CU_add_test(s, "results", test_results);
     CU_add_test(s, "environment", test_env);
     CU_add_test(s, "workdir and stdin", test_workdir_and_stdin);
+    CU_add_test(s, "relative log directory", test_relative_log_dir);
     CU_add_test(s, "signal state reset", test_signal_state_reset);
     CU_add_test(s, "background child", test_background_child);
     CU_add_test(s, "concurrent slots", test_concurrent_slots);
