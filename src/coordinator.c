@@ -19,6 +19,8 @@
 #include "template.h"
 
 #define DURATION_SAMPLES 1024
+/* Queued changes above which rank 0 stops taking work and reports until the writer catches up. */
+#define SMX__BACKLOG_MAX ((size_t)1 << 17)
 
 struct smx__coord {
     smx__lock *lock;
@@ -467,8 +469,13 @@ int smx__coord_poll(smx_session *s, int full)
     c->last_poll = t;
     inbox box[64];
     int nbox = 0, rc = SMX_OK;
-    /* Receive first, then read the counter: a report's claim is then always already counted. */
-    while (nbox < 64 && s->size > 1) {
+    /*
+     * Receive first, then read the counter: a report's claim is then always already counted.
+     * While the writer is far behind, reports stay with their senders (whose sends then wait,
+     * which holds the workers back): rank 0's memory stays bounded however fast elements finish.
+     */
+    int backlogged = smx__journal_backlog(c->j) > SMX__BACKLOG_MAX;
+    while (nbox < 64 && s->size > 1 && !backlogged) {
         int flag = 0, len = 0;
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, s->comm, &flag, &st);
@@ -536,10 +543,10 @@ int smx__coord_poll(smx_session *s, int full)
 void smx__coord_throttle(smx_session *s)
 {
     smx__coord *c = s->coord;
-    if (smx__journal_backlog(c->j) < ((size_t)1 << 18))
+    if (smx__journal_backlog(c->j) < SMX__BACKLOG_MAX)
         return;
     struct timespec nap = {0, 200000};
-    while (smx__journal_backlog(c->j) > ((size_t)1 << 16) && !c->error) {
+    while (smx__journal_backlog(c->j) > SMX__BACKLOG_MAX / 4 && !c->error) {
         smx__coord_poll(s, 1);
         nanosleep(&nap, NULL);
     }

@@ -216,6 +216,10 @@ int smx__journal_record(smx__journal *j, const smx__record *r)
     if (rc == SMX_OK) {
         j->filling.recs[j->filling.nrecs++] = *r;
         j->queued_seq++;
+        /* Wake the writer for every few thousand records; between syncs it would otherwise sleep.
+         */
+        if ((j->filling.nrecs & 4095) == 0)
+            pthread_cond_signal(&j->cv);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -240,6 +244,8 @@ int smx__journal_state(smx__journal *j, uint64_t index, uint8_t status, uint16_t
         b->sattempts[b->nstates] = attempts;
         b->nstates++;
         j->queued_seq++;
+        if ((b->nstates & 4095) == 0)
+            pthread_cond_signal(&j->cv);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;

@@ -241,12 +241,25 @@ static int send_to_root(smx_session *s, int tag, const void *data, size_t len)
     return SMX_OK;
 }
 
+/* Sends in flight a worker may have; beyond that it waits, so rank 0's pace holds it back. */
+#define SENDS_MAX 4
+
 int smx__session_flush(smx_session *s, int force)
 {
     if (s->out.count == 0)
         return SMX_OK;
     if (!force && smx__now() - s->out.oldest < s->opts.report_interval && s->out.len < 65536)
         return SMX_OK;
+    for (;;) {
+        reap_sends(s);
+        int n = 0;
+        for (smx__send *p = s->sends; p; p = p->next)
+            n++;
+        if (n < SENDS_MAX)
+            break;
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
     int rc = send_to_root(s, SMX__TAG_REPORT, s->out.data, s->out.len);
     smx__report_buf_clear(&s->out);
     return rc;
