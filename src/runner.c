@@ -61,6 +61,7 @@ struct slot {
     double linger_until; /* until then such leftovers may still (re)create the result file */
     char *out_path, *err_path, *res_path;
     char *env_slot, *env_result;
+    char *env_gpus; /* CUDA_VISIBLE_DEVICES=... with gpus_per_slot, else NULL */
     /* File actions for the current scratch descriptors, built once: glibc validates every fd
      * added with a getrlimit call, which would cost seven system calls per task. */
     posix_spawn_file_actions_t fa;
@@ -96,6 +97,7 @@ struct linger {
 struct smx__runner {
     int nslots;
     int rank;
+    int gpus_per_slot;
     smx__log_mode mode;
     double grace;
     char *scratch_dir;
@@ -315,6 +317,8 @@ static int build_base_env(smx__runner *r)
         size_t nl = (size_t)(eq - *e);
         if (is_runner_var(*e, nl))
             continue;
+        if (r->gpus_per_slot > 0 && nl == 20 && memcmp(*e, "CUDA_VISIBLE_DEVICES", 20) == 0)
+            continue; /* each slot gets its own share (gpu_env) */
         char *copy = strdup(*e);
         if (!copy)
             return smx__error_oom();
@@ -356,8 +360,8 @@ static int build_env(smx__runner *r, struct slot *s, const smx__task *t)
         r->tlen = nl;
         r->tlen_cap = m;
     }
-    if (r->nbase + m + 5 > r->envp_cap) {
-        size_t cap = r->nbase + m + 5;
+    if (r->nbase + m + 6 > r->envp_cap) {
+        size_t cap = r->nbase + m + 6;
         char **ne = realloc(r->envp, cap * sizeof *ne);
         if (!ne)
             return smx__error_oom();
@@ -374,6 +378,8 @@ static int build_env(smx__runner *r, struct slot *s, const smx__task *t)
     size_t k = 0;
     r->envp[k++] = s->env_slot;
     r->envp[k++] = s->env_result;
+    if (s->env_gpus)
+        r->envp[k++] = s->env_gpus;
     for (size_t i = 0; i < m; i++) {
         const char *e = t->env[i];
         size_t nl = r->tlen[i];
@@ -406,6 +412,47 @@ static int build_env(smx__runner *r, struct slot *s, const smx__task *t)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * CUDA_VISIBLE_DEVICES for slot I: devices I*G .. I*G+G-1, counted in the inherited
+ * CUDA_VISIBLE_DEVICES list if there is one (Slurm sets it to the job's GPUs), else from 0.
+ */
+static int gpu_env(smx__runner *r, struct slot *s, int i)
+{
+    const char *inherited = getenv("CUDA_VISIBLE_DEVICES");
+    size_t cap = 32 + (size_t)r->gpus_per_slot * 24, len = 0;
+    char *v = malloc(cap);
+    if (!v)
+        return smx__error_oom();
+    len = (size_t)snprintf(v, cap, "CUDA_VISIBLE_DEVICES=");
+    for (int g = 0; g < r->gpus_per_slot; g++) {
+        long want = (long)i * r->gpus_per_slot + g;
+        char dev[64];
+        if (inherited && *inherited) {
+            const char *p = inherited;
+            for (long k = 0; k < want && p; k++) {
+                p = strchr(p, ',');
+                if (p)
+                    p++;
+            }
+            if (!p || !*p) {
+                free(v);
+                return smx__error(SMX_EINPUT,
+                                  "--gpus-per-slot %d with %d slots needs %ld GPUs, but "
+                                  "CUDA_VISIBLE_DEVICES=%s lists fewer",
+                                  r->gpus_per_slot, r->nslots, (long)r->nslots * r->gpus_per_slot,
+                                  inherited);
+            }
+            size_t dl = strcspn(p, ",");
+            snprintf(dev, sizeof dev, "%.*s", (int)(dl < 60 ? dl : 60), p);
+        } else {
+            snprintf(dev, sizeof dev, "%ld", want);
+        }
+        len += (size_t)snprintf(v + len, cap - len, "%s%s", g ? "," : "", dev);
+    }
+    s->env_gpus = v;
+    return 0;
+}
+
 int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
 {
     if (!out)
@@ -425,6 +472,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
         return smx__error_oom();
     r->nslots = opts->slots;
     r->rank = opts->rank;
+    r->gpus_per_slot = opts->gpus_per_slot;
     r->mode = opts->log_mode;
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
     r->grace = opts->kill_grace > 0    ? opts->kill_grace
@@ -493,6 +541,8 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
             rc = smx__error_oom();
             goto done;
         }
+        if (r->gpus_per_slot > 0 && (rc = gpu_env(r, s, i)) != 0)
+            goto done;
         /* A previous job's tasks (same rank and slot) may have left files: start clean. */
         rc = slot_fresh_files(s, r->mode == SMX__LOG_NONE);
         if (rc != 0)
@@ -586,6 +636,7 @@ void smx__runner_free(smx__runner *r)
             free(s->res_path);
             free(s->env_slot);
             free(s->env_result);
+            free(s->env_gpus);
             slot_drop_actions(s);
             free(s->names);
             free(s->values);

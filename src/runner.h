@@ -20,49 +20,51 @@
 typedef struct smx__runner smx__runner;
 
 typedef enum smx__log_mode {
-    SMX__LOG_PER_RANK = 0, /* default: one log file per rank, each task's output delimited, plus an index */
+    SMX__LOG_PER_RANK =
+        0, /* default: one log file per rank, each task's output delimited, plus an index */
     SMX__LOG_PER_TASK = 1, /* one file per task attempt (opt-in) */
     SMX__LOG_NONE = 2      /* discard output (stderr tail is still kept for failures) */
 } smx__log_mode;
 
 typedef struct smx__runner_opts {
-    int slots;            /* concurrent tasks (>= 1) */
-    int rank;             /* MPI rank, for file names and SWEEPMUX_RANK */
-    const char *log_dir;  /* directory for logs and scratch files; created if missing */
+    int slots;           /* concurrent tasks (>= 1) */
+    int rank;            /* MPI rank, for file names and SWEEPMUX_RANK */
+    const char *log_dir; /* directory for logs and scratch files; created if missing */
     smx__log_mode log_mode;
-    double kill_grace;    /* seconds between SIGTERM and SIGKILL on timeout or stop (default 5) */
-                          /* 0 (unset) means the default 5 s; a negative value means no grace */
+    double kill_grace; /* seconds between SIGTERM and SIGKILL on timeout or stop (default 5) */
+    int gpus_per_slot; /* > 0: slot s gets CUDA_VISIBLE_DEVICES = its share of the devices */
+                       /* 0 (unset) means the default 5 s; a negative value means no grace */
 } smx__runner_opts;
 
 /* What to run. All strings are copied by smx__runner_start. */
 typedef struct smx__task {
-    uint64_t index;       /* element index (for the log, SWEEPMUX_INDEX) */
-    int attempt;          /* 1-based attempt number */
-    char *const *argv;    /* NULL-terminated; argv[0] is looked up in PATH if it has no '/' */
-    char *const *env;     /* NULL-terminated "NAME=VALUE" added to (overriding) the inherited env */
-    const char *workdir;  /* NULL: inherit */
-    double timeout;       /* seconds; 0: none */
-    void *user;           /* handed back in the result */
+    uint64_t index;      /* element index (for the log, SWEEPMUX_INDEX) */
+    int attempt;         /* 1-based attempt number */
+    char *const *argv;   /* NULL-terminated; argv[0] is looked up in PATH if it has no '/' */
+    char *const *env;    /* NULL-terminated "NAME=VALUE" added to (overriding) the inherited env */
+    const char *workdir; /* NULL: inherit */
+    double timeout;      /* seconds; 0: none */
+    void *user;          /* handed back in the result */
 } smx__task;
 
 typedef struct smx__task_result {
     uint64_t index;
     int attempt;
-    int slot;             /* 0 .. slots-1, the slot the task ran in (SWEEPMUX_SLOT) */
+    int slot; /* 0 .. slots-1, the slot the task ran in (SWEEPMUX_SLOT) */
     void *user;
-    int started;          /* 0: could not start; spawn_error says why (not reported as exit 127) */
+    int started; /* 0: could not start; spawn_error says why (not reported as exit 127) */
     char spawn_error[256];
-    int exit_code;        /* exit status if it exited, else -1 */
-    int term_signal;      /* signal that ended it, else 0 */
-    int timed_out;        /* killed because it exceeded its timeout */
-    int stopped;          /* killed by smx__runner_kill_all */
-    double t_start, t_end;/* wall-clock seconds since the epoch */
+    int exit_code;                   /* exit status if it exited, else -1 */
+    int term_signal;                 /* signal that ended it, else 0 */
+    int timed_out;                   /* killed because it exceeded its timeout */
+    int stopped;                     /* killed by smx__runner_kill_all */
+    double t_start, t_end;           /* wall-clock seconds since the epoch */
     char stderr_tail[SMX__TAIL_MAX]; /* last bytes of stderr, NUL-terminated */
-    size_t nresults;      /* numeric results parsed from $SWEEPMUX_RESULT */
+    size_t nresults;                 /* numeric results parsed from $SWEEPMUX_RESULT */
     char (*result_names)[SMX__RESULT_NAME_MAX];
-    double *result_values;/* both owned by the runner, valid until the next smx__runner_wait */
-    int log_failed;       /* the output could not be filed into the log (smx_error_last() says why);
-                             the rest of the result is valid */
+    double *result_values; /* both owned by the runner, valid until the next smx__runner_wait */
+    int log_failed; /* the output could not be filed into the log (smx_error_last() says why);
+                       the rest of the result is valid */
 } smx__task_result;
 
 int smx__runner_create(smx__runner **out, const smx__runner_opts *opts);

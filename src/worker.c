@@ -129,8 +129,12 @@ static int finish_task(const smx__task_result *res)
 
 int smx__worker_run(smx_session *s, const smx__worker_opts *o)
 {
-    smx__runner_opts ro = {o->slots > 0 ? o->slots : 1, s->rank, o->log_dir, o->log_mode,
-                           o->kill_grace > 0 ? o->kill_grace : 5.0};
+    smx__runner_opts ro = {o->slots > 0 ? o->slots : 1,
+                           s->rank,
+                           o->log_dir,
+                           o->log_mode,
+                           o->kill_grace > 0 ? o->kill_grace : 5.0,
+                           o->gpus_per_slot};
     smx__runner *r = NULL;
     int rc = smx__runner_create(&r, &ro);
     if (rc != SMX_OK)

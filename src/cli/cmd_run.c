@@ -391,14 +391,14 @@ int smx_cli_run(int argc, char **argv)
                 (unsigned long long)(out.stat.pending + out.stat.running),
                 (unsigned long long)out.stat.total, out.reason);
     }
-    if (wrc != SMX_OK && rc == SMX_OK)
-        rc = wrc;
+    if (wrc != SMX_OK && (rc == SMX_OK || rc == SMX_ESTOPPED))
+        rc = wrc; /* the stop was ours: report why */
     if (rc == SMX_OK)
         code = out.stat.failed ? SMX_EXIT_FAILED : SMX_EXIT_COMPLETE;
     else if (rc == SMX_ESTOPPED)
         code = out.halted ? SMX_EXIT_FAILED : SMX_EXIT_STOPPED;
     else {
-        if (rank == 0)
+        if (rank == 0 && rc != wrc)
             smx_cli_fail(rc);
         code = smx_cli_exit_code(rc);
     }
