@@ -103,11 +103,11 @@ bg_setsid() {
     SMX_SIDS+=("$BG_PID")
 }
 
-# wait_rc PID: wait for a background job and print its exit code.
+# wait_rc PID: wait for a background job of this shell and set WAIT_RC to its exit code (not in a
+# $(...) subshell: a subshell cannot wait for its parent's children).
 wait_rc() {
-    local rc=0
-    wait "$1" || rc=$?
-    echo "$rc"
+    WAIT_RC=0
+    wait "$1" || WAIT_RC=$?
 }
 
 # status_json RUN.h5 [ARGS...]: print `sweepmux status --json`, failing if it does not work.

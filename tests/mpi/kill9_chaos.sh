@@ -66,14 +66,14 @@ while [ "$kills" -lt "$KILLS" ]; do
     fi
     if ! kill -0 "$sid" 2>/dev/null; then
         # The job ended on its own before the kill: it must have completed.
-        rc=$(wait_rc "$sid")
-        [ "$rc" = 0 ] || { cat "snaps/job$round.out" >&2; fail "round $round: the job ended by itself with exit $rc"; }
+        wait_rc "$sid"
+        [ "$WAIT_RC" = 0 ] || { cat "snaps/job$round.out" >&2; fail "round $round: the job ended by itself with exit $WAIT_RC"; }
         log "round $round: job completed before the kill (after $kills kills)"
         break
     fi
     kill_time=$(date +%s.%N)
     kill_session "$sid"
-    rc=$(wait_rc "$sid")
+    wait_rc "$sid"
     [ -z "$(session_pids "$sid")" ] || fail "round $round: processes survive the kill: $(session_pids "$sid")"
     kills=$((kills + 1))
     echo "KILL $round $kill_time" >>"$SMX_REC"
