@@ -138,5 +138,20 @@ done
 log "writing $HERE/RESULTS.md"
 $PY "$HERE/report.py" "$RAW" "$HERE/analysis.md" "$BUILD" >"$HERE/RESULTS.md.tmp"
 mv "$HERE/RESULTS.md.tmp" "$HERE/RESULTS.md"
+log "5. rank 0 idle CPU"
+{
+    echo
+    echo "## 5. Rank 0's CPU use while idle (bench/idle_cpu.sh)"
+    echo
+    echo "4 ranks, each running one 30 s \`sleep\`; CPU time per rank over 10 s. Goal: rank 0 under 2 % of a core."
+    echo
+    echo "Default one-sided path (shared memory):"
+    echo
+    bash "$HERE/idle_cpu.sh" "$BUILD"
+    echo
+    echo "TCP without hardware atomics (\`--mca osc pt2pt --mca btl tcp,self\`: rank 0 must keep calling MPI):"
+    echo
+    bash "$HERE/idle_cpu.sh" "$BUILD" --mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8
+} >>"$HERE/RESULTS.md"
 cp "$RAW" "$HERE/raw-results.txt"
 log "done"
