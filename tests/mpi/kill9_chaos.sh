@@ -1,5 +1,6 @@
 # kill -9 chaos: a 3-rank job (2 slots per rank) over 1200 elements of 50-100 ms is started under setsid
-# and the whole job (mpirun, ranks, tasks) is killed with SIGKILL at a random moment, then resumed with
+# and the whole job (mpirun, ranks, tasks) is killed with SIGKILL at a random moment (every 4th time a
+# single rank, rank 0 or a worker, is killed first and Open MPI aborts the rest), then resumed with
 # `sweepmux run --state RUN.h5` (no spec), at least 20 times, and finally run to completion.
 # Asserted:
 #   - after every kill the state file opens: `status --json` and `export` work, nothing is left running;
@@ -72,6 +73,21 @@ while [ "$kills" -lt "$KILLS" ]; do
         break
     fi
     kill_time=$(date +%s.%N)
+    what="the whole job"
+    if [ $((round % 4)) = 0 ]; then
+        # Every 4th time only one rank (rank 0 or a worker) dies; Open MPI then aborts the others.
+        rpids=($(ps -eo pid=,sid=,args= | awk -v s="$sid" -v b="$SWEEPMUX" '$2 == s && $3 == b { print $1 }'))
+        if [ "${#rpids[@]}" -gt 0 ]; then
+            victim=${rpids[$((RANDOM % ${#rpids[@]}))]}
+            what="rank process $victim"
+            kill -KILL "$victim" 2>/dev/null || true
+            for _ in $(seq 1 200); do
+                kill -0 "$sid" 2>/dev/null || break
+                sleep 0.1
+            done
+            kill -0 "$sid" 2>/dev/null && log "round $round: mpirun still running 20 s after a rank died"
+        fi
+    fi
     kill_session "$sid"
     wait_rc "$sid"
     [ -z "$(session_pids "$sid")" ] || fail "round $round: processes survive the kill: $(session_pids "$sid")"
@@ -87,7 +103,7 @@ while [ "$kills" -lt "$KILLS" ]; do
     js=$(status_json run.h5) || fail "round $round: status --json failed after kill $kills"
     timeout 20 "$SWEEPMUX" export run.h5 --status done >"snaps/post$round.csv" ||
         fail "round $round: export failed after kill $kills"
-    log "kill $kills (round $round, ${delay}s): done $(jget done <<<"$js") running $(jget running <<<"$js") pending $(jget pending <<<"$js")"
+    log "kill $kills (round $round, ${delay}s, $what): done $(jget done <<<"$js") running $(jget running <<<"$js") pending $(jget pending <<<"$js")"
     [ "$(jget total <<<"$js")" = "$N" ] || fail "round $round: total $(jget total <<<"$js") != $N"
     [ "$(jget failed <<<"$js")" = 0 ] || fail "round $round: failed elements after a kill: $js"
 done
