@@ -96,11 +96,22 @@ smx_cluster_start() {
         --seed-file="$d/munge/seed" --origin=127.0.0.1 ||
         smx_fail "munged did not start: $(tail -n 5 "$d/log/munged.log" 2>/dev/null)"
 
-    local host ctl_port d_port cpus=${SMX_CLUSTER_CPUS:-4}
+    local host ctl_port d_port cpus=${SMX_CLUSTER_CPUS:-4} gpus=${SMX_CLUSTER_GPUS:-0} gres="" gtypes=""
     host=$(hostname -s)
     ctl_port=$(smx__free_port 16817)
     d_port=$(smx__free_port $((ctl_port + 1)))
     export SLURM_CONF="$d/slurm.conf"
+    # Optional GPUs without devices (gres.conf Count, no File): Slurm schedules and counts them
+    # (SLURM_GPUS_ON_NODE) but sets no CUDA_VISIBLE_DEVICES, which is enough for the recipe.
+    if [ "$gpus" -gt 0 ]; then
+        gres=" Gres=gpu:$gpus"
+        gtypes="GresTypes=gpu"
+        : >"$d/gres.conf"
+        for g in $(seq 0 $((gpus - 1))); do
+            mknod "$d/gpu$g" c 1 3 2>/dev/null
+            echo "NodeName=$host Name=gpu File=$d/gpu$g" >>"$d/gres.conf"
+        done
+    fi
     cat >"$SLURM_CONF" <<EOF
 ClusterName=smxtest
 SlurmctldHost=$host(127.0.0.1)
@@ -135,7 +146,8 @@ MailProg=/bin/true
 ReturnToService=2
 SlurmdParameters=config_overrides
 PlugStackConfig=$d/plugstack.conf
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+$gtypes
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus$gres State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
     : >"$d/plugstack.conf"
