@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "log.h"
 #include "session_internal.h"
 #include "template.h"
 #include "value.h"
@@ -76,6 +77,9 @@ static int start_task(smx_session *s, smx__runner *r, smx_element *e)
     int rc = smx__template_argv(spec, e->index, e->vals, &argv);
     if (rc == SMX_OK)
         rc = smx__template_workdir(spec, e->index, e->vals, &workdir);
+    /* A per-element working directory is created on demand (its components are sanitised). */
+    if (rc == SMX_OK && workdir)
+        rc = smx__log_mkdirs(workdir);
     if (rc == SMX_OK) {
         env = task_env(s, e);
         if (!env)

@@ -12,6 +12,7 @@ int smx_cli_exit_code(int rc)
     case SMX_OK:
         return SMX_EXIT_COMPLETE;
     case SMX_EINPUT:
+    case SMX_ENOTFOUND: /* a state file or session named on the command line does not exist */
     case SMX_EUSAGE:
         return SMX_EXIT_INPUT;
     case SMX_ESTOPPED:
