@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "slurm.h"
@@ -31,19 +32,50 @@ static double now_monotonic(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Writes an executable shell script BODY into a fresh directory; returns its malloc'd path. */
+/* Every file the tests create lives in one directory, removed when the suite ends. */
+static char *tmp_root;
+static char *tmp_files[16];
+static int ntmp_files;
+
+static char *tmp_path(const char *name)
+{
+    size_t n = strlen(tmp_root) + strlen(name) + 2;
+    char *path = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    snprintf(path, n, "%s/%s", tmp_root, name);
+    if (ntmp_files < (int)(sizeof tmp_files / sizeof tmp_files[0]))
+        tmp_files[ntmp_files++] = strdup(path);
+    return path;
+}
+
+static int suite_init(void)
+{
+    tmp_root = smx_test_tmpdir("ut-slurm");
+    return tmp_root ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    for (int i = 0; i < ntmp_files; i++) {
+        unlink(tmp_files[i]);
+        free(tmp_files[i]);
+    }
+    if (tmp_root)
+        rmdir(tmp_root);
+    free(tmp_root);
+    return 0;
+}
+
+/* Writes an executable shell script BODY named TAG-squeue; returns its malloc'd path. */
 static char *fake_squeue(const char *tag, const char *body)
 {
-    char *dir = smx_test_tmpdir(tag);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-    size_t n = strlen(dir) + 32;
-    char *path = malloc(n);
-    snprintf(path, n, "%s/squeue", dir);
+    char name[64];
+    snprintf(name, sizeof name, "%s-squeue", tag);
+    char *path = tmp_path(name);
     char text[1024];
     snprintf(text, sizeof text, "#!/bin/sh\n%s\n", body);
     CU_ASSERT_EQUAL_FATAL(smx_test_write_file(path, text), 0);
     CU_ASSERT_EQUAL_FATAL(chmod(path, 0755), 0);
-    free(dir);
     return path;
 }
 
@@ -159,11 +191,11 @@ static void test_detect_squeue(void)
     clear_env();
     setenv("TZ", "UTC", 1);
     tzset();
-    char *dir = smx_test_tmpdir("slurm-args");
+    char *args_path = tmp_path("args");
     char body[512];
     /* Records its argv so the test can check what detect asked for. */
-    snprintf(body, sizeof body, "printf '%%s\\n' \"$@\" > '%s/args'\necho 2024-01-02T03:04:05",
-             dir);
+    snprintf(body, sizeof body, "printf '%%s\\n' \"$@\" > '%s'\necho 2024-01-02T03:04:05",
+             args_path);
     char *sq = fake_squeue("slurm-sq", body);
     setenv("SMX_SQUEUE", sq, 1);
     setenv("SLURM_JOB_ID", "77", 1);
@@ -176,9 +208,7 @@ static void test_detect_squeue(void)
     CU_ASSERT_STRING_EQUAL(s.job_id, "70_3");
     CU_ASSERT_EQUAL(smx_error_last_code(), SMX_OK);
 
-    char path[512];
-    snprintf(path, sizeof path, "%s/args", dir);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(args_path, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     char args[256] = "";
     size_t n = fread(args, 1, sizeof args - 1, f);
@@ -204,7 +234,7 @@ static void test_detect_squeue(void)
     CU_ASSERT_EQUAL(s.in_job, 1);
     CU_ASSERT_EQUAL(smx_error_last_code(), SMX_OK);
     free(sq);
-    free(dir);
+    free(args_path);
     unsetenv("TZ");
     tzset();
     clear_env();
@@ -264,7 +294,7 @@ int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    CU_pSuite suite = CU_add_suite("slurm", NULL, NULL);
+    CU_pSuite suite = CU_add_suite("slurm", suite_init, suite_clean);
     if (!suite || !CU_add_test(suite, "parse end time", test_parse_end_time) ||
         !CU_add_test(suite, "detect outside a job", test_detect_outside_job) ||
         !CU_add_test(suite, "detect from the environment", test_detect_job_env) ||

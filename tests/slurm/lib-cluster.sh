@@ -74,7 +74,7 @@ smx__require() {
 smx_cluster_start() {
     [ "$(id -u)" = 0 ] || smx_fail "the Slurm tests start slurmd and must run as root"
     export PATH="$PATH:/usr/sbin:/sbin"
-    smx__require munged mungekey slurmctld slurmd sbatch srun squeue scancel scontrol
+    smx__require munged mungekey slurmctld slurmd sbatch srun squeue scancel scontrol sinfo
     : "${SWEEPMUX:?SWEEPMUX must point at the built sweepmux binary}"
     [ -x "$SWEEPMUX" ] || smx_fail "SWEEPMUX=$SWEEPMUX is not executable"
     : "${SMX_SOURCE_DIR:?SMX_SOURCE_DIR must point at the repository}"
@@ -168,6 +168,8 @@ EOF
         smx_fail "the node did not become idle (state '$state')"
         ;;
     esac
+    srun --mpi=list 2>&1 | grep -qw pmix ||
+        smx_fail "srun has no pmix plugin (srun --mpi=list: $(srun --mpi=list 2>&1 | tr '\n' ' '))"
     smx_log "cluster up in $d (node $host, $cpus CPUs, ports $ctl_port/$d_port)"
 }
 
