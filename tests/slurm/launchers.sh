@@ -1,7 +1,8 @@
 #!/bin/bash
 # (d) Both launch modes of slurm/sweepmux.sbatch: `srun --mpi=pmix` (the default, with sweepmux
 # found through $SWEEPMUX) runs a small sweep in one job, and `mpirun` (SWEEPMUX_LAUNCHER=mpirun,
-# with sweepmux found on PATH) runs one long enough to stop at the warning and continue.
+# with sweepmux found on PATH) runs one long enough to stop at the warning and continue. A spec of
+# "-" resumes with the spec stored in the state file.
 set -u
 . "$SMX_SOURCE_DIR/tests/slurm/lib-cluster.sh"
 smx_cluster_start
@@ -46,5 +47,12 @@ for j in $(printf '%s\n' "$jm" | cut -d' ' -f1); do
 done
 smx_check_state_done mpirun.h5 "$NM"
 dm=$(smx_check_ran_once out-mpirun.txt "$NM" $(((nm - 1) * 2)))
+
+# SPEC "-": resume with the spec stored in the state file (complete already: exit 0 at once).
+r=$(sbatch --parsable -n 2 -t 1 -J smx-resume "$SMX_SOURCE_DIR/slurm/sweepmux.sbatch" - srun.h5) || smx_fail "sbatch failed"
+smx_wait_queue_empty 60 || smx_fail "resume job still queued"
+[ "$(smx_jobs_by_name smx-resume)" = "$r COMPLETED 0:0 2 1" ] || { smx_show_outputs "slurm-$r.out"; smx_fail "resume with '-': $(smx_jobs_by_name smx-resume)"; }
+grep -q "sweepmux run --state srun.h5\$" "slurm-$r.out" || { smx_show_outputs "slurm-$r.out"; smx_fail "resume with '-' did not run without a spec"; }
+[ "$(wc -l <out-srun.txt)" = "$NS" ] || smx_fail "the resume of a complete sweep ran tasks"
 
 smx_log "PASS launchers: srun $NS elements in 1 job ($ds repeats), mpirun $NM elements in $nm jobs ($dm repeats), $elapsed s"
