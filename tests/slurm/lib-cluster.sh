@@ -87,6 +87,7 @@ smx_cluster_start() {
     chmod 755 "$d/munge"
     trap smx_cluster_stop EXIT
     trap 'exit 1' INT TERM HUP
+    smx__start_watchdog
 
     mungekey --create --keyfile="$d/munge/munge.key" >/dev/null 2>&1 ||
         smx_fail "mungekey --create failed"
@@ -222,11 +223,41 @@ smx_jobs_by_name() {
     }' "$f"
 }
 
+# If the test shell is killed outright (SIGKILL from a test timeout), its EXIT trap never runs: a
+# watchdog in its own session then stops the daemons, recognised by the scratch directory on their
+# command line, so that no daemon outlives the test.
+smx__start_watchdog() {
+    local d=$SMX_CLUSTER_DIR
+    cat >"$d/watchdog.sh" <<'WATCH'
+#!/bin/bash
+parent=$1 d=$2
+while [ -r "/proc/$parent/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$parent/status"; do
+    sleep 2
+done
+[ -e "$d/stopped" ] && exit 0
+for n in slurmd slurmctld munged; do
+    pid=$(cat "$d/run/$n.pid" 2>/dev/null)
+    case $pid in '' | *[!0-9]*) continue ;; esac
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$d/"; then
+        kill -TERM "$pid" 2>/dev/null
+    fi
+done
+WATCH
+    if command -v setsid >/dev/null; then
+        setsid bash "$d/watchdog.sh" "$$" "$d" </dev/null >/dev/null 2>&1 &
+        SMX__WATCHDOG=$!
+    fi
+}
+
 smx_cluster_stop() {
     local rc=$?
     trap - EXIT
     [ -n "${SMX_CLUSTER_DIR:-}" ] || exit "$rc"
     local d=$SMX_CLUSTER_DIR ids pid
+    : >"$d/stopped"
+    if [ -n "${SMX__WATCHDOG:-}" ]; then
+        kill "$SMX__WATCHDOG" 2>/dev/null
+    fi
     if [ -n "${SLURM_CONF:-}" ] && [ -s "$d/run/slurmctld.pid" ]; then
         ids=$(smx_queue_ids)
         if [ -n "$ids" ]; then
