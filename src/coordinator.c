@@ -429,29 +429,9 @@ int smx__coord_stop(smx_session *s, const char *reason)
     for (int r = 1; r < s->size; r++)
         MPI_Send(&kill_at, 1, MPI_DOUBLE, r, SMX__TAG_STOP, s->comm);
     /* Rank 0's own queue goes back like everyone else's. */
-    smx__report rel;
-    for (; s->qhead < s->qlen; s->qhead++) {
-        uint64_t e = s->queue[s->qhead];
-        memset(&rel, 0, sizeof rel);
-        rel.kind = SMX__REPORT_RELEASE;
-        rel.index = SMX__ENTRY_INDEX(e);
-        rel.attempt = (uint16_t)(SMX__ENTRY_ATTEMPT(e) - 1);
-        smx__coord_notice(s);
-        smx__coord_report(s, &rel);
-    }
-    while (s->retry_head) {
-        smx_element *e = s->retry_head;
-        s->retry_head = e->next;
-        memset(&rel, 0, sizeof rel);
-        rel.kind = SMX__REPORT_RELEASE;
-        rel.index = e->index;
-        rel.attempt = (uint16_t)(e->attempt - 1);
-        smx__coord_report(s, &rel);
-        free(e->vals);
-        free(e);
-    }
-    s->retry_tail = NULL;
-    return rc;
+    smx__coord_notice(s);
+    int rrc = smx__session_release_queue(s);
+    return rc != SMX_OK ? rc : rrc;
 }
 
 typedef struct inbox {

@@ -289,8 +289,7 @@ static void init_report(smx_session *s, smx__report *r, int kind, uint64_t index
     r->tail[0] = '\0';
 }
 
-/* Gives back the claimed positions not handed out yet, and failed elements awaiting retry. */
-static int release_queue(smx_session *s)
+int smx__session_release_queue(smx_session *s)
 {
     smx__report r;
     int rc = SMX_OK;
@@ -317,7 +316,7 @@ static void become_stopping(smx_session *s)
         return;
     s->stopping = 1;
     s->exhausted = 1;
-    release_queue(s);
+    smx__session_release_queue(s);
 }
 
 /* Worker ranks: messages from rank 0, due reports, finished sends, a requested stop. */
@@ -666,7 +665,7 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
         return out->rc = smx__error(SMX_EUSAGE, "smx_session_close: session is NULL");
     s->finished = 1;
     /* Whatever this rank still holds goes back to pending. */
-    release_queue(s);
+    smx__session_release_queue(s);
     smx__report r;
     while (s->given) {
         smx_element *e = s->given;

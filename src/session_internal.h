@@ -108,6 +108,9 @@ void smx__coord_free(smx__coord *c);
 /* Rank 0: counts for progress (total, done, failed, running, pending) and the completion rate. */
 void smx__coord_counts(const smx__coord *c, smx_stat *st, double *rate, uint64_t *done_this_job);
 
+/* Gives back the claimed positions not handed out yet, and failed elements awaiting retry. */
+int smx__session_release_queue(smx_session *s);
+
 /* Worker side: send packed reports now. */
 int smx__session_flush(smx_session *s, int force);
 
