@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,16 +100,27 @@ static int start_task(smx_session *s, smx__runner *r, smx_element *e)
     return rc;
 }
 
+/* Signals a stop request may have carried to the task too (srun and mpirun forward to all). */
+static int is_stop_signal(int sig)
+{
+    return sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGTERM || sig == SIGINT;
+}
+
 static int finish_task(const smx__task_result *res)
 {
     smx_element *e = res->user;
+    int stopping = smx_session_stopping(e->s);
     smx_completion c = SMX_COMPLETION_INIT;
     const char *names[SMX__REPORT_MAX_RESULTS];
     size_t n = res->nresults < SMX__REPORT_MAX_RESULTS ? res->nresults : SMX__REPORT_MAX_RESULTS;
     for (size_t i = 0; i < n; i++)
         names[i] = res->result_names[i];
-    if (res->stopped)
-        c.status = SMX_STATUS_PENDING; /* interrupted by a stop: runs again on resume */
+    /*
+     * Interrupted by a stop (ours, or the stop signal itself reaching the task): not a failure,
+     * the element runs again on resume.
+     */
+    if (res->stopped || (stopping && res->started && is_stop_signal(res->term_signal)))
+        c.status = SMX_STATUS_PENDING;
     else if (res->started && !res->timed_out && res->term_signal == 0 && res->exit_code == 0)
         c.status = SMX_STATUS_DONE;
     else

@@ -319,8 +319,16 @@ int smx_cli_run(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
 
+    /* Rank 0 asks Slurm (squeue, at most once per job); everyone gets its answer. */
     smx__slurm slurm;
-    smx__slurm_detect(&slurm);
+    memset(&slurm, 0, sizeof slurm);
+    if (rank == 0)
+        smx__slurm_detect(&slurm);
+    MPI_Bcast(&slurm, sizeof slurm, MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (rank != 0) { /* srun's step size is per process: read it from this rank's environment */
+        const char *st = getenv("SLURM_STEP_NUM_TASKS");
+        slurm.step_ntasks = st && *st ? atol(st) : -1;
+    }
     int rc = smx__slurm_check_size(&slurm, size);
     if (rc == SMX_OK && rank == 0)
         rc = prepare(&a);
