@@ -1,6 +1,6 @@
 /*
  * The state store: one HDF5 file per sweep (layout and durability approach in store.h and
- * docs/state-file.md).
+ * README.md, "The state file").
  *
  * Two kinds of change happen to a state file, and they are made safe in two different ways:
  *

@@ -5,7 +5,7 @@
 #  2. libsweepmux.so exports exactly the functions the public headers declare (smx_*), nothing else;
 #  3. the examples build with find_package(sweepmux) (shared and static targets) and with plain
 #     `mpicc $(pkg-config --cflags --libs sweepmux)`;
-#  4. the complete program in docs/library.md compiles (-pedantic -Werror) and runs as documented;
+#  4. the complete program in README.md (C library) compiles (-pedantic -Werror) and runs as documented;
 #  5. each build runs under `$MPIEXEC -n 3` in a fresh directory, exits 0, and its state file holds
 #     what it claims: every element done once, with the results the example computed.
 set -euo pipefail
@@ -209,10 +209,10 @@ run montecarlo-static "$tmp/cmake-static/montecarlo_static"
 check_montecarlo "$tmp/run-montecarlo-static"
 run resume-static "$tmp/pc/resume_static"
 check_resume "$tmp/run-resume-static"
-step "the program in docs/library.md"
+step "the program in README.md (C library)"
 # The first ```c block of the user documentation is a complete program: it must stay one.
-awk '/^```c$/ {on = 1; next} on && /^```$/ {exit} on' "$SMX_SOURCE_DIR/docs/library.md" > "$tmp/pc/squares.c"
-[ "$(wc -l < "$tmp/pc/squares.c")" -gt 20 ] || fail "no C program found in docs/library.md"
+awk '/^```c$/ {on = 1; next} on && /^```$/ {exit} on' "$SMX_SOURCE_DIR/README.md" > "$tmp/pc/squares.c"
+[ "$(wc -l < "$tmp/pc/squares.c")" -gt 20 ] || fail "no C program found in README.md (C library)"
 # shellcheck disable=SC2046
 "$MPICC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/pc/squares" "$tmp/pc/squares.c" \
     $(pkg-config --cflags --libs sweepmux) -Wl,-rpath,"$libdir" || fail "the documented program does not build"

@@ -51,7 +51,7 @@ def spec(name, shell):
     if not shell:
         out.append("  lr.rate-x: {value: 0.5}")
     return "\n".join(out) + "\n"
-# The per-element working directories, named by the documented sanitising rule (docs/spec-format.md:
+# The per-element working directories, named by the documented sanitising rule (README.md, Spec format:
 # characters other than A-Z a-z 0-9 . _ + - become _, a leading . becomes _, empty becomes _).
 # sweepmux does not promise to create a workdir, so the test makes them.
 import os
