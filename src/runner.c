@@ -643,8 +643,10 @@ void smx__runner_free(smx__runner *r)
         }
     }
     kill_lingers(r);
-    if (r->scratch_dir)
-        rmdir(r->scratch_dir); /* only if empty: another rank may share it */
+    /*
+     * The scratch directory stays: other ranks share it, and one still starting up may be creating
+     * its files in it at this very moment (removing it here made their runner_create fail).
+     */
     if (r->devnull >= 0)
         close(r->devnull);
     if (r->attr_ok)
