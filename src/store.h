@@ -9,19 +9,15 @@
  *       status     u8[N]    smx_status (0 pending, 1 running, 2 done, 3 failed)
  *       attempts   u16[N]   attempts started so far
  *       rank       i32[N]   rank that ran the latest attempt (0 for an element never run)
- *       exit_code  i32[N]   exit status of the latest attempt (-1 killed / not started; 0 never run)
- *       signal     i32[N]   signal that ended it (0 none)
- *       host       u16[N]   1-based row of `hosts` (0 unknown)
- *       job        u16[N]   1-based row of `jobs` (0 unknown)
- *       t_start    f64[N]   unix seconds
- *       t_end      f64[N]
- *       results    f64[N][SMX__RESULTS_MAX]  NaN where a task reported no such result
- *       result_names  fixed string[SMX__RESULTS_MAX] ("" = unused column)
- *       hosts      fixed string[SMX__HOSTS_MAX]
- *       jobs       compound[SMX__JOBS_MAX]  (smx__job)
- *       failures   compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX
- *       meta       i64[SMX__META_LEN]       (smx__meta_slot)
- *       command    string dataset: the `-- CMD ARG...` override as a YAML flow list ("" if none)
+ *       exit_code  i32[N]   exit status of the latest attempt (-1 killed / not started; 0 never
+ * run) signal     i32[N]   signal that ended it (0 none) host       u16[N]   1-based row of `hosts`
+ * (0 unknown) job        u16[N]   1-based row of `jobs` (0 unknown) t_start    f64[N]   unix
+ * seconds t_end      f64[N] results    f64[N][SMX__RESULTS_MAX]  NaN where a task reported no such
+ * result result_names  fixed string[SMX__RESULTS_MAX] ("" = unused column) hosts      fixed
+ * string[SMX__HOSTS_MAX] jobs       compound[SMX__JOBS_MAX]  (smx__job) failures
+ * compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX meta i64[SMX__META_LEN]
+ * (smx__meta_slot) command    string dataset: the `-- CMD ARG...` override as a YAML flow list (""
+ * if none)
  *
  * Durability (DESIGN.md): every dataset is created, at its full size and contiguous with its
  * space allocated, when the session is created, by writing a new file, fsyncing it and renaming
@@ -68,13 +64,13 @@ typedef struct smx__record {
 
 /* One batch job that worked on the session. */
 typedef struct smx__job {
-    char id[32];      /* Slurm job id, or "pid:<pid>" outside Slurm */
+    char id[32]; /* Slurm job id, or "pid:<pid>" outside Slurm */
     char host[SMX__HOST_NAME_MAX];
     double t_start;
-    double t_end;     /* 0 while the job runs (or if it died without saying) */
+    double t_end; /* 0 while the job runs (or if it died without saying) */
     int32_t ranks;
-    int32_t exit_code;/* the sweepmux exit code, -1 while running or if it died */
-    char reason[64];  /* why it stopped: "complete", "signal SIGUSR1", "max-time", ... */
+    int32_t exit_code; /* the sweepmux exit code, -1 while running or if it died */
+    char reason[64];   /* why it stopped: "complete", "signal SIGUSR1", "max-time", ... */
 } smx__job;
 
 /* One failed attempt, with the tail of its stderr. */
@@ -89,10 +85,11 @@ typedef struct smx__failure {
 
 /* Slots of the per-session `meta` dataset (int64 each). */
 enum smx__meta_slot {
-    SMX__META_N_JOBS = 0,     /* rows used in `jobs` */
-    SMX__META_N_HOSTS = 1,    /* rows used in `hosts` */
-    SMX__META_N_FAILURES = 2, /* failures ever recorded (ring position = this % SMX__FAILURES_MAX) */
-    SMX__META_N_DONE = 3,     /* counts as of the last sync, for cheap status */
+    SMX__META_N_JOBS = 0,  /* rows used in `jobs` */
+    SMX__META_N_HOSTS = 1, /* rows used in `hosts` */
+    SMX__META_N_FAILURES =
+        2,                /* failures ever recorded (ring position = this % SMX__FAILURES_MAX) */
+    SMX__META_N_DONE = 3, /* counts as of the last sync, for cheap status */
     SMX__META_N_FAILED = 4,
     SMX__META_LEN = 16
 };
@@ -101,14 +98,14 @@ typedef enum smx__store_mode { SMX__STORE_READ = 0, SMX__STORE_WRITE = 1 } smx__
 
 /*
  * Creates PATH holding SPEC_TEXT and one session SESSION with N elements (COMMAND: override text
- * or NULL), or no session if SESSION is NULL. Written to a temporary file beside PATH, fsynced and renamed, so PATH either does not
- * change or appears complete. SMX_EIO if PATH exists.
+ * or NULL), or no session if SESSION is NULL. Written to a temporary file beside PATH, fsynced and
+ * renamed, so PATH either does not change or appears complete. SMX_EIO if PATH exists.
  */
 int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
-                      const char *spec_hash, const char *session, uint64_t n,
-                      const char *command);
+                      const char *spec_hash, const char *session, uint64_t n, const char *command);
 
-/* Adds SESSION with N elements to the existing file PATH (rewrite + rename). Nothing may have PATH open. */
+/* Adds SESSION with N elements to the existing file PATH (rewrite + rename). Nothing may have PATH
+ * open. */
 int smx__store_add_session(const char *path, const char *session, uint64_t n, const char *command);
 
 /* Removes SESSION from PATH (rewrite + rename). SMX_ENOTFOUND if it does not exist. */
@@ -130,7 +127,8 @@ int smx__store_sessions(smx__store *st, char ***names, size_t *n);
 /* Makes everything written so far durable: H5Fflush, then fsync of the file. */
 int smx__store_sync(smx__store *st);
 
-/* Opens a session of ST (SMX_ENOTFOUND if none). The handle is freed with the store or smx__sess_close. */
+/* Opens a session of ST (SMX_ENOTFOUND if none). The handle is freed with the store or
+ * smx__sess_close. */
 int smx__sess_open(smx__store *st, const char *name, smx__sess **out);
 void smx__sess_close(smx__sess *s);
 uint64_t smx__sess_count(const smx__sess *s);

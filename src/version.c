@@ -1,4 +1,5 @@
-/* The runtime version call, so a program can compare what it was built against with what it runs. */
+/* The runtime version call, so a program can compare what it was built against with what it runs.
+ */
 #include "sweepmux/common.h"
 
 const char *smx_version(void)
