@@ -160,7 +160,7 @@ static int build_map(const smx_spec *old, const smx_spec *neu, uint64_t *map)
 static int copy_session(smx__sess *os, smx__sess *ns, const uint64_t *map)
 {
     char rn[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
-    int64_t meta[SMX__META_LEN];
+    int64_t meta[SMX__META_LEN] = {0};
     char(*hosts)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
     smx__failure *fails = calloc(SMX__FAILURES_MAX, sizeof *fails);

@@ -89,7 +89,7 @@ int smx_cli_status(int argc, char **argv)
     smx_stat st;
     smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
     smx__failure *fails = calloc(SMX__FAILURES_MAX, sizeof *fails);
-    int64_t meta[SMX__META_LEN];
+    int64_t meta[SMX__META_LEN] = {0};
     char **names = NULL;
     size_t nsess = 0;
     if (!jobs || !fails)
