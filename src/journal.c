@@ -46,7 +46,6 @@ struct smx__journal {
     uint64_t queued_seq;  /* bumped by every queued change */
     uint64_t sync_wanted; /* highest ticket asked for */
     uint64_t durable_seq; /* every change up to this seq is durable */
-    uint64_t records_durable;
     int quit;
     int error;
     char errmsg[1024];
@@ -149,7 +148,6 @@ static void *writer_main(void *arg)
         uint64_t wanted = j->sync_wanted;
         pthread_mutex_unlock(&j->mu);
 
-        size_t nrecs = j->writing.nrecs;
         int rc = SMX_OK;
         if (!j->error)
             rc = write_batch(j, &j->writing);
@@ -168,7 +166,6 @@ static void *writer_main(void *arg)
             j->error = rc;
             snprintf(j->errmsg, sizeof j->errmsg, "%s", smx_error_last());
         }
-        j->records_durable += nrecs; /* counted as durable from the sync that covers them */
         if (!dirty || j->error)
             j->durable_seq = seq;
         if (quit && !(j->filling.nrecs || j->filling.nstates || j->filling.nops))
@@ -328,14 +325,6 @@ size_t smx__journal_backlog(smx__journal *j)
 {
     pthread_mutex_lock(&j->mu);
     size_t n = j->filling.nrecs + j->filling.nstates + j->filling.nops;
-    pthread_mutex_unlock(&j->mu);
-    return n;
-}
-
-uint64_t smx__journal_records_durable(smx__journal *j)
-{
-    pthread_mutex_lock(&j->mu);
-    uint64_t n = j->records_durable;
     pthread_mutex_unlock(&j->mu);
     return n;
 }

@@ -36,8 +36,6 @@ uint64_t smx__journal_sync(smx__journal *j);
  * the writer failed (the message is copied into the calling thread's error).
  */
 int smx__journal_durable(smx__journal *j, uint64_t ticket);
-/* Number of element records made durable so far (for progress and tests). */
-uint64_t smx__journal_records_durable(smx__journal *j);
 
 /* Changes queued and not yet written (the writer's backlog). */
 size_t smx__journal_backlog(smx__journal *j);

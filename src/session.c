@@ -104,7 +104,6 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     MPI_Comm_rank(s->comm, &s->rank);
     MPI_Comm_size(s->comm, &s->size);
     snprintf(s->name, sizeof s->name, "%s", session && *session ? session : "default");
-    s->t_open = smx__now();
     s->iterates = s->rank != 0 || s->opts.coordinator_iterates || s->size == 1;
 
     /* Rank 0 opens the state file, takes the lock and builds the to-do list. */

@@ -72,10 +72,9 @@ struct smx_session {
     smx__report_buf out; /* reports not sent yet */
     smx__send *sends;    /* sends in flight */
     smx__coord *coord;   /* rank 0 only */
-    double t_open;
-    int finished;       /* close() reached */
-    double last_probe;  /* when a worker last probed for rank 0's messages */
-    smx_element *spare; /* recycled elements */
+    int finished;        /* close() reached */
+    double last_probe;   /* when a worker last probed for rank 0's messages */
+    smx_element *spare;  /* recycled elements */
     int nspare;
 };
 
