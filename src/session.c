@@ -438,7 +438,7 @@ int smx_session_next(smx_session *s, smx_element **out)
         return SMX_ITEROVER;
     if (s->rank == 0)
         smx__coord_throttle(s);
-    /* Retries of this rank's failed elements come before new claims only once claims ran out. */
+    /* New work first: this rank's failed elements are retried once the claims have run out. */
     if (s->qhead == s->qlen && !s->exhausted) {
         uint64_t first = 0, n = 0;
         int stopped = 0;
