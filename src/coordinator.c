@@ -35,6 +35,7 @@ struct smx__coord {
     uint64_t handed_out;  /* positions claimed before the stop */
     smx_stat counts;
     uint64_t done_this_job, failed_this_job, rejected;
+    uint64_t reports; /* reports handled, for smx__coord_events */
     int finished_workers;
     int stopped;
     int halted;
@@ -44,7 +45,8 @@ struct smx__coord {
     smx__job job;
     char result_names[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
     int64_t meta[SMX__META_LEN];
-    double deadline; /* wall clock; 0: none */
+    int64_t meta_queued[SMX__META_LEN]; /* what was last handed to the journal */
+    double deadline;                    /* wall clock; 0: none */
     const char *deadline_reason;
     double t_start_wall, t_start_mono;
     double last_sync, last_heartbeat, last_poll;
@@ -238,6 +240,7 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
         c->deadline_reason = "deadline";
     }
     smx__journal_meta(c->j, c->meta);
+    memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_sync(c->j);
     c->last_sync = c->last_heartbeat = smx__now();
     return SMX_OK;
@@ -299,9 +302,15 @@ static void record_failure(smx__coord *c, const smx__report *r)
     smx__journal_failure(c->j, slot, &f);
 }
 
+uint64_t smx__coord_events(const smx__coord *c)
+{
+    return c->seen + c->reports;
+}
+
 int smx__coord_report(smx_session *s, const smx__report *r)
 {
     smx__coord *c = s->coord;
+    c->reports++;
     uint64_t i = r->index;
     if (i >= c->n || c->status[i] != SMX_STATUS_RUNNING) {
         /* Not ours to commit (already final, never claimed): exactly-once commit refuses it. */
@@ -401,10 +410,15 @@ static void journal_running(smx_session *s)
     c->synced_seen = c->seen;
 }
 
+/* Queues the meta counters if they changed since they were last queued (an idle run writes
+ * nothing). */
 static void update_meta(smx__coord *c)
 {
     c->meta[SMX__META_N_DONE] = (int64_t)c->counts.done;
     c->meta[SMX__META_N_FAILED] = (int64_t)c->counts.failed;
+    if (!memcmp(c->meta, c->meta_queued, sizeof c->meta))
+        return;
+    memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_meta(c->j, c->meta);
 }
 

@@ -649,6 +649,11 @@ double smx__session_kill_at(const smx_session *s)
     return s->kill_at;
 }
 
+uint64_t smx__session_events(const smx_session *s)
+{
+    return s->coord ? smx__coord_events(s->coord) : 0;
+}
+
 void smx__session_counts(const smx_session *s, smx_stat *st, double *rate)
 {
     memset(st, 0, sizeof *st);

@@ -106,6 +106,8 @@ int smx__coord_finish(smx_session *s, smx__outcome *out);
 void smx__coord_free(smx__coord *c);
 /* Rank 0: counts for progress (total, done, failed, running, pending) and the completion rate. */
 void smx__coord_counts(const smx__coord *c, smx_stat *st, double *rate, uint64_t *done_this_job);
+/* Rank 0: claims noticed plus reports handled so far. */
+uint64_t smx__coord_events(const smx__coord *c);
 
 /* Gives back the claimed positions not handed out yet, and failed elements awaiting retry. */
 int smx__session_release_queue(smx_session *s);
@@ -124,6 +126,8 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
 const smx_spec *smx__session_spec(const smx_session *s);
 /* Unix time by which started work must end after a stop (0: none yet). */
 double smx__session_kill_at(const smx_session *s);
+/* Rank 0: claims noticed plus reports handled so far (to tell activity from idling); others: 0. */
+uint64_t smx__session_events(const smx_session *s);
 /* Rank 0: progress counts; others: zeros. */
 void smx__session_counts(const smx_session *s, smx_stat *st, double *rate);
 /* Outcome of the last close on this thread's session (for the CLI's exit code and message). */
