@@ -434,11 +434,12 @@ int smx__coord_stop(smx_session *s, const char *reason)
     s->stopping = 1;
     s->exhausted = 1;
     snprintf(c->reason, sizeof c->reason, "%s", reason);
-    /* Started work must end by the deadline if one made us stop; else each rank applies its grace.
+    /*
+     * Whatever made us stop, started tasks get the grace period from now (each rank applies its
+     * own --grace: kill_at 0). A deadline already leaves room for it: the Slurm deadline is
+     * max(grace, 15 s) before the end, and --max-time promises only to stop handing out work.
      */
-    double kill_at = (c->deadline > 0 && c->deadline_reason && !strcmp(reason, c->deadline_reason))
-                         ? c->deadline
-                         : 0;
+    double kill_at = 0;
     s->kill_at = kill_at;
     for (int r = 1; r < s->size; r++)
         MPI_Send(&kill_at, 1, MPI_DOUBLE, r, SMX__TAG_STOP, s->comm);
