@@ -5,6 +5,8 @@
 #ifndef SMX_BENCH_UTIL_H
 #define SMX_BENCH_UTIL_H
 
+#include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,28 @@ static inline long bench_status_kb(const char *field)
     }
     fclose(f);
     return kb;
+}
+
+/*
+ * The raw loops' claim counter: the same window sweepmux's claim protocol uses (one uint64 on rank
+ * 0, MPI_Win_allocate, zeroed, in a lock_all epoch), with no state around it. Collective.
+ */
+static inline MPI_Win bench_counter_window(int rank)
+{
+    MPI_Win win;
+    uint64_t *base = NULL;
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "accumulate_ops", "same_op_no_op");
+    MPI_Info_set(info, "same_disp_unit", "true");
+    MPI_Win_allocate(rank == 0 ? sizeof(uint64_t) : 0, sizeof(uint64_t), info, MPI_COMM_WORLD,
+                     &base, &win);
+    MPI_Info_free(&info);
+    if (rank == 0)
+        base[0] = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, win);
+    return win;
 }
 
 /* The spec of a one-parameter grid with N elements running /bin/true. */

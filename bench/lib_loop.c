@@ -28,19 +28,7 @@ static int raw_loop(uint64_t n, int chunk, uint64_t *mine)
 {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Win win;
-    uint64_t *base = NULL;
-    MPI_Info info;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "accumulate_ops", "same_op_no_op");
-    MPI_Info_set(info, "same_disp_unit", "true");
-    MPI_Win_allocate(rank == 0 ? sizeof(uint64_t) : 0, sizeof(uint64_t), info, MPI_COMM_WORLD,
-                     &base, &win);
-    MPI_Info_free(&info);
-    if (rank == 0)
-        base[0] = 0;
-    MPI_Barrier(MPI_COMM_WORLD);
-    MPI_Win_lock_all(MPI_MODE_NOCHECK, win);
+    MPI_Win win = bench_counter_window(rank);
     uint64_t want = (uint64_t)chunk, count = 0;
     for (;;) {
         uint64_t old = 0;

@@ -35,19 +35,7 @@ int main(int argc, char **argv)
     char *cmd = argc > 3 ? argv[3] : "/bin/true";
     char *child_argv[] = {cmd, NULL};
 
-    MPI_Win win;
-    uint64_t *base = NULL;
-    MPI_Info info;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "accumulate_ops", "same_op_no_op");
-    MPI_Info_set(info, "same_disp_unit", "true");
-    MPI_Win_allocate(rank == 0 ? sizeof(uint64_t) : 0, sizeof(uint64_t), info, MPI_COMM_WORLD,
-                     &base, &win);
-    MPI_Info_free(&info);
-    if (rank == 0)
-        base[0] = 0;
-    MPI_Barrier(MPI_COMM_WORLD);
-    MPI_Win_lock_all(MPI_MODE_NOCHECK, win);
+    MPI_Win win = bench_counter_window(rank);
     double t0 = bench_now();
     uint64_t mine = 0, failed = 0;
     for (;;) {

@@ -14,23 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)sz + 1);
-    size_t n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    b[n] = '\0';
-    if (len)
-        *len = n;
-    return b;
-}
-
 static void rm_rf(const char *dir)
 {
     char cmd[PATH_MAX + 16];
@@ -42,7 +25,9 @@ static void rm_rf(const char *dir)
 
 static void path_in(char *buf, size_t cap, const char *dir, const char *name)
 {
-    snprintf(buf, cap, "%s/%s", dir, name);
+    int n = snprintf(buf, cap, "%s/", dir);
+    if (n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, "%s", name);
 }
 
 /* Writes LEN bytes of DATA (may contain NULs) to DIR/NAME. */
@@ -68,7 +53,7 @@ static size_t read_idx(const char *dir, int rank, idx_line *out, size_t max)
     char p[PATH_MAX], name[64];
     snprintf(name, sizeof name, "rank-%05d.idx", rank);
     path_in(p, sizeof p, dir, name);
-    char *idx = read_all(p, NULL);
+    char *idx = smx_test_read_file(p, NULL);
     if (!idx)
         return 0;
     size_t n = 0;
@@ -114,7 +99,7 @@ static void test_per_rank(void)
     char p[PATH_MAX];
     path_in(p, sizeof p, logdir, "rank-00012.log");
     size_t loglen;
-    char *data = read_all(p, &loglen);
+    char *data = smx_test_read_file(p, &loglen);
     CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 
     CU_ASSERT_EQUAL(l[0].index, 7);
@@ -176,7 +161,7 @@ static void test_resume_appends(void)
     size_t n = read_idx(dir, 0, l, 8);
     CU_ASSERT_EQUAL_FATAL(n, 2); /* the torn line is ended and does not parse */
     size_t len;
-    char *data = read_all(p, &len);
+    char *data = smx_test_read_file(p, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(data);
     CU_ASSERT_EQUAL(l[0].index, 1);
     CU_ASSERT_EQUAL(memcmp(data + l[0].off, "first\n", 6), 0);
@@ -214,7 +199,7 @@ static void test_src_with_fds(void)
     CU_ASSERT_EQUAL_FATAL(read_idx(dir, 1, l, 4), 2);
     char p[PATH_MAX];
     path_in(p, sizeof p, dir, "rank-00001.log");
-    char *data = read_all(p, NULL);
+    char *data = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(data);
     CU_ASSERT_EQUAL(l[0].len, 4);
     CU_ASSERT_EQUAL(memcmp(data + l[0].off, "abcd\n", 5), 0);
@@ -242,7 +227,7 @@ static void test_per_task(void)
     smx__log_close(log);
     char p[PATH_MAX];
     path_in(p, sizeof p, logdir, "task-123456789012-3.out");
-    char *s = read_all(p, NULL);
+    char *s = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL(s);
     if (s)
         CU_ASSERT_STRING_EQUAL(s, "out-data");

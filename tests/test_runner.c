@@ -91,23 +91,6 @@ static int sh_run(smx__runner *r, const char *script, res *out, double limit)
     return run1(r, &t, out, limit);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)sz + 1);
-    size_t n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    b[n] = '\0';
-    if (len)
-        *len = n;
-    return b;
-}
-
 /* A process that is neither gone nor a zombie (a zombie's parent may be a non-reaping init). */
 static int proc_alive(pid_t pid)
 {
@@ -227,7 +210,7 @@ static void test_not_started(void)
     /* The reason is also filed as the attempt's stderr in the log. */
     char lp[PATH_MAX];
     snprintf(lp, sizeof lp, "%s/rank-00003.log", dir);
-    char *log = read_all(lp, NULL);
+    char *log = smx_test_read_file(lp, NULL);
     CU_ASSERT_PTR_NOT_NULL(log);
     if (log)
         CU_ASSERT_PTR_NOT_NULL(strstr(log, "cannot execute 'smx-no-such-program-xyz'"));
@@ -471,7 +454,7 @@ static void test_relative_log_dir(void)
     smx__runner_free(r);
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/logs/rank-00003.log", dir);
-    char *log = read_all(p, NULL);
+    char *log = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL(log);
     if (log)
         CU_ASSERT_PTR_NOT_NULL(strstr(log, "stream=stdout bytes=3 <==\nhi\n"));
@@ -543,7 +526,7 @@ static void test_background_child(void)
     }
     char pp[PATH_MAX];
     snprintf(pp, sizeof pp, "%s/bg.pid", dir);
-    char *s = read_all(pp, NULL);
+    char *s = smx_test_read_file(pp, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     pid_t bg = (pid_t)atoi(s);
     free(s);
@@ -561,7 +544,7 @@ static void test_background_child(void)
     t0 = now_s();
     if (sh_run(r, script, &x, 10) == 0)
         CU_ASSERT(now_s() - t0 < 3.0);
-    s = read_all(pp, NULL);
+    s = smx_test_read_file(pp, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     bg = (pid_t)atoi(s);
     free(s);
@@ -685,10 +668,10 @@ static void check_idx(const char *dir, uint64_t index, const char *stream, const
 {
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/rank-00003.idx", dir);
-    char *idx = read_all(p, NULL);
+    char *idx = smx_test_read_file(p, NULL);
     snprintf(p, sizeof p, "%s/rank-00003.log", dir);
     size_t loglen = 0;
-    char *log = read_all(p, &loglen);
+    char *log = smx_test_read_file(p, &loglen);
     CU_ASSERT_PTR_NOT_NULL_FATAL(idx);
     CU_ASSERT_PTR_NOT_NULL_FATAL(log);
     int found = 0;
@@ -730,7 +713,7 @@ static void test_log_per_rank(void)
     /* The header names the attempt, and no record exists for the empty stderr of task 12. */
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/rank-00003.log", dir);
-    char *log = read_all(p, NULL);
+    char *log = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(log);
     CU_ASSERT_PTR_NOT_NULL(strstr(log, "==> index=12 attempt=3 stream=stdout bytes=13 <==\n"
                                        "second\nstdout\n"));
@@ -755,19 +738,19 @@ static void test_log_per_task(void)
     CU_ASSERT_EQUAL(run1(r, &t, &x, 10), 0);
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/task-42-2.out", dir);
-    char *s = read_all(p, NULL);
+    char *s = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL(s);
     if (s)
         CU_ASSERT_STRING_EQUAL(s, "hello\n");
     free(s);
     snprintf(p, sizeof p, "%s/task-42-2.err", dir);
-    s = read_all(p, NULL);
+    s = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL(s);
     if (s)
         CU_ASSERT_STRING_EQUAL(s, "oops\n");
     free(s);
     snprintf(p, sizeof p, "%s/task-42-3.out", dir);
-    s = read_all(p, NULL);
+    s = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL(s);
     if (s)
         CU_ASSERT_STRING_EQUAL(s, "again\n");
@@ -795,7 +778,7 @@ static void test_huge_output(void)
     }
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/rank-00003.idx", dir);
-    char *idx = read_all(p, NULL);
+    char *idx = smx_test_read_file(p, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(idx);
     long long off = -1, len = -1;
     for (char *line = strtok(idx, "\n"); line; line = strtok(NULL, "\n")) {

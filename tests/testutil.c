@@ -34,3 +34,22 @@ int smx_test_write_file(const char *path, const char *text)
         rc = -1;
     return rc;
 }
+
+char *smx_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
+    size_t n = b ? fread(b, 1, (size_t)sz, f) : 0;
+    fclose(f);
+    if (!b)
+        return NULL;
+    b[n] = '\0';
+    if (len)
+        *len = n;
+    return b;
+}

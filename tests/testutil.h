@@ -3,6 +3,7 @@
 #define SMX_TESTUTIL_H
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
 
 /*
  * Runs the registered suites with the basic interface and returns the process exit code: 0 only if
@@ -12,6 +13,10 @@ int smx_test_run(void);
 
 /* A fresh empty directory under /tmp for one test (malloc'd path). */
 char *smx_test_tmpdir(const char *tag);
+
+/* The whole content of PATH, NUL-terminated (malloc'd), its length in *LEN if LEN; NULL on failure.
+ */
+char *smx_test_read_file(const char *path, size_t *len);
 
 /* Writes TEXT to PATH; returns 0 on success. */
 int smx_test_write_file(const char *path, const char *text);
