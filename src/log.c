@@ -294,25 +294,31 @@ static long long copy_range(smx__log *log, int in, int out, off_t off, long long
     return done;
 }
 
-/* Opens SRC if the caller did not, and finds its size. *OWNED says whether to close the fd. */
+/*
+ * Opens SRC if the caller did not, and finds its size. *OWNED says whether to close the fd. Returns
+ * 0, 1 for a missing stream (an empty one), or SMX_EIO with the error set.
+ */
 static int src_open(const smx__log_src *src, int *fd, long long *size, int *owned)
 {
     *owned = 0;
     *fd = src->fd;
     *size = src->size;
-    if (*fd < 0) {
-        if (!src->path)
-            return -1;
+    if (*fd < 0 && src->path) {
         *fd = open(src->path, O_RDONLY | O_CLOEXEC);
-        if (*fd < 0)
-            return errno == ENOENT ? 1 : -1; /* a missing stream is an empty one */
-        *owned = 1;
+        if (*fd < 0 && errno == ENOENT)
+            return 1; /* a missing stream is an empty one */
+        *owned = *fd >= 0;
     }
-    if (*size < 0) {
-        struct stat st;
-        if (fstat(*fd, &st) != 0)
-            return -1;
+    struct stat st;
+    if (*fd >= 0 && *size < 0 && fstat(*fd, &st) == 0)
         *size = (long long)st.st_size;
+    if (*fd < 0 || *size < 0) {
+        int e = *fd < 0 && !src->path ? EBADF : errno;
+        if (*owned)
+            close(*fd);
+        *owned = 0;
+        return smx__error(SMX_EIO, "cannot read task output '%s': %s", src->path ? src->path : "?",
+                          strerror(e));
     }
     return 0;
 }
@@ -324,15 +330,8 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
     int fd, owned;
     long long size;
     int orc = src_open(src, &fd, &size, &owned);
-    if (orc == 1)
-        return 0;
-    if (orc < 0) {
-        int e = errno;
-        if (owned)
-            close(fd);
-        return smx__error(SMX_EIO, "cannot read task output '%s': %s", src->path ? src->path : "?",
-                          strerror(e));
-    }
+    if (orc != 0)
+        return orc > 0 ? 0 : orc;
     int rc = 0;
     /* The size can only shrink under us if someone truncates the scratch file; then the record
      * is rewritten with the size actually copied, so the header never lies. */
@@ -395,15 +394,8 @@ static int log_stream_task(smx__log *log, uint64_t index, int attempt, const cha
     int fd, owned;
     long long size;
     int orc = src_open(src, &fd, &size, &owned);
-    if (orc == 1)
-        return 0;
-    if (orc < 0) {
-        int e = errno;
-        if (owned)
-            close(fd);
-        return smx__error(SMX_EIO, "cannot read task output '%s': %s", src->path ? src->path : "?",
-                          strerror(e));
-    }
+    if (orc != 0)
+        return orc > 0 ? 0 : orc;
     int rc = 0;
     if (size > 0) {
         char name[96];
