@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "spec.h"
-#include "store.h"
+#include "spec/spec.h"
+#include "state/store.h"
 #include "sweepmux/errors.h"
 
 /* Returns SMX_OK and fills ID ("STATE#default") or an error code (message in smx_error_last). */

@@ -20,7 +20,7 @@
 
 #include "bench_create.h"
 #include "bench_util.h"
-#include "store.h"
+#include "state/store.h"
 #include "sweepmux/errors.h"
 #include "sweepmux/session.h"
 

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "lock.h"
+#include "core/error.h"
+#include "state/lock.h"
 #include "testutil.h"
 
 typedef struct paths {

@@ -1,8 +1,8 @@
 /* Unit tests for the task output logs (src/log.c), driven directly with files. */
 #include "testutil.h"
 
-#include "error.h"
-#include "log.h"
+#include "core/error.h"
+#include "exec/log.h"
 
 #include <CUnit/CUnit.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* Unit tests for the task runner (src/runner.c). Every wait is bounded so no test can hang. */
 #include "testutil.h"
 
-#include "error.h"
-#include "runner.h"
+#include "core/error.h"
+#include "exec/runner.h"
 
 #include <CUnit/CUnit.h>
 #include <errno.h>

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "slurm.h"
+#include "core/error.h"
+#include "exec/slurm.h"
 #include "testutil.h"
 
 static const char *slurm_vars[] = {

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 #include "sweepmux/errors.h"
 #include "testutil.h"
-#include "value.h"
+#include "core/value.h"
 
 static smx_spec *parse(const char *text)
 {

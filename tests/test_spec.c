@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 #include "sweepmux/errors.h"
 #include "testutil.h"
-#include "value.h"
+#include "core/value.h"
 
 static smx_spec *parse_ok(const char *text)
 {

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "store.h"
+#include "core/error.h"
+#include "state/store.h"
 #include "testutil.h"
 
 /* This program (argv[0] made absolute; /proc/self/exe would name valgrind under valgrind). */

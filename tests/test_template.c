@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 #include "sweepmux/errors.h"
-#include "template.h"
+#include "spec/template.h"
 #include "testutil.h"
 
 static smx_spec *parse(const char *text)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "core/sha256.h"
 #include "testutil.h"
-#include "value.h"
+#include "core/value.h"
 
 static void check_roundtrip(double d)
 {

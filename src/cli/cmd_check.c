@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "spec.h"
+#include "spec/spec.h"
 #include "sweepmux/errors.h"
-#include "template.h"
-#include "value.h"
+#include "spec/template.h"
+#include "core/value.h"
 
 static void usage(FILE *f)
 {

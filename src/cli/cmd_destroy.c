@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "mux_internal.h"
+#include "core/error.h"
+#include "state/mux_internal.h"
 
 static const char usage[] =
     "usage: sweepmux destroy RUN.h5 [--session NAME]\n"

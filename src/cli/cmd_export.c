@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
+#include "core/error.h"
 #include "inspect.h"
-#include "value.h"
+#include "core/value.h"
 
 static const char usage[] =
     "usage: sweepmux export RUN.h5 [--session NAME] [--status STATE] [--format csv|json]\n"

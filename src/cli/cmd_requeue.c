@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "lock.h"
-#include "store.h"
+#include "core/error.h"
+#include "state/lock.h"
+#include "state/store.h"
 
 static const char usage[] =
     "usage: sweepmux requeue RUN.h5 [--session NAME] --status failed|running|done\n"

@@ -8,15 +8,15 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "error.h"
-#include "extend.h"
-#include "mux_internal.h"
+#include "core/error.h"
+#include "state/extend.h"
+#include "state/mux_internal.h"
 #include "progress.h"
-#include "session_internal.h"
-#include "slurm.h"
-#include "spec.h"
-#include "store.h"
-#include "worker.h"
+#include "session/session_internal.h"
+#include "exec/slurm.h"
+#include "spec/spec.h"
+#include "state/store.h"
+#include "exec/worker.h"
 
 static const char usage[] =
     "usage: [mpirun -n P] sweepmux run [SPEC.yaml] --state RUN.h5 [options] [-- CMD ARG...]\n"

@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "mux_internal.h"
-#include "store.h"
-#include "template.h"
+#include "core/error.h"
+#include "state/mux_internal.h"
+#include "state/store.h"
+#include "spec/template.h"
 
 static const char usage[] = "usage: sweepmux sessions RUN.h5\n"
                             "\n"

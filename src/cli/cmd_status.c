@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
+#include "core/error.h"
 #include "inspect.h"
-#include "mux_internal.h"
-#include "session_internal.h"
-#include "template.h"
+#include "state/mux_internal.h"
+#include "session/session_internal.h"
+#include "spec/template.h"
 
 static const char usage[] =
     "usage: sweepmux status RUN.h5 [--session NAME] [--json] [--failures N]\n"

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "template.h"
+#include "core/error.h"
+#include "spec/template.h"
 
 int smx_inspect_open(smx_inspect *in, const char *path, const char *session)
 {

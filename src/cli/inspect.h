@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#include "spec.h"
-#include "store.h"
+#include "spec/spec.h"
+#include "state/store.h"
 
 typedef struct smx_inspect {
     smx__store *st;

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "session_internal.h"
+#include "session/session_internal.h"
 
 void smx_progress_init(smx_progress *p, double interval)
 {

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "store.h"
+#include "core/error.h"
+#include "state/store.h"
 
 static double now(void)
 {

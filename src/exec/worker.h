@@ -1,0 +1,26 @@
+/*
+ * The command loop: runs the spec's command for every element a session hands this rank, up to
+ * `slots` at a time through the task runner, and completes each element with the task's outcome.
+ * Used by `sweepmux run`; library users iterate elements themselves.
+ */
+#ifndef SMX_WORKER_H
+#define SMX_WORKER_H
+
+#include "exec/runner.h"
+#include "sweepmux/session.h"
+
+typedef struct smx__worker_opts {
+    int slots; /* concurrent tasks on this rank */
+    const char *log_dir;
+    smx__log_mode log_mode;
+    double grace;      /* seconds started tasks get to finish after a stop (then killed) */
+    double kill_grace; /* seconds between SIGTERM and SIGKILL */
+    int gpus_per_slot; /* > 0: CUDA_VISIBLE_DEVICES per slot */
+    void (*tick)(smx_session *s, void *arg); /* called every loop turn (progress output) */
+    void *tick_arg;
+} smx__worker_opts;
+
+/* Local. Runs tasks until the session has no more elements for this rank and all tasks ended. */
+int smx__worker_run(smx_session *s, const smx__worker_opts *opts);
+
+#endif

@@ -1,0 +1,602 @@
+/*
+ * Rank 0's coordinator: owns the state file (through the journal's writer thread), notices claims
+ * by watching its own counter, commits each element's final record exactly once, and decides when
+ * to stop (signal, --max-time, deadline, failure policy). Everything here runs on the thread that
+ * opened the session, between MPI calls that keep claims progressing; nothing here blocks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "state/journal.h"
+#include "state/lock.h"
+#include "session/session_internal.h"
+#include "state/store.h"
+#include "spec/template.h"
+
+#define DURATION_SAMPLES 1024
+/* Queued changes above which rank 0 stops taking work and reports until the writer catches up. */
+#define SMX__BACKLOG_MAX ((size_t)1 << 17)
+
+struct smx__coord {
+    smx__lock *lock;
+    smx__store *st;
+    smx__sess *sess;
+    smx__journal *j;
+    uint64_t n;
+    uint8_t *status;      /* per element: the authority on what may still be committed */
+    uint16_t *attempts;   /* per element */
+    uint64_t seen;        /* claimed positions already marked running */
+    uint64_t synced_seen; /* positions whose running state was considered at the last sync */
+    uint64_t handed_out;  /* positions claimed before the stop */
+    smx_stat counts;
+    uint64_t done_this_job, failed_this_job, rejected;
+    uint64_t reports; /* reports handled, for smx__coord_events */
+    int finished_workers;
+    int stopped;
+    int halted;
+    char reason[64];
+    uint16_t *host_of_rank;
+    int job_row;
+    smx__job job;
+    char result_names[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    int64_t meta[SMX__META_LEN];
+    int64_t meta_queued[SMX__META_LEN]; /* what was last handed to the journal */
+    double deadline;                    /* wall clock; 0: none */
+    const char *deadline_reason;
+    double t_start_wall, t_start_mono;
+    double last_sync, last_heartbeat, last_poll, last_median;
+    float durations[DURATION_SAMPLES];
+    uint64_t ndurations;
+    double median;
+    int error; /* first fatal error (journal) */
+    char errmsg[1024];
+};
+
+static void fail_with(smx__coord *c, int rc)
+{
+    if (!c->error) {
+        c->error = rc;
+        snprintf(c->errmsg, sizeof c->errmsg, "%s", smx_error_last());
+    }
+}
+
+void smx__coord_free(smx__coord *c)
+{
+    if (!c)
+        return;
+    if (c->j)
+        smx__journal_stop(c->j);
+    if (c->st)
+        smx__store_close(c->st);
+    if (c->lock)
+        smx__lock_release(c->lock);
+    free(c->status);
+    free(c->attempts);
+    free(c->host_of_rank);
+    free(c);
+}
+
+int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, uint64_t *todo_len,
+                    uint64_t **todo)
+{
+    *todo = NULL;
+    if (!state_path || !*state_path)
+        return smx_error_last_code() ? smx_error_last_code()
+                                     : smx__error(SMX_EUSAGE, "no state file given");
+    smx__coord *c = calloc(1, sizeof *c);
+    if (!c)
+        return smx__error_oom();
+    s->coord = c;
+    int rc = smx__lock_acquire(&c->lock, state_path, SMX__LOCK_STALE_SECONDS);
+    if (rc == SMX_OK)
+        rc = smx__store_open(&c->st, state_path, SMX__STORE_WRITE);
+    if (rc == SMX_OK) {
+        rc = smx__sess_open(c->st, s->name, &c->sess);
+        if (rc == SMX_ENOTFOUND)
+            rc =
+                smx__error(SMX_ENOTFOUND, "state file %s has no session '%s'", state_path, s->name);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    char hash[65];
+    if (rc == SMX_OK)
+        rc = smx__store_spec(c->st, &text, &len, hash);
+    if (rc == SMX_OK) {
+        rc = smx__spec_parse(&s->spec, text, len, state_path, NULL);
+        if (rc != SMX_OK)
+            rc = smx__error_prefix(SMX_EFORMAT, "the spec stored in %s does not parse", state_path);
+    }
+    free(text);
+    if (rc != SMX_OK)
+        return rc;
+    c->n = smx__sess_count(c->sess);
+    if (c->n != smx__spec_count(s->spec))
+        return smx__error(SMX_EFORMAT, "%s: session '%s' has %llu elements, its spec %llu",
+                          state_path, s->name, (unsigned long long)c->n,
+                          (unsigned long long)smx__spec_count(s->spec));
+    c->status = malloc(c->n ? c->n : 1);
+    c->attempts = malloc(sizeof(uint16_t) * (c->n ? c->n : 1));
+    if (!c->status || !c->attempts)
+        return smx__error_oom();
+    rc = smx__sess_read_state(c->sess, c->status, c->attempts);
+    if (rc != SMX_OK)
+        return rc;
+
+    /*
+     * The to-do list: pending elements, elements a dead job left running (they run again with a
+     * higher attempt number: at-least-once execution), and failed ones if asked. A fresh
+     * session's list is the identity and is not materialised.
+     */
+    uint64_t ntodo = 0, fresh = 1;
+    for (uint64_t i = 0; i < c->n; i++) {
+        uint8_t st = c->status[i];
+        if (st == SMX_STATUS_DONE) {
+            c->counts.done++;
+        } else if (st == SMX_STATUS_FAILED && !s->opts.retry_failed) {
+            c->counts.failed++;
+        } else {
+            ntodo++;
+        }
+        if (st != SMX_STATUS_PENDING || c->attempts[i] != 0)
+            fresh = 0;
+    }
+    c->counts.total = c->n;
+    c->counts.pending = ntodo;
+    *todo_len = ntodo;
+    *todo_identity = (int)fresh;
+    if (!fresh && ntodo) {
+        uint64_t *t = malloc(sizeof(uint64_t) * ntodo), k = 0;
+        if (!t)
+            return smx__error_oom();
+        for (uint64_t i = 0; i < c->n; i++) {
+            uint8_t st = c->status[i];
+            if (st == SMX_STATUS_DONE || (st == SMX_STATUS_FAILED && !s->opts.retry_failed))
+                continue;
+            unsigned a = c->attempts[i] + 1u;
+            t[k++] = SMX__ENTRY(i, a > 0xffff ? 0xffff : a);
+        }
+        *todo = t;
+    }
+    return SMX_OK;
+}
+
+static int find_or_add_host(smx__coord *c, char (*table)[SMX__HOST_NAME_MAX], const char *name)
+{
+    int64_t n = c->meta[SMX__META_N_HOSTS];
+    for (int64_t i = 0; i < n && i < SMX__HOSTS_MAX; i++)
+        if (!strncmp(table[i], name, SMX__HOST_NAME_MAX - 1))
+            return (int)i + 1;
+    if (n >= SMX__HOSTS_MAX)
+        return 0; /* table full: recorded as unknown */
+    snprintf(table[n], SMX__HOST_NAME_MAX, "%s", name);
+    smx__journal_host(c->j, (int)n, name);
+    c->meta[SMX__META_N_HOSTS] = n + 1;
+    return (int)n + 1;
+}
+
+int smx__coord_start(smx_session *s, char (*hosts)[64])
+{
+    smx__coord *c = s->coord;
+    int rc = smx__sess_meta(c->sess, c->meta);
+    if (rc == SMX_OK)
+        rc = smx__sess_result_names(c->sess, c->result_names);
+    char(*table)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
+    if (!table)
+        return smx__error_oom();
+    if (rc == SMX_OK)
+        rc = smx__sess_hosts(c->sess, table);
+    if (rc == SMX_OK)
+        rc = smx__journal_start(&c->j, c->st, c->sess, s->opts.sync_interval);
+    if (rc == SMX_OK) {
+        c->host_of_rank = calloc((size_t)s->size, sizeof(uint16_t));
+        if (!c->host_of_rank)
+            rc = smx__error_oom();
+    }
+    for (int r = 0; rc == SMX_OK && r < s->size; r++)
+        c->host_of_rank[r] = (uint16_t)find_or_add_host(c, table, hosts[r]);
+    free(table);
+    if (rc != SMX_OK)
+        return rc;
+
+    /* Elements a dead job left running are pending again until someone claims them. */
+    for (uint64_t i = 0; i < c->n; i++)
+        if (c->status[i] == SMX_STATUS_RUNNING ||
+            (c->status[i] == SMX_STATUS_FAILED && s->opts.retry_failed)) {
+            c->status[i] = SMX_STATUS_PENDING;
+            smx__journal_state(c->j, i, SMX_STATUS_PENDING, c->attempts[i]);
+        }
+
+    c->t_start_wall = smx__wall();
+    c->t_start_mono = smx__now();
+    c->job_row = (int)(c->meta[SMX__META_N_JOBS] % SMX__JOBS_MAX);
+    c->meta[SMX__META_N_JOBS]++;
+    memset(&c->job, 0, sizeof c->job);
+    const char *id = s->opts.job_id;
+    const char *slurm = getenv("SLURM_JOB_ID");
+    if (id && *id)
+        snprintf(c->job.id, sizeof c->job.id, "%s", id);
+    else if (slurm && *slurm)
+        snprintf(c->job.id, sizeof c->job.id, "%s", slurm);
+    else
+        snprintf(c->job.id, sizeof c->job.id, "pid:%ld", (long)getpid());
+    snprintf(c->job.host, sizeof c->job.host, "%s", hosts[0]);
+    c->job.t_start = c->t_start_wall;
+    c->job.ranks = s->size;
+    c->job.exit_code = -1;
+    snprintf(c->job.reason, sizeof c->job.reason, "running");
+    smx__journal_job(c->j, c->job_row, &c->job);
+
+    if (s->opts.max_time > 0) {
+        c->deadline = c->t_start_wall + s->opts.max_time;
+        c->deadline_reason = "max-time";
+    }
+    if (s->opts.deadline > 0 && (c->deadline == 0 || s->opts.deadline < c->deadline)) {
+        c->deadline = s->opts.deadline;
+        c->deadline_reason = "deadline";
+    }
+    smx__journal_meta(c->j, c->meta);
+    memcpy(c->meta_queued, c->meta, sizeof c->meta);
+    smx__journal_sync(c->j);
+    c->last_sync = c->last_heartbeat = smx__now();
+    return SMX_OK;
+}
+
+void smx__coord_counts(const smx__coord *c, smx_stat *st, double *rate, uint64_t *done_this_job)
+{
+    *st = c->counts;
+    double dt = smx__now() - c->t_start_mono;
+    if (rate)
+        *rate = dt > 0 ? (double)(c->done_this_job + c->failed_this_job) / dt : 0;
+    if (done_this_job)
+        *done_this_job = c->done_this_job;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void update_median(smx__coord *c)
+{
+    size_t n = c->ndurations < DURATION_SAMPLES ? (size_t)c->ndurations : DURATION_SAMPLES;
+    if (!n)
+        return;
+    float tmp[DURATION_SAMPLES];
+    memcpy(tmp, c->durations, n * sizeof(float));
+    qsort(tmp, n, sizeof(float), cmp_float);
+    c->median = tmp[n / 2];
+}
+
+static int result_column(smx__coord *c, const char *name)
+{
+    for (int k = 0; k < SMX__RESULTS_MAX; k++) {
+        if (!c->result_names[k][0]) {
+            snprintf(c->result_names[k], SMX__RESULT_NAME_MAX, "%s", name);
+            smx__journal_result_name(c->j, k, name);
+            return k;
+        }
+        if (!strcmp(c->result_names[k], name))
+            return k;
+    }
+    return -1; /* more distinct result names than columns: dropped */
+}
+
+static void record_failure(smx__coord *c, const smx__report *r)
+{
+    smx__failure f;
+    memset(&f, 0, sizeof f);
+    f.index = r->index;
+    f.attempt = r->attempt;
+    f.exit_code = r->exit_code;
+    f.term_signal = r->term_signal;
+    f.t_end = r->t_end;
+    snprintf(f.tail, sizeof f.tail, "%s", r->tail);
+    int slot = (int)(c->meta[SMX__META_N_FAILURES] % SMX__FAILURES_MAX);
+    c->meta[SMX__META_N_FAILURES]++;
+    smx__journal_failure(c->j, slot, &f);
+}
+
+uint64_t smx__coord_events(const smx__coord *c)
+{
+    return c->seen + c->reports;
+}
+
+int smx__coord_report(smx_session *s, const smx__report *r)
+{
+    smx__coord *c = s->coord;
+    c->reports++;
+    uint64_t i = r->index;
+    if (i >= c->n || c->status[i] != SMX_STATUS_RUNNING) {
+        /* Not ours to commit (already final, never claimed): exactly-once commit refuses it. */
+        c->rejected++;
+        return SMX_OK;
+    }
+    switch (r->kind) {
+    case SMX__REPORT_RELEASE:
+        c->status[i] = SMX_STATUS_PENDING;
+        c->attempts[i] = r->attempt;
+        c->counts.running--;
+        c->counts.pending++;
+        return smx__journal_state(c->j, i, SMX_STATUS_PENDING, r->attempt);
+    case SMX__REPORT_FAILURE:
+        c->attempts[i] = r->attempt;
+        record_failure(c, r);
+        return smx__journal_state(c->j, i, SMX_STATUS_RUNNING, r->attempt);
+    case SMX__REPORT_FINAL:
+        break;
+    default:
+        c->rejected++;
+        return SMX_OK;
+    }
+    smx__record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.index = i;
+    rec.status = r->status == SMX_STATUS_DONE ? SMX_STATUS_DONE : SMX_STATUS_FAILED;
+    rec.attempts = r->attempt;
+    rec.rank = r->rank;
+    rec.exit_code = r->exit_code;
+    rec.term_signal = r->term_signal;
+    rec.host = (r->rank >= 0 && r->rank < s->size) ? c->host_of_rank[r->rank] : 0;
+    rec.job = (uint16_t)(c->job_row + 1);
+    rec.t_start = r->t_start;
+    rec.t_end = r->t_end;
+    for (int k = 0; k < SMX__RESULTS_MAX; k++)
+        rec.results[k] = NAN;
+    for (unsigned k = 0; k < r->nresults; k++) {
+        int col = result_column(c, r->result_names[k]);
+        if (col >= 0)
+            rec.results[col] = r->result_values[k];
+    }
+    c->status[i] = rec.status;
+    c->attempts[i] = rec.attempts;
+    c->counts.running--;
+    if (rec.status == SMX_STATUS_DONE) {
+        c->counts.done++;
+        c->done_this_job++;
+        c->durations[c->ndurations++ % DURATION_SAMPLES] = (float)(r->t_end - r->t_start);
+    } else {
+        c->counts.failed++;
+        c->failed_this_job++;
+        record_failure(c, r);
+    }
+    return smx__journal_record(c->j, &rec);
+}
+
+/* Marks the positions claimed since the last look as running, in memory. */
+int smx__coord_notice(smx_session *s)
+{
+    smx__coord *c = s->coord;
+    uint64_t counter = 0;
+    int rc = smx__claim_counter(&s->claim, &counter);
+    if (rc != SMX_OK)
+        return rc;
+    uint64_t upto = counter >= SMX__CLAIM_STOP ? c->handed_out : counter;
+    if (upto > s->claim.todo_len)
+        upto = s->claim.todo_len;
+    for (uint64_t p = c->seen; p < upto; p++) {
+        uint64_t e;
+        smx__claim_entries(&s->claim, p, 1, &e);
+        uint64_t i = SMX__ENTRY_INDEX(e);
+        c->status[i] = SMX_STATUS_RUNNING;
+        c->attempts[i] = (uint16_t)SMX__ENTRY_ATTEMPT(e);
+        c->counts.pending--;
+        c->counts.running++;
+    }
+    if (upto > c->seen)
+        c->seen = upto;
+    return SMX_OK;
+}
+
+/*
+ * Before a sync: elements claimed since the last sync and still running get their running state
+ * (and attempt count) written. Elements claimed and finished in between only get their record.
+ */
+static void journal_running(smx_session *s)
+{
+    smx__coord *c = s->coord;
+    for (uint64_t p = c->synced_seen; p < c->seen; p++) {
+        uint64_t e;
+        smx__claim_entries(&s->claim, p, 1, &e);
+        uint64_t i = SMX__ENTRY_INDEX(e);
+        if (c->status[i] == SMX_STATUS_RUNNING)
+            smx__journal_state(c->j, i, SMX_STATUS_RUNNING, c->attempts[i]);
+    }
+    c->synced_seen = c->seen;
+}
+
+/* Queues the meta counters if they changed since they were last queued (an idle run writes
+ * nothing). */
+static void update_meta(smx__coord *c)
+{
+    c->meta[SMX__META_N_DONE] = (int64_t)c->counts.done;
+    c->meta[SMX__META_N_FAILED] = (int64_t)c->counts.failed;
+    if (!memcmp(c->meta, c->meta_queued, sizeof c->meta))
+        return;
+    memcpy(c->meta_queued, c->meta, sizeof c->meta);
+    smx__journal_meta(c->j, c->meta);
+}
+
+int smx__coord_stop(smx_session *s, const char *reason)
+{
+    smx__coord *c = s->coord;
+    if (c->stopped)
+        return SMX_OK;
+    int rc = smx__coord_notice(s);
+    if (rc == SMX_OK)
+        rc = smx__claim_stop(&s->claim, &c->handed_out);
+    c->stopped = 1;
+    s->stopping = 1;
+    s->exhausted = 1;
+    snprintf(c->reason, sizeof c->reason, "%s", reason);
+    /*
+     * Whatever made us stop, started tasks get the grace period from now (each rank applies its
+     * own --grace: kill_at 0). A deadline already leaves room for it: the Slurm deadline is
+     * max(grace, 15 s) before the end, and --max-time promises only to stop handing out work.
+     */
+    double kill_at = 0;
+    s->kill_at = kill_at;
+    for (int r = 1; r < s->size; r++)
+        MPI_Send(&kill_at, 1, MPI_DOUBLE, r, SMX__TAG_STOP, s->comm);
+    /* Rank 0's own queue goes back like everyone else's. */
+    smx__coord_notice(s);
+    int rrc = smx__session_release_queue(s);
+    return rc != SMX_OK ? rc : rrc;
+}
+
+typedef struct inbox {
+    int tag, source;
+    char *data;
+    int len;
+} inbox;
+
+int smx__coord_poll(smx_session *s, int full)
+{
+    smx__coord *c = s->coord;
+    double t = smx__now();
+    if (!full && t - c->last_poll < 2e-4)
+        return smx__coord_notice(s);
+    c->last_poll = t;
+    inbox box[64];
+    int nbox = 0, rc = SMX_OK;
+    /*
+     * Receive first, then read the counter: a report's claim is then always already counted.
+     * While the writer is far behind, reports stay with their senders (whose sends then wait,
+     * which holds the workers back): rank 0's memory stays bounded however fast elements finish.
+     */
+    int backlogged = smx__journal_backlog(c->j) > SMX__BACKLOG_MAX;
+    while (nbox < 64 && s->size > 1 && !backlogged) {
+        int flag = 0, len = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, s->comm, &flag, &st);
+        if (!flag)
+            break;
+        MPI_Get_count(&st, MPI_BYTE, &len);
+        char *buf = malloc(len ? (size_t)len : 1);
+        if (!buf)
+            return smx__error_oom();
+        MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, s->comm, MPI_STATUS_IGNORE);
+        box[nbox++] = (inbox){st.MPI_TAG, st.MPI_SOURCE, buf, len};
+    }
+    rc = smx__coord_notice(s);
+    for (int k = 0; k < nbox; k++) {
+        if (box[k].tag == SMX__TAG_REPORT) {
+            size_t off = 0;
+            smx__report r;
+            while (off < (size_t)box[k].len &&
+                   smx__report_unpack(box[k].data, (size_t)box[k].len, &off, &r) == SMX_OK)
+                smx__coord_report(s, &r);
+        } else if (box[k].tag == SMX__TAG_FINISHED) {
+            c->finished_workers++;
+        } else if (box[k].tag == SMX__TAG_STOP) {
+            smx__coord_stop(s, "stop requested by a rank");
+        }
+        free(box[k].data);
+    }
+    double now = smx__now();
+    if (!c->stopped) {
+        if (c->deadline > 0) {
+            if (now - c->last_median >= 1.0) { /* a sort of 1024 samples: not on every poll */
+                update_median(c);
+                c->last_median = now;
+            }
+            if (smx__wall() + c->median >= c->deadline)
+                smx__coord_stop(s, c->deadline_reason);
+        }
+        uint64_t finished = c->done_this_job + c->failed_this_job;
+        if ((s->opts.halt_failures > 0 && (long)c->failed_this_job >= s->opts.halt_failures) ||
+            (s->opts.halt_fraction > 0 && finished >= 10 &&
+             (double)c->failed_this_job >= s->opts.halt_fraction * (double)finished)) {
+            c->halted = 1;
+            smx__coord_stop(s, "halt-on-failures");
+        }
+    }
+    if (now - c->last_sync >= s->opts.sync_interval) {
+        journal_running(s);
+        update_meta(c);
+        smx__journal_sync(c->j);
+        c->last_sync = now;
+        int d = smx__journal_durable(c->j, 0);
+        if (d < 0)
+            fail_with(c, d);
+    }
+    if (now - c->last_heartbeat >= 5.0) {
+        smx__lock_heartbeat(c->lock);
+        c->last_heartbeat = now;
+    }
+    if (c->error && !c->stopped)
+        smx__coord_stop(s, "error");
+    return rc;
+}
+
+/*
+ * Rank 0's own iteration waits (serving the others) while the writer is far behind, so a loop of
+ * microsecond elements cannot pile up completions in memory faster than they reach the file.
+ */
+void smx__coord_throttle(smx_session *s)
+{
+    smx__coord *c = s->coord;
+    if (smx__journal_backlog(c->j) < SMX__BACKLOG_MAX)
+        return;
+    struct timespec nap = {0, 200000};
+    while (smx__journal_backlog(c->j) > SMX__BACKLOG_MAX / 4 && !c->error) {
+        smx__coord_poll(s, 1);
+        nanosleep(&nap, NULL);
+    }
+}
+
+int smx__coord_finish(smx_session *s, smx__outcome *out)
+{
+    smx__coord *c = s->coord;
+    struct timespec nap = {0, 1000000};
+    while (c->finished_workers < s->size - 1) {
+        smx__coord_poll(s, 1);
+        nanosleep(&nap, NULL);
+    }
+    smx__coord_poll(s, 1);
+    memset(out, 0, sizeof *out);
+    out->stat = c->counts;
+    out->halted = c->halted;
+    int complete = c->counts.done + c->counts.failed == c->n;
+    if (c->error) {
+        out->rc = c->error;
+        snprintf(out->message, sizeof out->message, "%s", c->errmsg);
+    } else if (complete) {
+        out->rc = SMX_OK;
+    } else {
+        out->rc = SMX_ESTOPPED;
+    }
+    snprintf(out->reason, sizeof out->reason, "%s",
+             complete ? "complete" : (c->reason[0] ? c->reason : "stopped"));
+
+    /* The job's row says how it ended; then everything becomes durable. */
+    c->job.t_end = smx__wall();
+    c->job.exit_code = out->rc == SMX_OK         ? (c->counts.failed ? 1 : 0)
+                       : out->rc == SMX_ESTOPPED ? (c->halted ? 1 : 3)
+                                                 : 5;
+    snprintf(c->job.reason, sizeof c->job.reason, "%s", out->reason);
+    journal_running(s);
+    smx__journal_job(c->j, c->job_row, &c->job);
+    update_meta(c);
+    int rc = smx__journal_stop(c->j);
+    c->j = NULL;
+    if (rc != SMX_OK && out->rc != rc) {
+        out->rc = rc;
+        snprintf(out->message, sizeof out->message, "%s", smx_error_last());
+    }
+    smx__store_close(c->st);
+    c->st = NULL;
+    smx__lock_release(c->lock);
+    c->lock = NULL;
+    /* The others wait in MPI_Ibcast (they sleep between tests); a non-blocking match is required.
+     */
+    MPI_Request req;
+    MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, s->comm, &req);
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    return out->rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * Completion reports: what a rank tells rank 0 about the elements it worked on, packed into one
+ * byte buffer per message so many completions travel in one MPI send. Ranks of one job run the
+ * same binary on the same architecture, so fields are packed in host byte order.
+ */
+#ifndef SMX_REPORT_H
+#define SMX_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+
+/* What an entry says. */
+enum smx__report_kind {
+    SMX__REPORT_FINAL = 1,   /* the element's final outcome in this job (done or failed) */
+    SMX__REPORT_FAILURE = 2, /* an attempt failed and will be retried (kept in the failure ring) */
+    SMX__REPORT_RELEASE = 3  /* the element was claimed but not finished: back to pending */
+};
+
+#define SMX__REPORT_MAX_RESULTS 64
+
+typedef struct smx__report {
+    uint8_t kind;
+    uint8_t status;
+    uint16_t attempt;
+    int32_t rank;
+    uint64_t index;
+    int32_t exit_code;
+    int32_t term_signal;
+    double t_start, t_end;
+    uint16_t nresults;
+    char result_names[SMX__REPORT_MAX_RESULTS][SMX__RESULT_NAME_MAX];
+    double result_values[SMX__REPORT_MAX_RESULTS];
+    char tail[SMX__TAIL_MAX]; /* "" unless a failure */
+} smx__report;
+
+/* A growable byte buffer of packed reports. */
+typedef struct smx__report_buf {
+    char *data;
+    size_t len, cap;
+    size_t count;
+    double oldest; /* monotonic time of the first entry not yet sent */
+} smx__report_buf;
+
+/* Appends R; returns SMX_ENOMEM on allocation failure. */
+int smx__report_pack(smx__report_buf *b, const smx__report *r);
+
+/* Unpacks the entry at *OFFSET of DATA (LEN bytes) into R and advances *OFFSET; SMX_EFORMAT if
+ * truncated. */
+int smx__report_unpack(const char *data, size_t len, size_t *offset, smx__report *r);
+
+void smx__report_buf_clear(smx__report_buf *b);
+void smx__report_buf_free(smx__report_buf *b);
+
+#endif

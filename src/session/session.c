@@ -1,0 +1,715 @@
+/*
+ * Sessions, the public iteration API (sweepmux/session.h), and the worker side of the protocol:
+ * claims through claim.c, reports batched to rank 0. Rank 0's part lives in coordinator.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "session/session_internal.h"
+#include "spec/spec.h"
+
+double smx__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double smx__wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Every rank returns the same code; the failing ranks' first message is shared with all. */
+static int agree(MPI_Comm comm, int rc)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    /* The lowest failing rank speaks for everyone. */
+    int key = rc != SMX_OK ? rank : size, low = size;
+    MPI_Allreduce(&key, &low, 1, MPI_INT, MPI_MIN, comm);
+    if (low == size)
+        return SMX_OK;
+    char msg[1024];
+    int code = rc;
+    if (rank == low)
+        snprintf(msg, sizeof msg, "%s", smx_error_last());
+    MPI_Bcast(msg, sizeof msg, MPI_CHAR, low, comm);
+    MPI_Bcast(&code, 1, MPI_INT, low, comm);
+    if (rank != low || rc == SMX_OK)
+        smx__error(code, "%s", msg);
+    return code;
+}
+
+static void free_session(smx_session *s)
+{
+    if (!s)
+        return;
+    smx__claim_free(&s->claim);
+    if (s->coord)
+        smx__coord_free(s->coord);
+    while (s->sends) {
+        smx__send *n = s->sends->next;
+        MPI_Wait(&s->sends->req, MPI_STATUS_IGNORE);
+        free(s->sends->buf);
+        free(s->sends);
+        s->sends = n;
+    }
+    for (smx_element *lists[3] = {s->given, s->retry_head, s->spare}, **l = lists; l < lists + 3;
+         l++) {
+        for (smx_element *e = *l, *n; e; e = n) {
+            n = e->next;
+            free(e->vals);
+            free(e);
+        }
+    }
+    smx__report_buf_free(&s->out);
+    free(s->queue);
+    smx__spec_free(s->spec);
+    if (s->comm != MPI_COMM_NULL)
+        MPI_Comm_free(&s->comm);
+    free(s);
+}
+
+int smx__session_open(smx_session **out, const char *state_path, const char *session, MPI_Comm comm,
+                      const smx_session_options *opts, int local_slots)
+{
+    *out = NULL;
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited)
+        return smx__error(SMX_EUSAGE, "smx_session_open: MPI is not initialised");
+    smx_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return smx__error_oom();
+    s->comm = MPI_COMM_NULL;
+    s->claim.win = MPI_WIN_NULL;
+    smx_session_options defaults = SMX_SESSION_OPTIONS_INIT;
+    s->opts = opts ? *opts : defaults;
+    if (s->opts.report_interval <= 0)
+        s->opts.report_interval = 0.5;
+    if (s->opts.sync_interval <= 0)
+        s->opts.sync_interval = 1.0;
+    /* A private communicator: our messages never mix with the application's. */
+    MPI_Comm_dup(comm, &s->comm);
+    MPI_Comm_set_name(s->comm, "sweepmux");
+    MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(s->comm, &s->rank);
+    MPI_Comm_size(s->comm, &s->size);
+    snprintf(s->name, sizeof s->name, "%s", session && *session ? session : "default");
+    s->iterates = s->rank != 0 || s->opts.coordinator_iterates || s->size == 1;
+
+    /* Rank 0 opens the state file, takes the lock and builds the to-do list. */
+    int rc = SMX_OK, identity = 1;
+    uint64_t todo_len = 0, *todo = NULL;
+    if (s->rank == 0)
+        rc = smx__coord_open(s, state_path, &identity, &todo_len, &todo);
+    rc = agree(s->comm, rc);
+    if (rc != SMX_OK)
+        goto fail;
+
+    /* Everyone parses the spec rank 0 read from the file. */
+    char *text = NULL;
+    uint64_t tlen = 0;
+    if (s->rank == 0)
+        text = (char *)smx__spec_text(s->spec, NULL), tlen = strlen(text);
+    MPI_Bcast(&tlen, 1, MPI_UINT64_T, 0, s->comm);
+    MPI_Bcast(s->name, sizeof s->name, MPI_CHAR, 0, s->comm);
+    if (s->rank != 0) {
+        text = malloc(tlen + 1);
+        if (!text)
+            rc = smx__error_oom();
+    }
+    int tlen_i = (int)tlen;
+    MPI_Bcast(text ? text : (char[1]){0}, text ? tlen_i : 1, MPI_CHAR, 0, s->comm);
+    if (s->rank != 0 && rc == SMX_OK) {
+        text[tlen] = '\0';
+        rc = smx__spec_parse(&s->spec, text, tlen, "state file spec", NULL);
+    }
+    if (s->rank != 0)
+        free(text);
+    rc = agree(s->comm, rc);
+    if (rc != SMX_OK)
+        goto fail;
+    s->nparams = smx__spec_nparams(s->spec);
+    s->retries = s->opts.retries >= 0 ? s->opts.retries : smx__spec_retries(s->spec);
+
+    /* Host names go to rank 0 for the records. */
+    char host[64] = {0};
+    gethostname(host, sizeof host - 1);
+    char(*hosts)[64] = NULL;
+    if (s->rank == 0) {
+        hosts = calloc((size_t)s->size, 64);
+        if (!hosts)
+            rc = smx__error_oom();
+    }
+    MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, s->comm);
+
+    int consumers = s->iterates ? (local_slots > 0 ? local_slots : 1) : 0, total = 0;
+    MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm);
+    if (rc == SMX_OK || s->rank != 0)
+        rc = smx__claim_create(&s->claim, s->comm, todo_len, identity ? NULL : todo, total,
+                               s->opts.chunk);
+    free(todo);
+    if (s->rank == 0 && rc == SMX_OK)
+        rc = smx__coord_start(s, hosts);
+    free(hosts);
+    rc = agree(s->comm, rc);
+    if (rc != SMX_OK)
+        goto fail;
+    *out = s;
+    return SMX_OK;
+fail:
+    free_session(s);
+    return rc;
+}
+
+int smx_session_open(smx_session **out, const char *id, MPI_Comm comm,
+                     const smx_session_options *opts)
+{
+    if (!out)
+        return smx__error(SMX_EUSAGE, "smx_session_open: out is NULL");
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    char path[4096] = "", name[64] = "default";
+    if (rank == 0) {
+        const char *hash = id ? strrchr(id, '#') : NULL;
+        if (!id || !hash || hash == id || (size_t)(hash - id) >= sizeof path ||
+            strlen(hash + 1) >= sizeof name) {
+            /* Let everyone fail together through the open. */
+            snprintf(path, sizeof path, "%s", "");
+        } else {
+            memcpy(path, id, (size_t)(hash - id));
+            path[hash - id] = '\0';
+            snprintf(name, sizeof name, "%s", hash + 1);
+        }
+    }
+    if (rank == 0 && path[0] == '\0') {
+        smx__error(SMX_EUSAGE, "smx_session_open: '%s' is not a session id (STATE#SESSION)",
+                   id ? id : "(null)");
+    }
+    return smx__session_open(out, path, name, comm, opts, 1);
+}
+
+/* ---- worker side ------------------------------------------------------------------------ */
+
+static void reap_sends(smx_session *s)
+{
+    smx__send **p = &s->sends;
+    while (*p) {
+        int done = 0;
+        MPI_Test(&(*p)->req, &done, MPI_STATUS_IGNORE);
+        if (done) {
+            smx__send *d = *p;
+            *p = d->next;
+            free(d->buf);
+            free(d);
+        } else {
+            p = &(*p)->next;
+        }
+    }
+}
+
+static int send_to_root(smx_session *s, int tag, const void *data, size_t len)
+{
+    smx__send *snd = calloc(1, sizeof *snd);
+    if (!snd)
+        return smx__error_oom();
+    snd->buf = malloc(len ? len : 1);
+    if (!snd->buf) {
+        free(snd);
+        return smx__error_oom();
+    }
+    if (len)
+        memcpy(snd->buf, data, len);
+    int rc = MPI_Isend(snd->buf, (int)len, MPI_BYTE, 0, tag, s->comm, &snd->req);
+    if (rc != MPI_SUCCESS) {
+        free(snd->buf);
+        free(snd);
+        return smx__mpi_error(rc, "sending a report to rank 0");
+    }
+    snd->next = s->sends;
+    s->sends = snd;
+    return SMX_OK;
+}
+
+/* Sends in flight a worker may have; beyond that it waits, so rank 0's pace holds it back. */
+#define SENDS_MAX 4
+
+int smx__session_flush(smx_session *s, int force)
+{
+    if (s->out.count == 0)
+        return SMX_OK;
+    if (!force && smx__now() - s->out.oldest < s->opts.report_interval && s->out.len < 65536)
+        return SMX_OK;
+    for (;;) {
+        reap_sends(s);
+        int n = 0;
+        for (smx__send *p = s->sends; p; p = p->next)
+            n++;
+        if (n < SENDS_MAX)
+            break;
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
+    int rc = send_to_root(s, SMX__TAG_REPORT, s->out.data, s->out.len);
+    smx__report_buf_clear(&s->out);
+    return rc;
+}
+
+/* Hands a report to rank 0: directly on rank 0, batched otherwise. */
+static int report(smx_session *s, const smx__report *r)
+{
+    if (s->rank == 0)
+        return smx__coord_report(s, r);
+    if (s->out.count == 0)
+        s->out.oldest = smx__now();
+    int rc = smx__report_pack(&s->out, r);
+    if (rc == SMX_OK)
+        rc = smx__session_flush(s, 0);
+    return rc;
+}
+
+static void init_report(smx_session *s, smx__report *r, int kind, uint64_t index, int attempt)
+{
+    memset(r, 0, offsetof(smx__report, result_names));
+    r->kind = (uint8_t)kind;
+    r->rank = s->rank;
+    r->index = index;
+    r->attempt = (uint16_t)attempt;
+    r->exit_code = -1;
+    r->tail[0] = '\0';
+}
+
+int smx__session_release_queue(smx_session *s)
+{
+    smx__report r;
+    int rc = SMX_OK;
+    for (; s->qhead < s->qlen && rc == SMX_OK; s->qhead++) {
+        uint64_t e = s->queue[s->qhead];
+        init_report(s, &r, SMX__REPORT_RELEASE, SMX__ENTRY_INDEX(e), SMX__ENTRY_ATTEMPT(e) - 1);
+        rc = report(s, &r);
+    }
+    while (s->retry_head && rc == SMX_OK) {
+        smx_element *e = s->retry_head;
+        s->retry_head = e->next;
+        init_report(s, &r, SMX__REPORT_RELEASE, e->index, e->attempt - 1);
+        rc = report(s, &r);
+        free(e->vals);
+        free(e);
+    }
+    s->retry_tail = NULL;
+    return rc;
+}
+
+static void become_stopping(smx_session *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    s->exhausted = 1;
+    smx__session_release_queue(s);
+}
+
+/* Worker ranks: messages from rank 0, due reports, finished sends, a requested stop. */
+static int worker_poll(smx_session *s)
+{
+    int rc = SMX_OK;
+    if (s->stop_flag && !s->stopping) {
+        double msg = 0;
+        become_stopping(s);
+        rc = send_to_root(s, SMX__TAG_STOP, &msg, sizeof msg);
+    }
+    /* A stop also shows in the claim counter; probing for rank 0's message every ms is enough. */
+    double now = smx__now();
+    if (now - s->last_probe < 1e-3 && !s->finished)
+        return smx__session_flush(s, 0);
+    s->last_probe = now;
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(0, SMX__TAG_STOP, s->comm, &flag, &st);
+        if (!flag)
+            break;
+        double kill_at = 0;
+        MPI_Recv(&kill_at, 1, MPI_DOUBLE, 0, SMX__TAG_STOP, s->comm, MPI_STATUS_IGNORE);
+        become_stopping(s);
+        if (kill_at > 0 && (s->kill_at == 0 || kill_at < s->kill_at))
+            s->kill_at = kill_at;
+    }
+    if (rc == SMX_OK)
+        rc = smx__session_flush(s, 0);
+    reap_sends(s);
+    return rc;
+}
+
+int smx_session_progress(smx_session *s)
+{
+    if (!s)
+        return smx__error(SMX_EUSAGE, "smx_session_progress: session is NULL");
+    if (s->rank == 0) {
+        if (s->stop_flag && !s->stopping)
+            smx__coord_stop(s, s->stop_reason ? s->stop_reason : "stop requested");
+        return smx__coord_poll(s, 0);
+    }
+    return worker_poll(s);
+}
+
+/* Elements are recycled through a short free list: microsecond loops should not pay malloc twice.
+ */
+static smx_element *new_element(smx_session *s, uint64_t index, int attempt)
+{
+    smx_element *e = s->spare;
+    if (e) {
+        s->spare = e->next;
+        s->nspare--;
+    } else {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return NULL;
+        e->vals = calloc(s->nparams ? s->nparams : 1, sizeof(smx_value));
+        if (!e->vals) {
+            free(e);
+            return NULL;
+        }
+    }
+    if (smx__spec_values(s->spec, index, e->vals) != SMX_OK) {
+        free(e->vals);
+        free(e);
+        return NULL;
+    }
+    e->s = s;
+    e->index = index;
+    e->attempt = attempt;
+    e->tries = 0;
+    e->prev = e->next = NULL;
+    return e;
+}
+
+static void drop_element(smx_session *s, smx_element *e)
+{
+    if (s->nspare < 64) {
+        e->next = s->spare;
+        s->spare = e;
+        s->nspare++;
+        return;
+    }
+    free(e->vals);
+    free(e);
+}
+
+static void give(smx_session *s, smx_element *e)
+{
+    e->t_given = smx__wall();
+    e->prev = NULL;
+    e->next = s->given;
+    if (s->given)
+        s->given->prev = e;
+    s->given = e;
+}
+
+static void ungive(smx_session *s, smx_element *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        s->given = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+}
+
+int smx_session_next(smx_session *s, smx_element **out)
+{
+    if (!s || !out)
+        return smx__error(SMX_EUSAGE, "smx_session_next: NULL argument");
+    *out = NULL;
+    int rc = smx_session_progress(s);
+    if (rc != SMX_OK)
+        return rc;
+    if (!s->iterates || s->stopping)
+        return SMX_ITEROVER;
+    if (s->rank == 0)
+        smx__coord_throttle(s);
+    /* New work first: this rank's failed elements are retried once the claims have run out. */
+    if (s->qhead == s->qlen && !s->exhausted) {
+        uint64_t first = 0, n = 0;
+        int stopped = 0;
+        rc = smx__claim_take(&s->claim, 0, &first, &n, &stopped);
+        if (rc != SMX_OK)
+            return rc;
+        if (stopped || n == 0) {
+            s->exhausted = 1;
+            if (stopped && s->rank != 0)
+                become_stopping(s);
+        } else {
+            if (n > s->qcap) {
+                uint64_t *q = realloc(s->queue, n * sizeof *q);
+                if (!q)
+                    return smx__error_oom();
+                s->queue = q;
+                s->qcap = n;
+            }
+            rc = smx__claim_entries(&s->claim, first, n, s->queue);
+            if (rc != SMX_OK)
+                return rc;
+            s->qhead = 0;
+            s->qlen = n;
+            if (s->rank == 0)
+                smx__coord_notice(s); /* mark our own claim as running before we report on it */
+        }
+    }
+    smx_element *e = NULL;
+    if (s->qhead < s->qlen) {
+        uint64_t entry = s->queue[s->qhead++];
+        e = new_element(s, SMX__ENTRY_INDEX(entry), SMX__ENTRY_ATTEMPT(entry));
+        if (!e)
+            return smx__error(SMX_ENOMEM, "cannot decode element %llu",
+                              (unsigned long long)SMX__ENTRY_INDEX(entry));
+    } else if (s->retry_head) {
+        e = s->retry_head;
+        s->retry_head = e->next;
+        if (!s->retry_head)
+            s->retry_tail = NULL;
+    }
+    if (!e)
+        return SMX_ITEROVER;
+    give(s, e);
+    *out = e;
+    return SMX_OK;
+}
+
+uint64_t smx_element_index(const smx_element *e)
+{
+    return e->index;
+}
+
+int smx_element_attempt(const smx_element *e)
+{
+    return e->attempt;
+}
+
+size_t smx_element_nparams(const smx_element *e)
+{
+    return e->s->nparams;
+}
+
+const char *smx_element_param_name(const smx_element *e, size_t i)
+{
+    return i < e->s->nparams ? smx__spec_param_name(e->s->spec, i) : NULL;
+}
+
+const smx_value *smx__element_values(const smx_element *e)
+{
+    return e->vals;
+}
+
+int smx_element_get(const smx_element *e, const char *name, smx_value *out)
+{
+    if (!e || !name || !out)
+        return smx__error(SMX_EUSAGE, "smx_element_get: NULL argument");
+    int i = smx__spec_param_find(e->s->spec, name);
+    if (i < 0)
+        return smx__error(SMX_ENOTFOUND, "the sweep has no parameter '%s'", name);
+    *out = e->vals[i];
+    return SMX_OK;
+}
+
+int smx_element_get_int(const smx_element *e, const char *name, int64_t *out)
+{
+    smx_value v;
+    int rc = smx_element_get(e, name, &v);
+    if (rc != SMX_OK)
+        return rc;
+    if (v.type == SMX_VALUE_INT)
+        *out = v.u.i;
+    else if (v.type == SMX_VALUE_BOOL)
+        *out = v.u.b;
+    else
+        return smx__error(SMX_EINPUT, "parameter '%s' of element %llu is not an integer", name,
+                          (unsigned long long)e->index);
+    return SMX_OK;
+}
+
+int smx_element_get_double(const smx_element *e, const char *name, double *out)
+{
+    smx_value v;
+    int rc = smx_element_get(e, name, &v);
+    if (rc != SMX_OK)
+        return rc;
+    if (v.type == SMX_VALUE_FLOAT)
+        *out = v.u.f;
+    else if (v.type == SMX_VALUE_INT)
+        *out = (double)v.u.i;
+    else
+        return smx__error(SMX_EINPUT, "parameter '%s' of element %llu is not a number", name,
+                          (unsigned long long)e->index);
+    return SMX_OK;
+}
+
+int smx_element_get_string(const smx_element *e, const char *name, const char **out)
+{
+    smx_value v;
+    int rc = smx_element_get(e, name, &v);
+    if (rc != SMX_OK)
+        return rc;
+    if (v.type != SMX_VALUE_STRING)
+        return smx__error(SMX_EINPUT, "parameter '%s' of element %llu is not a string", name,
+                          (unsigned long long)e->index);
+    *out = v.u.s;
+    return SMX_OK;
+}
+
+int smx_element_complete_ex(smx_element *e, const smx_completion *c)
+{
+    if (!e || !c)
+        return smx__error(SMX_EUSAGE, "smx_element_complete: NULL argument");
+    smx_session *s = e->s;
+    if (c->status != SMX_STATUS_DONE && c->status != SMX_STATUS_FAILED &&
+        c->status != SMX_STATUS_PENDING)
+        return smx__error(SMX_EUSAGE,
+                          "smx_element_complete: status must be DONE, FAILED or PENDING");
+    ungive(s, e);
+    e->tries++;
+    smx__report r;
+    int kind = SMX__REPORT_FINAL, retry = 0;
+    if (c->status == SMX_STATUS_PENDING)
+        kind = SMX__REPORT_RELEASE;
+    else if (c->status == SMX_STATUS_FAILED && e->tries <= s->retries && !s->stopping) {
+        kind = SMX__REPORT_FAILURE;
+        retry = 1;
+    }
+    init_report(s, &r, kind, e->index, e->attempt);
+    r.status = (uint8_t)c->status;
+    r.exit_code = c->exit_code;
+    r.term_signal = c->term_signal;
+    r.t_start = c->t_start > 0 ? c->t_start : e->t_given;
+    r.t_end = c->t_end > 0 ? c->t_end : smx__wall();
+    size_t nres = c->nresults < SMX__REPORT_MAX_RESULTS ? c->nresults : SMX__REPORT_MAX_RESULTS;
+    for (size_t i = 0; i < nres; i++) {
+        snprintf(r.result_names[i], SMX__RESULT_NAME_MAX, "%s", c->result_names[i]);
+        r.result_values[i] = c->result_values[i];
+    }
+    r.nresults = (uint16_t)nres;
+    if (c->stderr_tail)
+        snprintf(r.tail, sizeof r.tail, "%s", c->stderr_tail);
+    int rc = report(s, &r);
+    if (retry) {
+        e->attempt++;
+        e->next = NULL;
+        if (s->retry_tail)
+            s->retry_tail->next = e;
+        else
+            s->retry_head = e;
+        s->retry_tail = e;
+    } else {
+        drop_element(s, e);
+    }
+    return rc;
+}
+
+int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
+                         const char *const *names, const double *values)
+{
+    smx_completion c = SMX_COMPLETION_INIT;
+    c.status = status;
+    c.nresults = nresults;
+    c.result_names = names;
+    c.result_values = values;
+    return smx_element_complete_ex(e, &c);
+}
+
+void smx_session_request_stop(smx_session *s, const char *reason)
+{
+    if (!s)
+        return;
+    s->stop_reason = reason;
+    s->stop_flag = 1;
+}
+
+int smx_session_stopping(const smx_session *s)
+{
+    return s && (s->stopping || s->stop_flag);
+}
+
+const smx_spec *smx__session_spec(const smx_session *s)
+{
+    return s->spec;
+}
+
+double smx__session_kill_at(const smx_session *s)
+{
+    return s->kill_at;
+}
+
+uint64_t smx__session_events(const smx_session *s)
+{
+    return s->coord ? smx__coord_events(s->coord) : 0;
+}
+
+void smx__session_counts(const smx_session *s, smx_stat *st, double *rate)
+{
+    memset(st, 0, sizeof *st);
+    *rate = 0;
+    if (s->coord)
+        smx__coord_counts(s->coord, st, rate, NULL);
+}
+
+int smx__session_close_ex(smx_session *s, smx__outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s)
+        return out->rc = smx__error(SMX_EUSAGE, "smx_session_close: session is NULL");
+    s->finished = 1;
+    /* Whatever this rank still holds goes back to pending. */
+    smx__session_release_queue(s);
+    smx__report r;
+    while (s->given) {
+        smx_element *e = s->given;
+        ungive(s, e);
+        init_report(s, &r, SMX__REPORT_RELEASE, e->index, e->attempt);
+        report(s, &r);
+        free(e->vals);
+        free(e);
+    }
+    int rc = SMX_OK;
+    if (s->rank == 0) {
+        rc = smx__coord_finish(s, out);
+    } else {
+        smx__session_flush(s, 1);
+        send_to_root(s, SMX__TAG_FINISHED, NULL, 0);
+        /* Wait for rank 0's verdict without spinning a core: poll and sleep. */
+        MPI_Request req;
+        MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, s->comm, &req);
+        for (;;) {
+            int done = 0;
+            MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+            if (done)
+                break;
+            worker_poll(s);
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+        rc = out->rc;
+    }
+    if (rc != SMX_OK && rc != SMX_ESTOPPED)
+        smx__error(rc, "%s", out->message);
+    free_session(s);
+    return rc;
+}
+
+int smx_session_close(smx_session *s, smx_stat *final)
+{
+    smx__outcome out;
+    int rc = smx__session_close_ex(s, &out);
+    if (final)
+        *final = out.stat;
+    return rc;
+}

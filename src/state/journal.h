@@ -1,0 +1,46 @@
+/*
+ * The journal: rank 0's writer thread. The coordinator queues what must reach the state file
+ * (element records, status changes, tables) and goes straight back to serving MPI; the thread
+ * writes the queue in place (store.h) and fsyncs at most every sync interval or when asked. A
+ * queued change is durable once a sync that started after it has finished: smx__journal_sync
+ * hands out a ticket and smx__journal_durable tells, without blocking, whether it is reached.
+ *
+ * The thread makes no MPI call (MPI stays at MPI_THREAD_FUNNELED) and is the only user of the
+ * store while it runs.
+ */
+#ifndef SMX_JOURNAL_H
+#define SMX_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state/store.h"
+
+typedef struct smx__journal smx__journal;
+
+int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, double sync_interval);
+
+/* Queue changes (copied). They fail only on allocation failure (SMX_ENOMEM). */
+int smx__journal_record(smx__journal *j, const smx__record *r);
+int smx__journal_state(smx__journal *j, uint64_t index, uint8_t status, uint16_t attempts);
+int smx__journal_failure(smx__journal *j, int slot, const smx__failure *f);
+int smx__journal_meta(smx__journal *j, const int64_t *meta);
+int smx__journal_job(smx__journal *j, int row, const smx__job *job);
+int smx__journal_host(smx__journal *j, int row, const char *name);
+int smx__journal_result_name(smx__journal *j, int col, const char *name);
+
+/* Asks for a sync of everything queued so far; returns its ticket. */
+uint64_t smx__journal_sync(smx__journal *j);
+/*
+ * 1 when the sync with TICKET (and all before it) finished, 0 if not yet, or a negative code if
+ * the writer failed (the message is copied into the calling thread's error).
+ */
+int smx__journal_durable(smx__journal *j, uint64_t ticket);
+
+/* Changes queued and not yet written (the writer's backlog). */
+size_t smx__journal_backlog(smx__journal *j);
+
+/* Syncs what is queued, stops the thread and frees; returns the writer's first error or SMX_OK. */
+int smx__journal_stop(smx__journal *j);
+
+#endif

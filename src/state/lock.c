@@ -1,0 +1,486 @@
+/*
+ * The single-writer lock of a state file (contract in lock.h).
+ *
+ * The lock is the sidecar file STATE.lock, created with O_CREAT|O_EXCL (atomic on local file
+ * systems, NFSv3+ and Lustre), holding one `key=value` per line:
+ *
+ *   host=<hostname> pid=<pid> pstart=<process start, clock ticks since boot> boot=<boot id>
+ *   slurm_job=<SLURM_JOB_ID or "none"> started=<unix seconds> token=<128 random bits, hex>
+ *
+ * Its mtime is the heartbeat. A lock is stale when its holder is provably dead (same host and:
+ * another boot, no such pid, a zombie, or a pid whose start time differs, i.e. was reused), or
+ * when its heartbeat is older than the stale limit.
+ *
+ * Taking over a stale lock is made safe against other runs doing the same: the stale file is
+ * renamed to a name unique to this process, and its content is compared with what was judged
+ * stale. If it differs, another run took over in between and we moved its fresh lock: it is put
+ * back with link(), which fails rather than replace a lock created meanwhile. Only then is the
+ * new lock created, again with O_EXCL, so of several runs racing exactly one creates it.
+ */
+#include "state/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#include <signal.h>
+
+#include "core/error.h"
+
+#define LOCK_TEXT_MAX 1024
+#define TOKEN_LEN 32
+
+struct smx__lock {
+    char *lock_path;
+    char token[TOKEN_LEN + 1];
+};
+
+/* What a lock file says. */
+typedef struct holder {
+    char host[256];
+    long pid;
+    unsigned long long pstart;
+    char boot[64];
+    char slurm_job[64];
+    long long started;
+    char token[TOKEN_LEN + 1];
+} holder;
+
+static void my_host(char *buf, size_t n)
+{
+    if (gethostname(buf, n) != 0)
+        snprintf(buf, n, "unknown");
+    buf[n - 1] = '\0';
+}
+
+static void boot_id(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f)
+        return;
+    if (fgets(buf, (int)n, f))
+        buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
+}
+
+/*
+ * The state and start time (clock ticks after boot) of process PID from /proc/PID/stat.
+ * Returns 0 on success, -1 if it cannot be read (no /proc, or no such process).
+ */
+static int proc_stat(long pid, char *state, unsigned long long *start)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may contain spaces and parentheses: fields resume after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return -1;
+    p += 2;
+    *state = *p;
+    /* After the state (field 3), starttime is field 22: skip 18 more fields. */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -1;
+        p++;
+    }
+    *start = strtoull(p, NULL, 10);
+    return 0;
+}
+
+static int make_token(char out[TOKEN_LEN + 1])
+{
+    unsigned char r[TOKEN_LEN / 2];
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* No getrandom: time, pid and address bits still make a collision unlikely. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+                         ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)&ts;
+            for (size_t i = got; i < sizeof r; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                r[i] = (unsigned char)x;
+            }
+            break;
+        }
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
+/* Reads the lock file PATH into BUF; returns 0, or -1 with errno set. ST receives its stat. */
+static int read_text(const char *path, char *buf, size_t n, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (st && fstat(fd, st) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    size_t got = 0;
+    while (got < n - 1) {
+        ssize_t r = read(fd, buf + got, n - 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    close(fd);
+    return 0;
+}
+
+/* Parses lock text; returns 0 if it has at least host, pid and token. */
+static int parse(const char *text, holder *h)
+{
+    memset(h, 0, sizeof *h);
+    h->pid = -1;
+    snprintf(h->slurm_job, sizeof h->slurm_job, "none");
+    const char *p = text;
+    int have = 0;
+    while (*p) {
+        p += strspn(p, " \t\r\n");
+        size_t len = strcspn(p, " \t\r\n");
+        if (!len)
+            break;
+        char item[300];
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item - 1 ? len : sizeof item - 1),
+                 p);
+        char *eq = strchr(item, '=');
+        if (eq) {
+            *eq = '\0';
+            const char *k = item, *v = eq + 1;
+            if (!strcmp(k, "host")) {
+                snprintf(h->host, sizeof h->host, "%s", v);
+                have |= 1;
+            } else if (!strcmp(k, "pid")) {
+                h->pid = strtol(v, NULL, 10);
+                have |= 2;
+            } else if (!strcmp(k, "token")) {
+                snprintf(h->token, sizeof h->token, "%s", v);
+                have |= 4;
+            } else if (!strcmp(k, "pstart")) {
+                h->pstart = strtoull(v, NULL, 10);
+            } else if (!strcmp(k, "boot")) {
+                snprintf(h->boot, sizeof h->boot, "%s", v);
+            } else if (!strcmp(k, "slurm_job")) {
+                snprintf(h->slurm_job, sizeof h->slurm_job, "%s", v);
+            } else if (!strcmp(k, "started")) {
+                h->started = strtoll(v, NULL, 10);
+            }
+        }
+        p += len;
+    }
+    return have == 7 ? 0 : -1;
+}
+
+/* Non-zero if the holder H, on this host, is provably not running any more. */
+static int holder_dead(const holder *h)
+{
+    char host[256], boot[64];
+    my_host(host, sizeof host);
+    if (strcmp(host, h->host) != 0 || h->pid <= 0)
+        return 0;
+    boot_id(boot, sizeof boot);
+    if (boot[0] && h->boot[0] && strcmp(boot, h->boot) != 0)
+        return 1; /* the machine rebooted since */
+    if (kill((pid_t)h->pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    char state;
+    unsigned long long start;
+    if (proc_stat(h->pid, &state, &start) == 0) {
+        if (state == 'Z' || state == 'X')
+            return 1;
+        if (h->pstart && start != h->pstart)
+            return 1; /* the pid was reused by another process */
+    }
+    return 0;
+}
+
+static double age_of(const struct stat *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (double)(now.tv_sec - st->st_mtim.tv_sec) +
+           1e-9 * (double)(now.tv_nsec - st->st_mtim.tv_nsec);
+}
+
+static int locked_error(const char *state_path, const char *lock_path, const holder *h)
+{
+    char when[64] = "an unknown time";
+    if (h->started > 0) {
+        time_t t = (time_t)h->started;
+        struct tm tm;
+        if (localtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
+    }
+    return smx__error(SMX_ELOCKED,
+                      "state file %s is in use by host %s pid %ld (Slurm job %s) since %s; if that "
+                      "run is dead, remove %s",
+                      state_path, h->host[0] ? h->host : "?", h->pid, h->slurm_job, when,
+                      lock_path);
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, sizeof dir, ".");
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n == 0)
+            n = 1;
+        if (n >= sizeof dir)
+            return -1;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    fsync(fd); /* best effort: the lock does not need to survive a machine crash */
+    close(fd);
+    return 0;
+}
+
+/* Creates the lock with O_EXCL. Returns 0, 1 if it exists, or an SMX error. */
+static int try_create(const char *lock_path, const char *text)
+{
+    int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return 1;
+        return smx__error(SMX_EIO, "cannot create lock file %s: %s", lock_path, strerror(errno));
+    }
+    size_t len = strlen(text), w = 0;
+    while (w < len) {
+        ssize_t r = write(fd, text + w, len - w);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            unlink(lock_path);
+            return smx__error(SMX_EIO, "cannot write lock file %s: %s", lock_path, strerror(e));
+        }
+        w += (size_t)r;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(lock_path);
+        return smx__error(SMX_EIO, "cannot write lock file %s: %s", lock_path, strerror(e));
+    }
+    fsync_dir_of(lock_path);
+    return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/*
+ * Moves the lock whose content was judged stale (OLD_TEXT) out of the way. Returns 0 when it was
+ * removed (or had already gone), 1 when the lock turned out to be another, fresh one (put back).
+ */
+static int take_away(const char *lock_path, const char *old_text, const char *token)
+{
+    char aside[PATH_MAX + 64], text[LOCK_TEXT_MAX];
+    snprintf(aside, sizeof aside, "%s.stale-%ld-%s", lock_path, (long)getpid(), token);
+    if (rename(lock_path, aside) != 0)
+        return errno == ENOENT ? 0
+                               : smx__error(SMX_EIO, "cannot move stale lock %s: %s", lock_path,
+                                            strerror(errno));
+    if (read_text(aside, text, sizeof text, NULL) != 0) {
+        unlink(aside);
+        return 0;
+    }
+    if (strcmp(text, old_text) == 0) {
+        unlink(aside);
+        return 0;
+    }
+    /* Another run replaced the stale lock before us: restore its lock, unless one is there. */
+    if (link(aside, lock_path) != 0 && errno != EEXIST) {
+        int e = errno;
+        /* Hard links unsupported: rename back (only a fresh-created lock could be replaced). */
+        if (rename(aside, lock_path) != 0)
+            return smx__error(SMX_EIO, "cannot restore lock %s: %s", lock_path, strerror(e));
+        return 1;
+    }
+    unlink(aside);
+    return 1;
+}
+
+int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seconds)
+{
+    int rc = 0;
+    smx__lock *l = NULL;
+    char text[LOCK_TEXT_MAX], host[256], boot[64];
+    *out = NULL;
+    if (!state_path)
+        return smx__error(SMX_EUSAGE, "smx__lock_acquire: NULL path");
+    if (!(l = calloc(1, sizeof *l))) {
+        rc = smx__error_oom();
+        goto done;
+    }
+    size_t n = strlen(state_path) + 6;
+    if (!(l->lock_path = malloc(n))) {
+        rc = smx__error_oom();
+        goto done;
+    }
+    snprintf(l->lock_path, n, "%s.lock", state_path);
+    make_token(l->token);
+    my_host(host, sizeof host);
+    boot_id(boot, sizeof boot);
+    char pstate;
+    unsigned long long pstart = 0;
+    if (proc_stat((long)getpid(), &pstate, &pstart) != 0)
+        pstart = 0;
+    const char *job = getenv("SLURM_JOB_ID");
+    snprintf(text, sizeof text,
+             "host=%s\npid=%ld\npstart=%llu\nboot=%s\nslurm_job=%s\nstarted=%lld\ntoken=%s\n", host,
+             (long)getpid(), pstart, boot[0] ? boot : "unknown", job && job[0] ? job : "none",
+             (long long)time(NULL), l->token);
+
+    for (int attempt = 0; attempt < 50; attempt++) {
+        int r = try_create(l->lock_path, text);
+        if (r < 0) {
+            rc = r;
+            goto done;
+        }
+        if (r == 0) {
+            *out = l;
+            l = NULL;
+            goto done;
+        }
+        /* It exists: read it and judge whether its holder is alive. */
+        char old[LOCK_TEXT_MAX];
+        struct stat st;
+        if (read_text(l->lock_path, old, sizeof old, &st) != 0) {
+            if (errno == ENOENT)
+                continue; /* released meanwhile */
+            rc = smx__error(SMX_EIO, "cannot read lock file %s: %s", l->lock_path, strerror(errno));
+            goto done;
+        }
+        holder h;
+        int parsed = parse(old, &h) == 0;
+        int stale = stale_seconds > 0 && age_of(&st) > stale_seconds;
+        if (!stale && parsed)
+            stale = holder_dead(&h);
+        if (!stale) {
+            if (!parsed && attempt < 10) {
+                /* Probably being written by a run that just created it: look again shortly. */
+                sleep_ms(10);
+                continue;
+            }
+            if (!parsed) {
+                rc = smx__error(SMX_ELOCKED,
+                                "state file %s is in use (lock file %s exists but does not say by "
+                                "whom); if no run is using it, remove %s",
+                                state_path, l->lock_path, l->lock_path);
+                goto done;
+            }
+            rc = locked_error(state_path, l->lock_path, &h);
+            goto done;
+        }
+        r = take_away(l->lock_path, old, l->token);
+        if (r < 0) {
+            rc = r;
+            goto done;
+        }
+        /* Either way, try to create ours again; a fresh lock put back is judged next round. */
+    }
+    rc = smx__error(SMX_ELOCKED, "state file %s: could not take lock %s (too much contention)",
+                    state_path, l->lock_path);
+done:
+    if (l) {
+        free(l->lock_path);
+        free(l);
+    }
+    return rc;
+}
+
+/* Non-zero if the lock file still holds our token. */
+static int still_ours(const smx__lock *l)
+{
+    char text[LOCK_TEXT_MAX];
+    holder h;
+    if (read_text(l->lock_path, text, sizeof text, NULL) != 0)
+        return 0;
+    return parse(text, &h) == 0 && strcmp(h.token, l->token) == 0;
+}
+
+int smx__lock_heartbeat(smx__lock *l)
+{
+    if (!l)
+        return smx__error(SMX_EUSAGE, "smx__lock_heartbeat: NULL lock");
+    /*
+     * A run racing for a stale lock may move ours aside for an instant before putting it back
+     * (see take_away), so a missing file is looked for again before giving up.
+     */
+    for (int i = 0; i < 5; i++) {
+        if (utimensat(AT_FDCWD, l->lock_path, NULL, 0) == 0) {
+            if (still_ours(l))
+                return 0;
+            break;
+        }
+        if (errno != ENOENT)
+            return smx__error(SMX_EIO, "cannot refresh lock %s: %s", l->lock_path, strerror(errno));
+        sleep_ms(20);
+    }
+    return smx__error(SMX_ELOCKED,
+                      "lost lock %s: another run took it over (this run's heartbeat was older "
+                      "than the stale limit, or the lock was removed)",
+                      l->lock_path);
+}
+
+void smx__lock_release(smx__lock *l)
+{
+    if (!l)
+        return;
+    if (still_ours(l)) {
+        unlink(l->lock_path);
+        fsync_dir_of(l->lock_path);
+    }
+    free(l->lock_path);
+    free(l);
+}

@@ -1,0 +1,423 @@
+/*
+ * Multiplexers (sweepmux/mux.h): creating a sweep's state file, its sessions, reading counts,
+ * destroying. Structural changes go through store.c's write-new-file-and-rename path, under the
+ * state file's lock so they never race a run.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "state/lock.h"
+#include "state/mux_internal.h"
+#include "spec/spec.h"
+#include "state/store.h"
+#include "sweepmux/mux.h"
+#include "spec/template.h"
+#include "core/value.h"
+
+struct smx_mux {
+    char *path;
+    smx_spec *spec;
+};
+
+/* A readable account of how two spec texts differ: the lines only one of them has. */
+static void spec_diff(const char *old_text, const char *new_text, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    const char *texts[2] = {old_text, new_text};
+    const char signs[2] = {'-', '+'};
+    for (int side = 0; side < 2; side++) {
+        const char *p = texts[side], *other = texts[1 - side];
+        int lineno = 1;
+        while (*p && used + 100 < cap) {
+            const char *eol = strchr(p, '\n');
+            size_t len = eol ? (size_t)(eol - p) : strlen(p);
+            int found = 0;
+            for (const char *q = other; *q;) {
+                const char *qe = strchr(q, '\n');
+                size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+                if (ql == len && !memcmp(p, q, len)) {
+                    found = 1;
+                    break;
+                }
+                q = qe ? qe + 1 : q + ql;
+            }
+            if (!found && len)
+                used += (size_t)snprintf(out + used, cap - used, "\n  %c line %d: %.*s",
+                                         signs[side], lineno, (int)(len > 80 ? 80 : len), p);
+            p = eol ? eol + 1 : p + len;
+            lineno++;
+        }
+    }
+}
+
+int smx__mux_check_spec(const char *state_path, const smx_spec *spec)
+{
+    smx__store *st = NULL;
+    int rc = smx__store_open(&st, state_path, SMX__STORE_READ);
+    if (rc != SMX_OK)
+        return rc;
+    char *text = NULL, hash[65];
+    size_t len = 0;
+    rc = smx__store_spec(st, &text, &len, hash);
+    smx__store_close(st);
+    if (rc != SMX_OK)
+        return rc;
+    if (strcmp(hash, smx__spec_hash(spec)) != 0) {
+        char diff[2048];
+        spec_diff(text, smx__spec_text(spec, NULL), diff, sizeof diff);
+        rc = smx__error(SMX_EINPUT,
+                        "the spec differs from the one stored in %s (lines - stored, + given):%s\n"
+                        "Run without a spec to resume with the stored one, use another state "
+                        "file for a new sweep, or --extend if the new spec only adds elements",
+                        state_path, diff);
+    }
+    free(text);
+    return rc;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static int mux_new(smx_mux **out, const char *state_path, smx_spec *spec)
+{
+    smx_mux *m = calloc(1, sizeof *m);
+    if (!m || !(m->path = strdup(state_path))) {
+        free(m);
+        smx__spec_free(spec);
+        return smx__error_oom();
+    }
+    m->spec = spec;
+    *out = m;
+    return SMX_OK;
+}
+
+/* Creates (or opens, if it holds the same spec) STATE_PATH for SPEC; takes ownership of SPEC. */
+static int create_with(smx_mux **out, const char *state_path, smx_spec *spec)
+{
+    *out = NULL;
+    int rc;
+    if (file_exists(state_path)) {
+        rc = smx__mux_check_spec(state_path, spec);
+    } else {
+        size_t len = 0;
+        const char *text = smx__spec_text(spec, &len);
+        rc = smx__store_create(state_path, text, len, smx__spec_hash(spec), NULL, 0, NULL);
+    }
+    if (rc != SMX_OK) {
+        smx__spec_free(spec);
+        return rc;
+    }
+    return mux_new(out, state_path, spec);
+}
+
+int smx_mux_create_file(smx_mux **out, const char *state_path, const char *spec_path)
+{
+    if (!out || !state_path || !spec_path)
+        return smx__error(SMX_EUSAGE, "smx_mux_create_file: NULL argument");
+    smx_spec *spec = NULL;
+    int rc = smx__spec_load(&spec, spec_path);
+    return rc == SMX_OK ? create_with(out, state_path, spec) : rc;
+}
+
+int smx_mux_create_string(smx_mux **out, const char *state_path, const char *spec_yaml)
+{
+    if (!out || !state_path || !spec_yaml)
+        return smx__error(SMX_EUSAGE, "smx_mux_create_string: NULL argument");
+    smx_spec *spec = NULL;
+    int rc = smx__spec_parse(&spec, spec_yaml, strlen(spec_yaml), "<string>", NULL);
+    return rc == SMX_OK ? create_with(out, state_path, spec) : rc;
+}
+
+/* Appends S to the growing buffer as a YAML double-quoted scalar. */
+static int yaml_quoted(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t need = *len + 4 * strlen(s) + 8;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        while (c < need)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b)
+            return smx__error_oom();
+        *buf = b;
+        *cap = c;
+    }
+    char *p = *buf + *len;
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            *p++ = '\\';
+            *p++ = (char)ch;
+        } else if (ch < 0x20) {
+            p += sprintf(p, "\\x%02x", ch);
+        } else {
+            *p++ = (char)ch;
+        }
+    }
+    *p++ = '"';
+    *p = '\0';
+    *len = (size_t)(p - *buf);
+    return SMX_OK;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        while (c < *len + n + 1)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b)
+            return smx__error_oom();
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+    return SMX_OK;
+}
+
+int smx_mux_create_elements(smx_mux **out, const char *state_path, const char *name, size_t nparams,
+                            const char *const *param_names, size_t nelements,
+                            const smx_value *values)
+{
+    if (!out || !state_path || (nparams && !param_names) || (nelements && nparams && !values))
+        return smx__error(SMX_EUSAGE, "smx_mux_create_elements: NULL argument");
+    if (nparams == 0 || nelements == 0)
+        return smx__error(SMX_EINPUT, "smx_mux_create_elements: need at least one parameter and "
+                                      "one element");
+    /* The elements become a `method: list` spec, so the state file describes itself. */
+    char *buf = NULL, num[64];
+    size_t len = 0, cap = 0;
+    int rc = append(&buf, &len, &cap, "name: ");
+    if (rc == SMX_OK)
+        rc = yaml_quoted(&buf, &len, &cap, name ? name : "elements");
+    /* The rows' keys name the parameters, in the order of the first row. */
+    if (rc == SMX_OK)
+        rc = append(&buf, &len, &cap, "\nmethod: list\nrows:\n");
+    for (size_t i = 0; rc == SMX_OK && i < nelements; i++) {
+        rc = append(&buf, &len, &cap, "  - {");
+        for (size_t j = 0; rc == SMX_OK && j < nparams; j++) {
+            const smx_value *v = &values[i * nparams + j];
+            if (j)
+                rc = append(&buf, &len, &cap, ", ");
+            if (rc == SMX_OK)
+                rc = yaml_quoted(&buf, &len, &cap, param_names[j]);
+            if (rc == SMX_OK)
+                rc = append(&buf, &len, &cap, ": ");
+            if (rc != SMX_OK)
+                break;
+            if (v->type == SMX_VALUE_STRING) {
+                rc = yaml_quoted(&buf, &len, &cap, v->u.s ? v->u.s : "");
+            } else {
+                smx__value_format(v, num, sizeof num);
+                rc = append(&buf, &len, &cap, num);
+            }
+        }
+        if (rc == SMX_OK)
+            rc = append(&buf, &len, &cap, "}\n");
+    }
+    if (rc == SMX_OK)
+        rc = smx_mux_create_string(out, state_path, buf);
+    free(buf);
+    return rc;
+}
+
+int smx_mux_open(smx_mux **out, const char *state_path)
+{
+    if (!out || !state_path)
+        return smx__error(SMX_EUSAGE, "smx_mux_open: NULL argument");
+    *out = NULL;
+    smx__store *st = NULL;
+    int rc = smx__store_open(&st, state_path, SMX__STORE_READ);
+    if (rc != SMX_OK)
+        return rc;
+    char *text = NULL, hash[65];
+    size_t len = 0;
+    smx_spec *spec = NULL;
+    rc = smx__store_spec(st, &text, &len, hash);
+    smx__store_close(st);
+    if (rc == SMX_OK)
+        rc = smx__spec_parse(&spec, text, len, state_path, NULL);
+    free(text);
+    return rc == SMX_OK ? mux_new(out, state_path, spec) : rc;
+}
+
+void smx_mux_free(smx_mux *m)
+{
+    if (!m)
+        return;
+    smx__spec_free(m->spec);
+    free(m->path);
+    free(m);
+}
+
+smx_spec *smx__mux_spec(smx_mux *m)
+{
+    return m->spec;
+}
+
+uint64_t smx_mux_count(const smx_mux *m)
+{
+    return m ? smx__spec_count(m->spec) : 0;
+}
+
+static int has_session(const char *path, const char *name, int *has)
+{
+    smx__store *st = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    *has = 0;
+    int rc = smx__store_open(&st, path, SMX__STORE_READ);
+    if (rc == SMX_OK)
+        rc = smx__store_sessions(st, &names, &n);
+    for (size_t i = 0; rc == SMX_OK && i < n; i++)
+        if (!strcmp(names[i], name))
+            *has = 1;
+    smx__strv_free(names);
+    smx__store_close(st);
+    return rc;
+}
+
+int smx__mux_ensure_session(const char *path, const char *name, uint64_t n, const char *command)
+{
+    int has = 0;
+    int rc = has_session(path, name, &has);
+    if (rc != SMX_OK || has)
+        return rc;
+    if (strlen(name) >= SMX__SESSION_NAME_MAX || strchr(name, '/') || !name[0])
+        return smx__error(SMX_EINPUT, "invalid session name '%s' (1 to %d characters, no '/')",
+                          name, SMX__SESSION_NAME_MAX - 1);
+    /* Adding a session rewrites the file: only while no run holds it. */
+    smx__lock *lock = NULL;
+    rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
+    if (rc != SMX_OK)
+        return rc;
+    rc = has_session(path, name, &has);
+    if (rc == SMX_OK && !has)
+        rc = smx__store_add_session(path, name, n, command);
+    smx__lock_release(lock);
+    return rc;
+}
+
+int smx_mux_session_create(smx_mux *m, const char *name, char **id)
+{
+    if (!m || !id)
+        return smx__error(SMX_EUSAGE, "smx_mux_session_create: NULL argument");
+    const char *nm = name && *name ? name : "default";
+    int rc = smx__mux_ensure_session(m->path, nm, smx__spec_count(m->spec), NULL);
+    if (rc != SMX_OK)
+        return rc;
+    size_t len = strlen(m->path) + strlen(nm) + 2;
+    *id = malloc(len);
+    if (!*id)
+        return smx__error_oom();
+    snprintf(*id, len, "%s#%s", m->path, nm);
+    return SMX_OK;
+}
+
+int smx_mux_sessions(smx_mux *m, char ***names, size_t *n)
+{
+    if (!m || !names || !n)
+        return smx__error(SMX_EUSAGE, "smx_mux_sessions: NULL argument");
+    smx__store *st = NULL;
+    int rc = smx__store_open(&st, m->path, SMX__STORE_READ);
+    if (rc == SMX_OK)
+        rc = smx__store_sessions(st, names, n);
+    smx__store_close(st);
+    return rc;
+}
+
+int smx__mux_stat_path(const char *path, const char *name, smx_stat *out)
+{
+    memset(out, 0, sizeof *out);
+    smx__store *st = NULL;
+    smx__sess *sess = NULL;
+    uint8_t *status = NULL;
+    uint16_t *attempts = NULL;
+    int rc = smx__store_open(&st, path, SMX__STORE_READ);
+    if (rc == SMX_OK)
+        rc = smx__sess_open(st, name && *name ? name : "default", &sess);
+    if (rc == SMX_OK) {
+        uint64_t n = smx__sess_count(sess);
+        status = malloc(n ? n : 1);
+        attempts = malloc(sizeof(uint16_t) * (n ? n : 1));
+        if (!status || !attempts)
+            rc = smx__error_oom();
+        if (rc == SMX_OK)
+            rc = smx__sess_read_state(sess, status, attempts);
+        out->total = n;
+        for (uint64_t i = 0; rc == SMX_OK && i < n; i++) {
+            switch (status[i]) {
+            case SMX_STATUS_RUNNING:
+                out->running++;
+                break;
+            case SMX_STATUS_DONE:
+                out->done++;
+                break;
+            case SMX_STATUS_FAILED:
+                out->failed++;
+                break;
+            default:
+                out->pending++;
+                break;
+            }
+        }
+    }
+    free(status);
+    free(attempts);
+    smx__store_close(st);
+    return rc;
+}
+
+int smx_mux_stat(smx_mux *m, const char *name, smx_stat *out)
+{
+    if (!m || !out)
+        return smx__error(SMX_EUSAGE, "smx_mux_stat: NULL argument");
+    return smx__mux_stat_path(m->path, name, out);
+}
+
+int smx_mux_done(smx_mux *m, const char *name)
+{
+    smx_stat st;
+    if (smx_mux_stat(m, name, &st) != SMX_OK)
+        return 0;
+    return st.done + st.failed == st.total;
+}
+
+int smx__mux_destroy_path(const char *path, const char *name)
+{
+    smx__lock *lock = NULL;
+    int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
+    if (rc != SMX_OK)
+        return rc;
+    if (name) {
+        rc = smx__store_destroy_session(path, name);
+    } else {
+        smx__store *st = NULL;
+        rc = smx__store_open(&st, path, SMX__STORE_READ); /* only ever delete a sweepmux file */
+        smx__store_close(st);
+        if (rc == SMX_OK && unlink(path) != 0)
+            rc = smx__error(SMX_EIO, "cannot remove %s: %s", path, strerror(errno));
+    }
+    smx__lock_release(lock);
+    return rc;
+}
+
+int smx_mux_destroy(smx_mux *m, const char *name)
+{
+    if (!m)
+        return smx__error(SMX_EUSAGE, "smx_mux_destroy: NULL handle");
+    return smx__mux_destroy_path(m->path, name);
+}

@@ -1,0 +1,169 @@
+/*
+ * The state store: one HDF5 file per sweep holding the spec, and per session one record per
+ * element, a jobs table, a hosts table, result-column names and a ring of recent failures.
+ * Layout (documented for users in README "State file"):
+ *
+ *   /                       attrs: format = "sweepmux", format_version = 1
+ *   /spec                   string dataset: the spec's YAML text; attr sha256
+ *   /sessions/NAME/         attrs: n_elements, created (unix seconds)
+ *       status     u8[N]    smx_status (0 pending, 1 running, 2 done, 3 failed)
+ *       attempts   u16[N]   attempts started so far
+ *       rank       i32[N]   rank that ran the latest attempt (0 for an element never run)
+ *       exit_code  i32[N]   exit status of the latest attempt (-1 killed / not started; 0 never
+ * run) signal     i32[N]   signal that ended it (0 none) host       u16[N]   1-based row of `hosts`
+ * (0 unknown) job        u16[N]   1-based row of `jobs` (0 unknown) t_start    f64[N]   unix
+ * seconds t_end      f64[N] results    f64[N][SMX__RESULTS_MAX]  NaN where a task reported no such
+ * result result_names  fixed string[SMX__RESULTS_MAX] ("" = unused column) hosts      fixed
+ * string[SMX__HOSTS_MAX] jobs       compound[SMX__JOBS_MAX]  (smx__job) failures
+ * compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX meta i64[SMX__META_LEN]
+ * (smx__meta_slot) command    string dataset: the `-- CMD ARG...` override as a YAML flow list (""
+ * if none)
+ *
+ * Durability (DESIGN.md): every dataset is created, at its full size and contiguous with its
+ * space allocated, when the session is created, by writing a new file, fsyncing it and renaming
+ * it over the old one. During a run only in-place raw-data writes happen, followed by
+ * smx__store_sync (H5Fflush + fsync), so a kill -9 at any instant leaves a file that opens.
+ * Structural changes (adding or destroying a session, --extend) again write a new file and
+ * rename it. Files are written with libver bounds V18 so a crash never needs h5clear.
+ *
+ * A store handle is used by one thread at a time.
+ */
+#ifndef SMX_STORE_H
+#define SMX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+
+#define SMX__RESULTS_MAX 16
+#define SMX__HOSTS_MAX 4096
+#define SMX__HOST_NAME_MAX 64
+#define SMX__JOBS_MAX 1024
+#define SMX__FAILURES_MAX 256
+#define SMX__SESSION_NAME_MAX 64
+/* Largest session a state file holds (per-element columns are allocated up front). */
+#define SMX__ELEMENTS_MAX ((uint64_t)1 << 32)
+
+typedef struct smx__store smx__store;
+typedef struct smx__sess smx__sess;
+
+/* The latest attempt of one element, as stored. */
+typedef struct smx__record {
+    uint64_t index;
+    uint8_t status;
+    uint16_t attempts;
+    int32_t rank;
+    int32_t exit_code;
+    int32_t term_signal;
+    uint16_t host;
+    uint16_t job;
+    double t_start, t_end;
+    double results[SMX__RESULTS_MAX];
+} smx__record;
+
+/* One batch job that worked on the session. */
+typedef struct smx__job {
+    char id[32]; /* Slurm job id, or "pid:<pid>" outside Slurm */
+    char host[SMX__HOST_NAME_MAX];
+    double t_start;
+    double t_end; /* 0 while the job runs (or if it died without saying) */
+    int32_t ranks;
+    int32_t exit_code; /* the sweepmux exit code, -1 while running or if it died */
+    char reason[64];   /* why it stopped: "complete", "signal SIGUSR1", "max-time", ... */
+} smx__job;
+
+/* One failed attempt, with the tail of its stderr. */
+typedef struct smx__failure {
+    uint64_t index;
+    int32_t attempt;
+    int32_t exit_code;
+    int32_t term_signal;
+    double t_end;
+    char tail[SMX__TAIL_MAX];
+} smx__failure;
+
+/* Slots of the per-session `meta` dataset (int64 each). */
+enum smx__meta_slot {
+    SMX__META_N_JOBS = 0,  /* rows used in `jobs` */
+    SMX__META_N_HOSTS = 1, /* rows used in `hosts` */
+    SMX__META_N_FAILURES =
+        2,                /* failures ever recorded (ring position = this % SMX__FAILURES_MAX) */
+    SMX__META_N_DONE = 3, /* counts as of the last sync, for cheap status */
+    SMX__META_N_FAILED = 4,
+    SMX__META_LEN = 16
+};
+
+typedef enum smx__store_mode { SMX__STORE_READ = 0, SMX__STORE_WRITE = 1 } smx__store_mode;
+
+/*
+ * Creates PATH holding SPEC_TEXT and one session SESSION with N elements (COMMAND: override text
+ * or NULL), or no session if SESSION is NULL. Written to a temporary file beside PATH, fsynced and
+ * renamed, so PATH either does not change or appears complete. SMX_EIO if PATH exists.
+ */
+int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
+                      const char *spec_hash, const char *session, uint64_t n, const char *command);
+
+/* Adds SESSION with N elements to the existing file PATH (rewrite + rename). Nothing may have PATH
+ * open. */
+int smx__store_add_session(const char *path, const char *session, uint64_t n, const char *command);
+
+/* Removes SESSION from PATH (rewrite + rename). SMX_ENOTFOUND if it does not exist. */
+int smx__store_destroy_session(const char *path, const char *session);
+
+/*
+ * Opens PATH. READ never takes HDF5's file lock, so status and export work while a run holds the
+ * file. SMX_ENOTFOUND if PATH does not exist, SMX_EFORMAT if it is not a sweepmux file.
+ */
+int smx__store_open(smx__store **out, const char *path, smx__store_mode mode);
+void smx__store_close(smx__store *st);
+
+/* The stored spec text (malloc'd, NUL-terminated) and its hash (65 bytes with NUL). */
+int smx__store_spec(smx__store *st, char **text, size_t *len, char hash[65]);
+
+/* Session names (malloc'd vector of malloc'd strings, free with smx__strv_free from template.h). */
+int smx__store_sessions(smx__store *st, char ***names, size_t *n);
+
+/* Makes everything written so far durable: H5Fflush, then fsync of the file. */
+int smx__store_sync(smx__store *st);
+
+/* Opens a session of ST (SMX_ENOTFOUND if none). The handle is freed with the store or
+ * smx__sess_close. */
+int smx__sess_open(smx__store *st, const char *name, smx__sess **out);
+void smx__sess_close(smx__sess *s);
+uint64_t smx__sess_count(const smx__sess *s);
+double smx__sess_created(const smx__sess *s);
+/* The override command text stored at creation ("" if none); owned by the handle. */
+const char *smx__sess_command(const smx__sess *s);
+
+/* Reads the whole status and attempts columns into caller arrays of smx__sess_count elements. */
+int smx__sess_read_state(smx__sess *s, uint8_t *status, uint16_t *attempts);
+/* Reads COUNT full records starting at element START (for export). */
+int smx__sess_read_records(smx__sess *s, uint64_t start, uint64_t count, smx__record *out);
+/* Writes N full records in place (any order; need not be sorted). */
+int smx__sess_write_records(smx__sess *s, const smx__record *recs, size_t n);
+/* Writes only status and attempts of N elements in place (claims seen, requeue). */
+int smx__sess_write_state(smx__sess *s, const uint64_t *idx, const uint8_t *status,
+                          const uint16_t *attempts, size_t n);
+
+/* Result column names: NAMES must hold SMX__RESULTS_MAX rows; unused rows read as "". */
+int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX]);
+int smx__sess_set_result_name(smx__sess *s, int col, const char *name);
+
+/* Hosts table: HOSTS must hold SMX__HOSTS_MAX rows. */
+int smx__sess_hosts(smx__sess *s, char (*hosts)[SMX__HOST_NAME_MAX]);
+int smx__sess_set_host(smx__sess *s, int row, const char *name);
+
+/* Jobs table (JOBS holds SMX__JOBS_MAX rows) and one row's update. */
+int smx__sess_jobs(smx__sess *s, smx__job *jobs);
+int smx__sess_put_job(smx__sess *s, int row, const smx__job *job);
+
+/* Failure ring (FAILURES holds SMX__FAILURES_MAX rows) and one slot's update. */
+int smx__sess_failures(smx__sess *s, smx__failure *failures);
+int smx__sess_put_failure(smx__sess *s, int slot, const smx__failure *f);
+
+/* The meta counters (META holds SMX__META_LEN values). */
+int smx__sess_meta(smx__sess *s, int64_t *meta);
+int smx__sess_put_meta(smx__sess *s, const int64_t *meta);
+
+#endif
