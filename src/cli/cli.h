@@ -19,15 +19,13 @@ int smx_cli_exit_code(int smx_rc);
  * code. */
 int smx_cli_fail(int smx_rc);
 
-/* Parses a duration ("90", "90s", "10m", "2h", "1h30m"); returns -1 on a malformed one. */
-double smx_cli_duration(const char *text);
+/* The subcommands, each declared beside its implementation in cmd_<name>.c (see options.h). */
+struct smx_cli_command;
+extern const struct smx_cli_command smx_cli_cmd_check, smx_cli_cmd_run, smx_cli_cmd_status,
+    smx_cli_cmd_export, smx_cli_cmd_sessions, smx_cli_cmd_requeue, smx_cli_cmd_destroy;
 
-int smx_cli_check(int argc, char **argv);
-int smx_cli_run(int argc, char **argv);
-int smx_cli_status(int argc, char **argv);
-int smx_cli_export(int argc, char **argv);
-int smx_cli_sessions(int argc, char **argv);
-int smx_cli_requeue(int argc, char **argv);
-int smx_cli_destroy(int argc, char **argv);
+/* Every subcommand in the order `sweepmux --help` lists them, NULL-terminated: the one list that
+ * dispatch, help pages and shell completion read. */
+extern const struct smx_cli_command *const smx_cli_commands[];
 
 #endif

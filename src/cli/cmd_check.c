@@ -1,28 +1,47 @@
 /* sweepmux check SPEC [--show N]: validate a spec, count its elements and show the first ones. */
-#include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "spec/spec.h"
 #include "sweepmux/errors.h"
 #include "spec/template.h"
 #include "core/value.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: sweepmux check SPEC.yaml [--show N] [-- CMD ARG...]\n\n"
-               "Validates a sweep spec without running anything: prints the method, the number\n"
-               "of parameters and elements, then the first N elements (default 5) with their\n"
-               "parameter values and the command each would run. Warnings go to stderr.\n\n"
-               "options:\n"
-               "  --show N      show the first N elements (0: none)\n"
-               "  -- CMD ARG... check this command instead of the spec's (as 'run' would)\n"
-               "  -h, --help    show this help\n\n"
-               "Exit codes: 0 valid, 2 invalid spec or usage.\n");
-}
+typedef struct check_args {
+    int show;
+} check_args;
+
+static const smx_opt check_opts[] = {{.name = "show",
+                                      .type = SMX_OPT_INT,
+                                      .offset = offsetof(check_args, show),
+                                      .metavar = "N",
+                                      .help = "show the first N elements (default 5; 0: none)"},
+                                     {0}};
+
+static int check_main(int argc, char **argv);
+
+const smx_cli_command smx_cli_cmd_check = {
+    .name = "check",
+    .summary = "validate a spec, count its elements and show the first ones",
+    .synopsis = "SPEC.yaml [--show N] [-- CMD ARG...]",
+    .description =
+        "Validates a sweep spec without running anything: prints the method, the number\n"
+        "of parameters and elements, then the first N elements with their parameter\n"
+        "values and the command each would run. Warnings go to stderr. A command after\n"
+        "-- is checked instead of the spec's (as 'run' would use it).",
+    .epilog = "Exit codes: 0 valid, 2 invalid spec or usage.\n",
+    .opts = check_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_name = "SPEC.yaml",
+    .command_after_dashdash = 1,
+    .fn = check_main,
+};
 
 /* Quotes an argument for display the way a shell would need it, so that the line can be pasted. */
 static void print_arg(const char *s)
@@ -43,53 +62,21 @@ static void print_arg(const char *s)
     putchar('\'');
 }
 
-int smx_cli_check(int argc, char **argv)
+static int check_main(int argc, char **argv)
 {
-    const char *path = NULL;
-    long show = 5;
-    int cmd_at = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return SMX_EXIT_COMPLETE;
-        }
-        if (!strcmp(a, "--")) {
-            cmd_at = i + 1;
-            break;
-        }
-        if (!strcmp(a, "--show") || !strncmp(a, "--show=", 7)) {
-            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
-            char *end;
-            errno = 0;
-            show = v ? strtol(v, &end, 10) : -1;
-            if (!v || !*v || *end || errno || show < 0) {
-                fprintf(stderr, "sweepmux check: --show needs a number >= 0\n");
-                return SMX_EXIT_INPUT;
-            }
-            continue;
-        }
-        if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "sweepmux check: unknown option '%s' (try 'sweepmux check --help')\n",
-                    a);
-            return SMX_EXIT_INPUT;
-        }
-        if (path) {
-            fprintf(stderr, "sweepmux check: more than one spec given ('%s', '%s')\n", path, a);
-            return SMX_EXIT_INPUT;
-        }
-        path = a;
-    }
-    if (!path) {
-        usage(stderr);
-        return SMX_EXIT_INPUT;
-    }
+    check_args args = {.show = 5};
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_check, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    const char *path = p.args[0];
+    long show = args.show;
 
     smx_spec *spec = NULL;
     int rc = smx__spec_load(&spec, path);
     if (rc)
         return smx_cli_fail(rc);
-    if (cmd_at > 0 && (rc = smx__spec_set_command(spec, argc - cmd_at, argv + cmd_at))) {
+    if (p.cmd_argc && (rc = smx__spec_set_command(spec, p.cmd_argc, p.cmd_argv))) {
         smx__spec_free(spec);
         return smx_cli_fail(rc);
     }

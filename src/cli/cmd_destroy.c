@@ -1,37 +1,49 @@
 /* sweepmux destroy: remove one session, or the whole state file. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "core/error.h"
 #include "state/mux_internal.h"
 
-static const char usage[] =
-    "usage: sweepmux destroy RUN.h5 [--session NAME]\n"
-    "\n"
-    "Removes session NAME from RUN.h5 (the other sessions keep their records), or without\n"
-    "--session the whole state file. Refused (exit 4) while a run holds the file.\n";
+typedef struct destroy_args {
+    const char *session;
+} destroy_args;
 
-int smx_cli_destroy(int argc, char **argv)
+static const smx_opt destroy_opts[] = {
+    {.name = "session",
+     .type = SMX_OPT_STRING,
+     .offset = offsetof(destroy_args, session),
+     .metavar = "NAME",
+     .help = "remove only this session (default: the whole state file)"},
+    {0}};
+
+static int destroy_main(int argc, char **argv);
+
+const smx_cli_command smx_cli_cmd_destroy = {
+    .name = "destroy",
+    .summary = "remove a session, or the whole state file",
+    .synopsis = "RUN.h5 [--session NAME]",
+    .description =
+        "Removes session NAME from RUN.h5 (the other sessions keep their records), or without\n"
+        "--session the whole state file. Refused (exit 4) while a run holds the file.",
+    .opts = destroy_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_name = "RUN.h5",
+    .fn = destroy_main,
+};
+
+static int destroy_main(int argc, char **argv)
 {
-    const char *path = NULL, *session = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            return SMX_EXIT_COMPLETE;
-        } else if (!strcmp(argv[i], "--session") && i + 1 < argc) {
-            session = argv[++i];
-        } else if (argv[i][0] != '-' && !path) {
-            path = argv[i];
-        } else {
-            fprintf(stderr, "sweepmux destroy: unexpected argument '%s'\n%s", argv[i], usage);
-            return SMX_EXIT_INPUT;
-        }
-    }
-    if (!path) {
-        fputs(usage, stderr);
-        return SMX_EXIT_INPUT;
-    }
+    destroy_args args = {0};
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_destroy, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    const char *path = p.args[0], *session = args.session;
     int rc = smx__mux_destroy_path(path, session);
     if (rc != SMX_OK)
         return smx_cli_fail(rc);

@@ -1,30 +1,59 @@
 /* sweepmux export: one row per element with its parameters, status, attempts, times and results. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "core/error.h"
 #include "inspect.h"
 #include "core/value.h"
 
-static const char usage[] =
-    "usage: sweepmux export RUN.h5 [--session NAME] [--status STATE] [--format csv|json]\n"
-    "\n"
-    "One row per element: index, each parameter, status, attempts, exit_code, signal, rank,\n"
-    "host, job, t_start, t_end (unix seconds), duration, and one column per result name.\n"
-    "--status keeps only pending, running, done or failed elements. CSV (default) has a\n"
-    "header row; JSON is an array of objects (null where there is no value).\n";
+static const char *const status_names[] = {"pending", "running", "done", "failed", NULL};
+static const char *const formats[] = {"csv", "json", NULL};
 
-static int parse_status(const char *s)
-{
-    const char *names[] = {"pending", "running", "done", "failed"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(s, names[i]))
-            return i;
-    return -1;
-}
+typedef struct export_args {
+    const char *session;
+    int status; /* index into status_names (= the stored status), or -1 for all */
+    int format; /* index into formats */
+} export_args;
+
+static const smx_opt export_opts[] = {
+    {.name = "session",
+     .type = SMX_OPT_STRING,
+     .offset = offsetof(export_args, session),
+     .metavar = "NAME",
+     .help = "the session (default: default, or the only one)"},
+    {.name = "status",
+     .type = SMX_OPT_ENUM,
+     .offset = offsetof(export_args, status),
+     .choices = status_names,
+     .help = "only the elements in this state"},
+    {.name = "format",
+     .type = SMX_OPT_ENUM,
+     .offset = offsetof(export_args, format),
+     .choices = formats,
+     .help = "CSV with a header row (default), or a JSON array of objects"},
+    {0}};
+
+static int export_main(int argc, char **argv);
+
+const smx_cli_command smx_cli_cmd_export = {
+    .name = "export",
+    .summary = "one row per element as CSV or JSON",
+    .synopsis = "RUN.h5 [--session NAME] [--status STATE] [--format csv|json]",
+    .description =
+        "One row per element: index, each parameter, status, attempts, exit_code, signal, rank,\n"
+        "host, job, t_start, t_end (unix seconds), duration, and one column per result name.\n"
+        "CSV has a header row; JSON is an array of objects (null where there is no value).",
+    .opts = export_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_name = "RUN.h5",
+    .fn = export_main,
+};
 
 /* A CSV field: quoted when it holds a comma, quote, CR or LF (RFC 4180). */
 static void csv_field(FILE *f, const char *s)
@@ -54,47 +83,20 @@ static void number(FILE *f, double v, int json)
     fputs(buf, f);
 }
 
-int smx_cli_export(int argc, char **argv)
+static int export_main(int argc, char **argv)
 {
-    const char *path = NULL, *session = NULL, *format = "csv";
-    int want = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            return SMX_EXIT_COMPLETE;
-        } else if (!strcmp(argv[i], "--session") && i + 1 < argc) {
-            session = argv[++i];
-        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-            format = argv[++i];
-            if (strcmp(format, "csv") && strcmp(format, "json")) {
-                fprintf(stderr, "sweepmux export: --format is csv or json, not '%s'\n", format);
-                return SMX_EXIT_INPUT;
-            }
-        } else if (!strcmp(argv[i], "--status") && i + 1 < argc) {
-            want = parse_status(argv[++i]);
-            if (want < 0) {
-                fprintf(stderr,
-                        "sweepmux export: --status is pending, running, done or failed, not "
-                        "'%s'\n",
-                        argv[i]);
-                return SMX_EXIT_INPUT;
-            }
-        } else if (argv[i][0] != '-' && !path) {
-            path = argv[i];
-        } else {
-            fprintf(stderr, "sweepmux export: unexpected argument '%s'\n%s", argv[i], usage);
-            return SMX_EXIT_INPUT;
-        }
-    }
-    if (!path) {
-        fputs(usage, stderr);
-        return SMX_EXIT_INPUT;
-    }
+    export_args args = {.status = -1};
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_export, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    const char *path = p.args[0], *session = args.session;
+    int want = args.status;
     smx_inspect in;
     int rc = smx_inspect_open(&in, path, session);
     if (rc != SMX_OK)
         return smx_cli_fail(rc);
-    int json = !strcmp(format, "json");
+    int json = !strcmp(formats[args.format], "json");
     char rnames[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
     char(*hosts)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);

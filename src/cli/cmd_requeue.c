@@ -1,48 +1,63 @@
 /* sweepmux requeue: put elements of one state (failed by default) back to pending. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "core/error.h"
 #include "state/lock.h"
 #include "state/store.h"
 
-static const char usage[] =
-    "usage: sweepmux requeue RUN.h5 [--session NAME] --status failed|running|done\n"
-    "\n"
-    "Sets every element in the given state back to pending, so the next run (or resume) runs\n"
-    "it again; attempt counts are kept. `running` is for elements a dead job left claimed.\n"
-    "Refused (exit 4) while a run holds the file.\n";
+/* The states requeue takes, and the stored status of each. */
+static const char *const requeue_names[] = {"failed", "running", "done", NULL};
+static const int requeue_status[] = {SMX_STATUS_FAILED, SMX_STATUS_RUNNING, SMX_STATUS_DONE};
 
-int smx_cli_requeue(int argc, char **argv)
+typedef struct requeue_args {
+    const char *session;
+    int status; /* index into requeue_names */
+} requeue_args;
+
+static const smx_opt requeue_opts[] = {{.name = "session",
+                                        .type = SMX_OPT_STRING,
+                                        .offset = offsetof(requeue_args, session),
+                                        .metavar = "NAME",
+                                        .help = "the session (default: default)"},
+                                       {.name = "status",
+                                        .type = SMX_OPT_ENUM,
+                                        .offset = offsetof(requeue_args, status),
+                                        .choices = requeue_names,
+                                        .required = 1,
+                                        .help = "the elements to requeue (required)"},
+                                       {0}};
+
+static int requeue_main(int argc, char **argv);
+
+const smx_cli_command smx_cli_cmd_requeue = {
+    .name = "requeue",
+    .summary = "set failed (or other) elements back to pending",
+    .synopsis = "RUN.h5 [--session NAME] --status failed|running|done",
+    .description =
+        "Sets every element in the given state back to pending, so the next run (or resume) runs\n"
+        "it again; attempt counts are kept. `running` is for elements a dead job left claimed.\n"
+        "Refused (exit 4) while a run holds the file.",
+    .opts = requeue_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_name = "RUN.h5",
+    .fn = requeue_main,
+};
+
+static int requeue_main(int argc, char **argv)
 {
-    const char *path = NULL, *session = "default", *status = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            return SMX_EXIT_COMPLETE;
-        } else if (!strcmp(argv[i], "--session") && i + 1 < argc) {
-            session = argv[++i];
-        } else if (!strcmp(argv[i], "--status") && i + 1 < argc) {
-            status = argv[++i];
-        } else if (argv[i][0] != '-' && !path) {
-            path = argv[i];
-        } else {
-            fprintf(stderr, "sweepmux requeue: unexpected argument '%s'\n%s", argv[i], usage);
-            return SMX_EXIT_INPUT;
-        }
-    }
-    int want = !status                      ? -1
-               : !strcmp(status, "failed")  ? SMX_STATUS_FAILED
-               : !strcmp(status, "running") ? SMX_STATUS_RUNNING
-               : !strcmp(status, "done")    ? SMX_STATUS_DONE
-                                            : -1;
-    if (!path || want < 0) {
-        fprintf(stderr, "sweepmux requeue: need RUN.h5 and --status failed|running|done\n%s",
-                usage);
-        return SMX_EXIT_INPUT;
-    }
+    requeue_args args = {.session = "default"};
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_requeue, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    const char *path = p.args[0], *session = args.session, *status = requeue_names[args.status];
+    int want = requeue_status[args.status];
     smx__lock *lock = NULL;
     smx__store *st = NULL;
     smx__sess *sess = NULL;

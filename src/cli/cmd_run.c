@@ -1,6 +1,7 @@
 /* sweepmux run: start or resume a sweep, under mpirun/srun or alone. */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "core/error.h"
 #include "state/extend.h"
 #include "state/mux_internal.h"
@@ -17,39 +19,6 @@
 #include "spec/spec.h"
 #include "state/store.h"
 #include "exec/worker.h"
-
-static const char usage[] =
-    "usage: [mpirun -n P] sweepmux run [SPEC.yaml] --state RUN.h5 [options] [-- CMD ARG...]\n"
-    "\n"
-    "Runs the sweep's command for every element, spread over the MPI ranks, and records every\n"
-    "attempt in RUN.h5. If RUN.h5 already holds the session, the run resumes it: done elements\n"
-    "are skipped, elements a dead job left running run again. Without SPEC the spec stored in\n"
-    "RUN.h5 is used. A command after -- replaces the spec's command for this run.\n"
-    "\n"
-    "options:\n"
-    "  --state FILE            the state file (required)\n"
-    "  --session NAME          session to run (default: default)\n"
-    "  --slots K               tasks at once on each rank (default 1)\n"
-    "  --chunk K               elements per claim (default: guided, large first, 1 at the end)\n"
-    "  --no-rank0-tasks        rank 0 only coordinates (default: it runs tasks too)\n"
-    "  --logs DIR              task output directory (default: RUN.logs beside the state file)\n"
-    "  --log-mode MODE         rank (one file per rank, default), task (one per task), none\n"
-    "  --max-time DUR          stop handing out work after DUR (90, 90s, 10m, 2h); exit 3\n"
-    "  --grace DUR             after a stop, running tasks get DUR to finish (default 10s)\n"
-    "  --retries N             extra attempts after a failure (default: the spec's retries)\n"
-    "  --retry-failed          run elements that failed in earlier jobs again\n"
-    "  --extend                accept a SPEC that only adds elements to the stored one: records\n"
-    "                          are kept (matched by parameter values), new elements run\n"
-    "  --halt-on-failures N|P% stop after N failed elements, or when P% of finished ones failed\n"
-    "  --gpus-per-slot N       set CUDA_VISIBLE_DEVICES to N devices per slot\n"
-    "  --progress DUR          seconds between progress lines when not on a terminal (30)\n"
-    "  --sync-interval DUR     seconds between fsyncs of the state file (1)\n"
-    "\n"
-    "Signals: SIGUSR1, SIGTERM or SIGINT stop the run (running tasks get --grace), everything\n"
-    "becomes durable, exit 3. Send SIGUSR1 to mpirun: Open MPI forwards it to every rank,\n"
-    "whereas SIGTERM makes mpirun tear the job down about a second later.\n"
-    "Exit codes: 0 complete, 1 complete with failures (or halted), 2 input error, 3 stopped\n"
-    "(resumable), 4 state file in use, 5 other error.\n";
 
 static smx_session *volatile g_session;
 static volatile sig_atomic_t g_early_stop;
@@ -67,41 +36,165 @@ static void on_signal(int sig)
     g_early_stop = 1;
 }
 
+/* How the run was asked for: the option table below fills it. */
+typedef struct halt_rule {
+    long n;      /* stop after this many failed elements (0: no such rule) */
+    double frac; /* or once this fraction of finished ones failed (0: no such rule) */
+} halt_rule;
+
 typedef struct run_args {
-    const char *spec_path, *state, *session, *logs, *log_mode;
+    const char *spec_path, *state, *session, *logs;
+    int log_mode; /* index into log_modes */
     int slots, chunk, no_rank0, retries, retry_failed, gpus, extend;
     double max_time, grace, progress, sync_interval;
-    long halt_n;
-    double halt_frac;
+    halt_rule halt;
     int cmd_argc;
     char **cmd_argv;
 } run_args;
 
-static int parse_num(const char *opt, const char *v, long lo, long *out)
+static const char *const log_modes[] = {"rank", "task", "none", NULL};
+
+/* --halt-on-failures N or P%. */
+static int parse_halt(const char *v, void *dest, const char **expected)
 {
+    halt_rule *h = dest;
+    size_t l = strlen(v);
     char *end;
+    *expected = "N >= 1 failed elements or P% with 0 < P <= 100";
     errno = 0;
+    if (l > 1 && v[l - 1] == '%') {
+        double f = strtod(v, &end);
+        if (end != v + l - 1 || !(f > 0 && f <= 100) || !(v[0] >= '0' && v[0] <= '9'))
+            return -1;
+        h->frac = f / 100.0;
+        return 0;
+    }
     long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo) {
-        fprintf(stderr, "sweepmux run: %s needs an integer >= %ld, not '%s'\n", opt, lo, v);
+    if (!(v[0] >= '0' && v[0] <= '9') || *end || errno || n < 1)
         return -1;
-    }
-    *out = n;
+    h->n = n;
     return 0;
 }
 
-static int parse_dur(const char *opt, const char *v, double *out)
-{
-    double d = smx_cli_duration(v);
-    if (d < 0) {
-        fprintf(stderr, "sweepmux run: %s needs a duration like 90, 90s, 10m or 2h, not '%s'\n",
-                opt, v);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
+#define RUN_OPT(field) .offset = offsetof(run_args, field)
+static const smx_opt run_opts[] = {
+    {.name = "state",
+     RUN_OPT(state),
+     .type = SMX_OPT_STRING,
+     .metavar = "FILE",
+     .required = 1,
+     .help = "the state file (required)"},
+    {.name = "session",
+     RUN_OPT(session),
+     .type = SMX_OPT_STRING,
+     .metavar = "NAME",
+     .help = "session to run (default: default)"},
+    {.name = "slots",
+     RUN_OPT(slots),
+     .type = SMX_OPT_INT,
+     .metavar = "K",
+     .min = 1,
+     .help = "tasks at once on each rank (default 1)"},
+    {.name = "chunk",
+     RUN_OPT(chunk),
+     .type = SMX_OPT_INT,
+     .metavar = "K",
+     .min = 1,
+     .help = "elements per claim (default: guided, large first, 1 at the end)"},
+    {.name = "no-rank0-tasks",
+     RUN_OPT(no_rank0),
+     .type = SMX_OPT_FLAG,
+     .help = "rank 0 only coordinates (default: it runs tasks too)"},
+    {.name = "logs",
+     RUN_OPT(logs),
+     .type = SMX_OPT_STRING,
+     .metavar = "DIR",
+     .help = "task output directory (default: RUN.logs beside the state file)"},
+    {.name = "log-mode",
+     RUN_OPT(log_mode),
+     .type = SMX_OPT_ENUM,
+     .choices = log_modes,
+     .help = "rank: one file per rank (default); task: one per task; none"},
+    {.name = "max-time",
+     RUN_OPT(max_time),
+     .type = SMX_OPT_DURATION,
+     .metavar = "DUR",
+     .help = "stop handing out work after DUR (90, 90s, 10m, 2h, 1h30m); exit 3"},
+    {.name = "grace",
+     RUN_OPT(grace),
+     .type = SMX_OPT_DURATION,
+     .metavar = "DUR",
+     .help = "after a stop, running tasks get DUR to finish (default 10s)"},
+    {.name = "retries",
+     RUN_OPT(retries),
+     .type = SMX_OPT_INT,
+     .metavar = "N",
+     .min = 0,
+     .help = "extra attempts after a failure (default: the spec's retries)"},
+    {.name = "retry-failed",
+     RUN_OPT(retry_failed),
+     .type = SMX_OPT_FLAG,
+     .help = "run elements that failed in earlier jobs again"},
+    {.name = "extend",
+     RUN_OPT(extend),
+     .type = SMX_OPT_FLAG,
+     .help = "accept a SPEC that only adds elements to the stored one: records are kept (matched "
+             "by parameter values), new elements run"},
+    {.name = "halt-on-failures",
+     RUN_OPT(halt),
+     .type = SMX_OPT_CUSTOM,
+     .metavar = "N|P%",
+     .parse = parse_halt,
+     .help = "stop after N failed elements, or when P% of finished ones failed"},
+    {.name = "gpus-per-slot",
+     RUN_OPT(gpus),
+     .type = SMX_OPT_INT,
+     .metavar = "N",
+     .min = 1,
+     .help = "set CUDA_VISIBLE_DEVICES to N devices per slot"},
+    {.name = "progress",
+     RUN_OPT(progress),
+     .type = SMX_OPT_DURATION,
+     .metavar = "DUR",
+     .help = "seconds between progress lines when not on a terminal (30)"},
+    {.name = "sync-interval",
+     RUN_OPT(sync_interval),
+     .type = SMX_OPT_DURATION,
+     .metavar = "DUR",
+     .dmin_open = 1,
+     .help = "seconds between fsyncs of the state file (1)"},
+    {0}};
 
+static int run_main(int argc, char **argv);
+
+const smx_cli_command smx_cli_cmd_run = {
+    .name = "run",
+    .summary = "run (or resume) a sweep, under mpirun or alone",
+    .synopsis = "[SPEC.yaml] --state RUN.h5 [options] [-- CMD ARG...]",
+    .description =
+        "Runs the sweep's command for every element, spread over the MPI ranks, and records every\n"
+        "attempt in RUN.h5. If RUN.h5 already holds the session, the run resumes it: done "
+        "elements\n"
+        "are skipped, elements a dead job left running run again. Without SPEC the spec stored in\n"
+        "RUN.h5 is used. A command after -- replaces the spec's command for this run. Start it as\n"
+        "[mpirun -n P] sweepmux run ...",
+    .epilog =
+        "Durations: a number of seconds, or parts NUMBER+UNIT (d, h, m, s), larger units first:\n"
+        "90, 1.5, 90s, 10m, 2h, 1h30m, 2d12h.\n"
+        "Signals: SIGUSR1, SIGTERM or SIGINT stop the run (running tasks get --grace), everything\n"
+        "becomes durable, exit 3. Send SIGUSR1 to mpirun: Open MPI forwards it to every rank,\n"
+        "whereas SIGTERM makes mpirun tear the job down about a second later.\n"
+        "Exit codes: 0 complete, 1 complete with failures (or halted), 2 input error, 3 stopped\n"
+        "(resumable), 4 state file in use, 5 other error.\n",
+    .opts = run_opts,
+    .min_args = 0,
+    .max_args = 1,
+    .args_name = "SPEC.yaml",
+    .command_after_dashdash = 1,
+    .fn = run_main,
+};
+
+/* Parses the command line into A; returns SMX_CLI_PROCEED or the exit code. */
 static int parse_args(int argc, char **argv, run_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -111,112 +204,12 @@ static int parse_args(int argc, char **argv, run_args *a)
     a->grace = 10;
     a->progress = 30;
     a->sync_interval = 1;
-    a->log_mode = "rank";
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        if (!strcmp(o, "--")) {
-            a->cmd_argc = argc - i - 1;
-            a->cmd_argv = argv + i + 1;
-            if (!a->cmd_argc) {
-                fprintf(stderr, "sweepmux run: nothing after --\n");
-                return -1;
-            }
-            break;
-        }
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            fputs(usage, stdout);
-            return 1;
-        }
-        if (!strcmp(o, "--retry-failed")) {
-            a->retry_failed = 1;
-            continue;
-        }
-        if (!strcmp(o, "--extend")) {
-            a->extend = 1;
-            continue;
-        }
-        if (!strcmp(o, "--no-rank0-tasks")) {
-            a->no_rank0 = 1;
-            continue;
-        }
-        if (o[0] != '-') {
-            if (a->spec_path) {
-                fprintf(stderr, "sweepmux run: unexpected argument '%s' (one spec only)\n", o);
-                return -1;
-            }
-            a->spec_path = o;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "sweepmux run: unknown option or missing value: %s\n", o);
-            return -1;
-        }
-        i++;
-        if (!strcmp(o, "--state"))
-            a->state = v;
-        else if (!strcmp(o, "--session"))
-            a->session = v;
-        else if (!strcmp(o, "--logs"))
-            a->logs = v;
-        else if (!strcmp(o, "--log-mode")) {
-            if (strcmp(v, "rank") && strcmp(v, "task") && strcmp(v, "none")) {
-                fprintf(stderr, "sweepmux run: --log-mode is rank, task or none, not '%s'\n", v);
-                return -1;
-            }
-            a->log_mode = v;
-        } else if (!strcmp(o, "--slots")) {
-            if (parse_num(o, v, 1, &n))
-                return -1;
-            a->slots = (int)n;
-        } else if (!strcmp(o, "--chunk")) {
-            if (parse_num(o, v, 1, &n))
-                return -1;
-            a->chunk = (int)n;
-        } else if (!strcmp(o, "--retries")) {
-            if (parse_num(o, v, 0, &n))
-                return -1;
-            a->retries = (int)n;
-        } else if (!strcmp(o, "--gpus-per-slot")) {
-            if (parse_num(o, v, 1, &n))
-                return -1;
-            a->gpus = (int)n;
-        } else if (!strcmp(o, "--max-time")) {
-            if (parse_dur(o, v, &a->max_time))
-                return -1;
-        } else if (!strcmp(o, "--grace")) {
-            if (parse_dur(o, v, &a->grace))
-                return -1;
-        } else if (!strcmp(o, "--progress")) {
-            if (parse_dur(o, v, &a->progress))
-                return -1;
-        } else if (!strcmp(o, "--sync-interval")) {
-            if (parse_dur(o, v, &a->sync_interval) || a->sync_interval <= 0)
-                return -1;
-        } else if (!strcmp(o, "--halt-on-failures")) {
-            size_t l = strlen(v);
-            char *end;
-            if (l > 1 && v[l - 1] == '%') {
-                double f = strtod(v, &end);
-                if (end != v + l - 1 || f <= 0 || f > 100) {
-                    fprintf(stderr, "sweepmux run: --halt-on-failures P%% needs 0 < P <= 100\n");
-                    return -1;
-                }
-                a->halt_frac = f / 100.0;
-            } else if (parse_num(o, v, 1, &a->halt_n)) {
-                return -1;
-            }
-        } else {
-            fprintf(stderr, "sweepmux run: unknown option %s (see sweepmux run --help)\n", o);
-            return -1;
-        }
-    }
-    if (!a->state) {
-        fprintf(stderr, "sweepmux run: --state FILE is required (see sweepmux run --help)\n");
-        return -1;
-    }
-    return 0;
+    smx_cli_parsed p;
+    int rc = smx_cli_args(&smx_cli_cmd_run, argc, argv, a, &p);
+    a->spec_path = p.nargs ? p.args[0] : NULL;
+    a->cmd_argc = p.cmd_argc;
+    a->cmd_argv = p.cmd_argv;
+    return rc;
 }
 
 /*
@@ -294,12 +287,12 @@ static char *default_logs(const char *state)
     return d;
 }
 
-int smx_cli_run(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
     run_args a;
     int prc = parse_args(argc, argv, &a);
-    if (prc)
-        return prc > 0 ? SMX_EXIT_COMPLETE : SMX_EXIT_INPUT;
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -351,8 +344,8 @@ int smx_cli_run(int argc, char **argv)
     o.retries = a.retries;
     o.max_time = a.max_time;
     o.sync_interval = a.sync_interval;
-    o.halt_failures = a.halt_n;
-    o.halt_fraction = a.halt_frac;
+    o.halt_failures = a.halt.n;
+    o.halt_fraction = a.halt.frac;
     if (slurm.end_time > 0) /* stop early enough to be durable and gone before Slurm's SIGTERM */
         o.deadline = slurm.end_time - (a.grace > 15 ? a.grace : 15);
     if (slurm.job_id[0])
@@ -378,9 +371,9 @@ int smx_cli_run(int argc, char **argv)
     smx_progress_init(&prog, a.progress);
     smx__worker_opts wo = {a.slots, logs,   SMX__LOG_PER_RANK, a.grace,
                            5.0,     a.gpus, smx_progress_tick, &prog};
-    if (!strcmp(a.log_mode, "task"))
+    if (!strcmp(log_modes[a.log_mode], "task"))
         wo.log_mode = SMX__LOG_PER_TASK;
-    else if (!strcmp(a.log_mode, "none"))
+    else if (!strcmp(log_modes[a.log_mode], "none"))
         wo.log_mode = SMX__LOG_NONE;
     int wrc = rc == SMX_OK ? smx__worker_run(s, &wo) : rc;
     if (wrc != SMX_OK) {

@@ -3,29 +3,36 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "core/error.h"
 #include "state/mux_internal.h"
 #include "state/store.h"
 #include "spec/template.h"
 
-static const char usage[] = "usage: sweepmux sessions RUN.h5\n"
-                            "\n"
-                            "One line per session: name, total, done, failed, running, pending.\n";
+static int sessions_main(int argc, char **argv);
 
-int smx_cli_sessions(int argc, char **argv)
+const smx_cli_command smx_cli_cmd_sessions = {
+    .name = "sessions",
+    .summary = "list the sessions of a state file",
+    .synopsis = "RUN.h5",
+    .description = "One line per session: name, total, done, failed, running, pending.",
+    .min_args = 1,
+    .max_args = 1,
+    .args_name = "RUN.h5",
+    .fn = sessions_main,
+};
+
+static int sessions_main(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        fputs(usage, stdout);
-        return SMX_EXIT_COMPLETE;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fputs(usage, stderr);
-        return SMX_EXIT_INPUT;
-    }
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_sessions, argc, argv, NULL, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    const char *path = p.args[0];
     smx__store *st = NULL;
     char **names = NULL;
     size_t n = 0;
-    int rc = smx__store_open(&st, argv[1], SMX__STORE_READ);
+    int rc = smx__store_open(&st, path, SMX__STORE_READ);
     if (rc == SMX_OK)
         rc = smx__store_sessions(st, &names, &n);
     smx__store_close(st);
@@ -35,7 +42,7 @@ int smx_cli_sessions(int argc, char **argv)
            "pending");
     for (size_t i = 0; i < n && rc == SMX_OK; i++) {
         smx_stat s;
-        rc = smx__mux_stat_path(argv[1], names[i], &s);
+        rc = smx__mux_stat_path(path, names[i], &s);
         if (rc == SMX_OK)
             printf("%-24s %12llu %12llu %12llu %12llu %12llu\n", names[i],
                    (unsigned long long)s.total, (unsigned long long)s.done,

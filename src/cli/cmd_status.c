@@ -1,25 +1,59 @@
 /* sweepmux status: where a sweep stands, from the durable state (safe while a run holds the file).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "core/error.h"
 #include "inspect.h"
 #include "state/mux_internal.h"
 #include "session/session_internal.h"
 #include "spec/template.h"
 
-static const char usage[] =
-    "usage: sweepmux status RUN.h5 [--session NAME] [--json] [--failures N]\n"
-    "\n"
-    "Counts by state (pending, running, done, failed), the rate and ETA of the latest job, the\n"
-    "jobs that worked on the session and why each stopped, and the most recent failures with\n"
-    "the tail of their stderr. Reads only durable state and never blocks a running sweep.\n"
-    "--json prints one object with at least the integer keys total, pending, running, done,\n"
-    "failed (plus session, sessions, jobs, failures, rate, eta_seconds).\n";
+typedef struct status_args {
+    const char *session;
+    int json, failures;
+} status_args;
+
+static const smx_opt status_opts[] = {{.name = "session",
+                                       .type = SMX_OPT_STRING,
+                                       .offset = offsetof(status_args, session),
+                                       .metavar = "NAME",
+                                       .help = "the session (default: default, or the only one)"},
+                                      {.name = "json",
+                                       .type = SMX_OPT_FLAG,
+                                       .offset = offsetof(status_args, json),
+                                       .help = "print one JSON object instead of text"},
+                                      {.name = "failures",
+                                       .type = SMX_OPT_INT,
+                                       .offset = offsetof(status_args, failures),
+                                       .metavar = "N",
+                                       .help = "show the N most recent failures (default 5)"},
+                                      {0}};
+
+static int status_main(int argc, char **argv);
+
+const smx_cli_command smx_cli_cmd_status = {
+    .name = "status",
+    .summary = "counts by state, rate, jobs and recent failures",
+    .synopsis = "RUN.h5 [--session NAME] [--json] [--failures N]",
+    .description =
+        "Counts by state (pending, running, done, failed), the rate and ETA of the latest job, "
+        "the\n"
+        "jobs that worked on the session and why each stopped, and the most recent failures with\n"
+        "the tail of their stderr. Reads only durable state and never blocks a running sweep.\n"
+        "--json prints one object with at least the integer keys total, pending, running, done,\n"
+        "failed (plus session, sessions, jobs, failures, rate, eta_seconds).",
+    .opts = status_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_name = "RUN.h5",
+    .fn = status_main,
+};
 
 typedef struct job_stat {
     double rate;     /* elements finished per second by the latest job */
@@ -55,32 +89,16 @@ static int latest_rate(smx_inspect *in, const smx__job *job, int row, const smx_
     return rc;
 }
 
-int smx_cli_status(int argc, char **argv)
+static int status_main(int argc, char **argv)
 {
-    const char *path = NULL, *session = NULL;
-    int json = 0;
-    long nfail = 5;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            return SMX_EXIT_COMPLETE;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--session") && i + 1 < argc) {
-            session = argv[++i];
-        } else if (!strcmp(argv[i], "--failures") && i + 1 < argc) {
-            nfail = atol(argv[++i]);
-        } else if (argv[i][0] != '-' && !path) {
-            path = argv[i];
-        } else {
-            fprintf(stderr, "sweepmux status: unexpected argument '%s'\n%s", argv[i], usage);
-            return SMX_EXIT_INPUT;
-        }
-    }
-    if (!path) {
-        fputs(usage, stderr);
-        return SMX_EXIT_INPUT;
-    }
+    status_args args = {.failures = 5};
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_status, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    const char *path = p.args[0], *session = args.session;
+    int json = args.json;
+    long nfail = args.failures;
     smx_inspect in;
     int rc = smx_inspect_open(&in, path, session);
     if (rc != SMX_OK)

@@ -1,9 +1,8 @@
 /* Helpers shared by the subcommands. */
-#include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
+#include "options.h"
 #include "sweepmux/errors.h"
 
 int smx_cli_exit_code(int rc)
@@ -31,46 +30,6 @@ int smx_cli_fail(int rc)
     return smx_cli_exit_code(rc);
 }
 
-double smx_cli_duration(const char *text)
-{
-    const char *p = text;
-    double total = 0;
-    int parts = 0;
-    while (*p) {
-        char *end;
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return -1;
-        double v = strtod(p, &end);
-        if (end == p)
-            return -1;
-        p = end;
-        double unit = 1;
-        switch (*p) {
-        case 's':
-            unit = 1;
-            p++;
-            break;
-        case 'm':
-            unit = 60;
-            p++;
-            break;
-        case 'h':
-            unit = 3600;
-            p++;
-            break;
-        case 'd':
-            unit = 86400;
-            p++;
-            break;
-        case '\0':
-            if (parts)
-                return -1;
-            break;
-        default:
-            return -1;
-        }
-        total += v * unit;
-        parts++;
-    }
-    return parts ? total : -1;
-}
+const struct smx_cli_command *const smx_cli_commands[] = {
+    &smx_cli_cmd_check,    &smx_cli_cmd_run,     &smx_cli_cmd_status,  &smx_cli_cmd_export,
+    &smx_cli_cmd_sessions, &smx_cli_cmd_requeue, &smx_cli_cmd_destroy, NULL};

@@ -1,24 +1,11 @@
 /* sweepmux: dispatch to a subcommand. Each subcommand lives in src/cli/cmd_<name>.c. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "core/suggest.h"
+#include "options.h"
 #include "sweepmux/errors.h"
-
-static const struct {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *summary;
-} commands[] = {
-    {"check", smx_cli_check, "validate a spec, count its elements and show the first ones"},
-    {"run", smx_cli_run, "run (or resume) a sweep, under mpirun or alone"},
-    {"status", smx_cli_status, "counts by state, rate, jobs and recent failures"},
-    {"export", smx_cli_export, "one row per element as CSV or JSON"},
-    {"sessions", smx_cli_sessions, "list the sessions of a state file"},
-    {"requeue", smx_cli_requeue, "set failed (or other) elements back to pending"},
-    {"destroy", smx_cli_destroy, "remove a session, or the whole state file"},
-};
 
 static void usage(FILE *f)
 {
@@ -26,11 +13,26 @@ static void usage(FILE *f)
                "       sweepmux --version | --help\n\n"
                "Distributes the elements of a parameter sweep over the ranks of an MPI job and\n"
                "keeps their state in one HDF5 file.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; smx_cli_commands[i]; i++)
+        fprintf(f, "  %-9s %s\n", smx_cli_commands[i]->name, smx_cli_commands[i]->summary);
     fprintf(f, "\nRun 'sweepmux COMMAND --help' for a command's options.\n"
                "Exit codes: 0 complete, 1 complete with failures, 2 usage or input error,\n"
                "3 stopped (resumable), 4 state file in use, 5 other error.\n");
+}
+
+static int unknown_command(const char *name)
+{
+    const char *names[16];
+    size_t n = 0;
+    for (; smx_cli_commands[n] && n + 1 < sizeof names / sizeof *names; n++)
+        names[n] = smx_cli_commands[n]->name;
+    names[n] = NULL;
+    const char *s = smx__suggest(name, names);
+    if (s)
+        fprintf(stderr, "sweepmux: unknown command '%s'; did you mean '%s'?\n", name, s);
+    else
+        fprintf(stderr, "sweepmux: unknown command '%s' (try 'sweepmux --help')\n", name);
+    return SMX_EXIT_INPUT;
 }
 
 int main(int argc, char **argv)
@@ -47,9 +49,8 @@ int main(int argc, char **argv)
         printf("sweepmux %s\n", smx_version());
         return SMX_EXIT_COMPLETE;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "sweepmux: unknown command '%s' (try 'sweepmux --help')\n", argv[1]);
-    return SMX_EXIT_INPUT;
+    for (size_t i = 0; smx_cli_commands[i]; i++)
+        if (!strcmp(argv[1], smx_cli_commands[i]->name))
+            return smx_cli_commands[i]->fn(argc - 1, argv + 1);
+    return unknown_command(argv[1]);
 }

@@ -17,8 +17,10 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "core/suggest.h"
 #include "spec/spec_impl.h"
 #include "core/value.h"
 
@@ -510,51 +512,6 @@ static int get_text(ctx *c, const ynode *n, const char *what, int allow_empty)
 /* ------------------------------------------------------------------------------------------ */
 /* Keys, names and suggestions */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    /* Optimal string alignment distance (a transposition counts as one edit), two rows kept. */
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return SIZE_MAX;
-    size_t d[3][65];
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best)
-                best = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < best)
-                best = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                prev2[j - 2] + 1 < best)
-                best = prev2[j - 2] + 1;
-            cur[j] = best;
-        }
-    }
-    return d[la % 3][lb];
-}
-
-static const char *suggest(const char *word, const char *const *cands)
-{
-    const char *best = NULL;
-    size_t bestd = SIZE_MAX;
-    for (size_t i = 0; cands[i]; i++) {
-        size_t d = edit_distance(word, cands[i]);
-        if (d < bestd) {
-            bestd = d;
-            best = cands[i];
-        }
-    }
-    size_t len = strlen(word);
-    if (best && (bestd <= 2 || bestd * 3 <= len) && bestd < len)
-        return best;
-    return NULL;
-}
-
 static void join_words(char *buf, size_t n, const char *const *words)
 {
     size_t off = 0;
@@ -565,7 +522,7 @@ static void join_words(char *buf, size_t n, const char *const *words)
 
 static int unknown_key(ctx *c, const ynode *key, const char *where, const char *const *known)
 {
-    const char *s = suggest(key->str, known);
+    const char *s = smx__suggest(key->str, known);
     if (s)
         return fail(c, key, "unknown key '%s' in %s; did you mean '%s'?", key->str, where, s);
     char list[512];
@@ -967,7 +924,7 @@ static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
             if (!strcmp(nd->str, distributions[i]))
                 dist = distributions[i];
         if (!dist) {
-            const char *s = suggest(nd->str, distributions);
+            const char *s = smx__suggest(nd->str, distributions);
             char list[512];
             join_words(list, sizeof list, distributions);
             if (s)
@@ -1759,7 +1716,7 @@ static int parse_zip(ctx *c, const ynode *z)
                 }
                 for (size_t i = 0; i < s->nparams; i++)
                     cands[i] = s->params[i].name;
-                const char *sug = suggest(nm->str, cands);
+                const char *sug = smx__suggest(nm->str, cands);
                 if (sug)
                     rc = fail(c, nm,
                               "zip group %zu names '%s', which is not a parameter; did you "
@@ -1836,39 +1793,11 @@ static int parse_timeout(ctx *c, const ynode *n, double *out)
         *out = d;
         return 0;
     }
-    const char *p = n->str;
-    double total = 0;
-    int last_unit = 99;
-    static const char units[] = "dhms";
-    static const double secs[] = {86400, 3600, 60, 1};
-    if (!*p)
-        return fail(c, n, "'timeout' is empty; expected seconds or a duration such as 90s, 10m");
-    while (*p) {
-        if (!(*p >= '0' && *p <= '9') && *p != '.')
-            return fail(c, n,
-                        "'timeout' '%s' is not a duration; expected a number followed by "
-                        "d, h, m or s, e.g. 90s, 10m, 2h, 1h30m",
-                        n->str);
-        char *end;
-        double x = strtod(p, &end);
-        p = end;
-        const char *u = *p ? strchr(units, *p) : NULL;
-        if (!u)
-            return fail(c, n,
-                        "'timeout' '%s' has %s; expected units d, h, m or s, e.g. 90s, "
-                        "10m, 2h, 1h30m",
-                        n->str, *p ? "an unknown unit" : "a number without a unit");
-        int ui = (int)(u - units);
-        if (ui <= last_unit && last_unit != 99)
-            return fail(c, n,
-                        "'timeout' '%s' repeats or misorders its units; expected larger "
-                        "units first, e.g. 1h30m",
-                        n->str);
-        last_unit = ui;
-        total += x * secs[ui];
-        p++;
-    }
-    *out = total;
+    /* A string: the duration grammar shared with the command line (core/duration.h). */
+    smx__duration_err err = smx__duration_parse(n->str, out);
+    if (err != SMX__DURATION_OK)
+        return fail(c, n, "'timeout' '%s' %s; expected seconds or a duration such as %s", n->str,
+                    smx__duration_problem(err), SMX__DURATION_EXAMPLES);
     return 0;
 }
 
@@ -2120,7 +2049,7 @@ static int parse_root(ctx *c, const ynode *root)
                         "method 'bayes' is not supported (sweepmux runs a fixed set of "
                         "elements); expected grid, random or list");
         else {
-            const char *sug = suggest(n->str, methods);
+            const char *sug = smx__suggest(n->str, methods);
             if (sug)
                 return fail(c, n, "unknown method '%s'; did you mean '%s'?", n->str, sug);
             return fail(c, n, "unknown method '%s'; expected grid, random or list", n->str);
