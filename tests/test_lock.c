@@ -244,6 +244,94 @@ static void test_lost_lock(void)
 }
 
 /*
+ * A live process of this host keeps its lock however old its heartbeat (A5-1: a run stopped with
+ * SIGSTOP, or a library rank 0 computing for minutes); a stale limit from SWEEPMUX_LOCK_STALE
+ * changes nothing about that.
+ */
+static void test_live_same_host_kept(void)
+{
+    paths p;
+    paths_init(&p);
+    char host[256], text[1024], boot[64] = "";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (bf) {
+        if (fgets(boot, sizeof boot, bf))
+            boot[strcspn(boot, "\n")] = '\0';
+        fclose(bf);
+    }
+    snprintf(text, sizeof text,
+             "host=%s\npid=%ld\npstart=0\nboot=%s\nslurm_job=none\nstarted=%lld\n"
+             "token=live\n",
+             host, (long)getppid(), boot, (long long)time(NULL) - 10000);
+    CU_ASSERT_EQUAL_FATAL(smx_test_write_file(p.lock, text), 0);
+    age_file(p.lock, 10000);
+    setenv("SWEEPMUX_LOCK_STALE", "1", 1);
+    CU_ASSERT_DOUBLE_EQUAL(smx__lock_stale_limit(120), 1.0, 1e-9);
+    smx__lock *l = NULL;
+    CU_ASSERT_EQUAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), SMX_ELOCKED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "pid"));
+    unsetenv("SWEEPMUX_LOCK_STALE");
+    CU_ASSERT_DOUBLE_EQUAL(smx__lock_stale_limit(120), 120.0, 1e-9);
+    CU_ASSERT_EQUAL(lock_pid(p.lock), (long)getppid());
+    paths_free(&p);
+}
+
+/*
+ * A guarded descriptor is fenced when the lock is lost: nothing written through it afterwards
+ * reaches the file, and the check names the new holder.
+ */
+static void test_guard_fences(void)
+{
+    paths p;
+    paths_init(&p);
+    CU_ASSERT_EQUAL_FATAL(smx_test_write_file(p.state, "before"), 0);
+    int fd = open(p.state, O_RDWR);
+    CU_ASSERT_FATAL(fd >= 0);
+    smx__lock *l = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__lock_guard(l, fd), 0);
+    CU_ASSERT_EQUAL(smx__lock_check(l), 0);
+    CU_ASSERT_EQUAL(pwrite(fd, "B", 1, 0), 1); /* still ours: reaches the file */
+    unlink(p.lock);
+    write_foreign_lock(p.lock, "theirs");
+    CU_ASSERT_EQUAL(smx__lock_check(l), SMX_ELOCKED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "some-other-node-xyz"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "pid 4242"));
+    CU_ASSERT_EQUAL(smx__lock_lost(l), SMX_ELOCKED);
+    CU_ASSERT_EQUAL(pwrite(fd, "XXXXXXXX", 8, 0), 8); /* goes nowhere */
+    CU_ASSERT_STRING_EQUAL(slurp(p.state), "Before");
+    smx__lock_release(l); /* must not remove their lock */
+    CU_ASSERT_EQUAL(lock_pid(p.lock), 4242);
+    close(fd);
+
+    /* The heartbeat thread notices by itself that the state file was replaced. */
+    unlink(p.lock);
+    fd = open(p.state, O_RDWR);
+    CU_ASSERT_FATAL(fd >= 0);
+    setenv("SWEEPMUX_LOCK_STALE", "0.4", 1);
+    CU_ASSERT_EQUAL_FATAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), 0);
+    unsetenv("SWEEPMUX_LOCK_STALE");
+    CU_ASSERT_EQUAL_FATAL(smx__lock_guard(l, fd), 0);
+    char other[600];
+    snprintf(other, sizeof other, "%s.new", p.state);
+    CU_ASSERT_EQUAL_FATAL(smx_test_write_file(other, "replacement"), 0);
+    CU_ASSERT_EQUAL_FATAL(rename(other, p.state), 0);
+    int lost = 0;
+    for (int i = 0; i < 500 && !lost; i++) {
+        lost = smx__lock_lost(l) == SMX_ELOCKED;
+        usleep(10000);
+    }
+    CU_ASSERT(lost);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "replaced"));
+    smx__lock_release(l); /* lost: the lock file stays for whoever replaced the file */
+    close(fd);
+    unlink(p.state);
+    paths_free(&p);
+}
+
+/*
  * NPROC processes race for one stale lock, 20 times: exactly one wins, the others are refused
  * naming the winner, and the lock file names the winner.
  */
@@ -328,6 +416,8 @@ int main(void)
         return 1;
     CU_pSuite s = CU_add_suite("lock", NULL, NULL);
     CU_add_test(s, "acquire, heartbeat, release", test_acquire_release);
+    CU_add_test(s, "a live holder on this host is never stale", test_live_same_host_kept);
+    CU_add_test(s, "a lost lock fences the guarded file", test_guard_fences);
     CU_add_test(s, "a live holder is refused, named", test_second_acquire_refused);
     CU_add_test(s, "stale: dead pid, zombie", test_stale_dead_pid);
     CU_add_test(s, "stale: reused pid", test_stale_reused_pid);

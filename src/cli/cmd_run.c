@@ -385,7 +385,10 @@ static int run_main(int argc, char **argv)
     g_session = NULL;
     free(logs);
     int code;
-    if (rank == 0) {
+    if (rank == 0 && rc == SMX_ELOCKED) {
+        /* The counts in memory were never written: only the message says what happened. */
+        smx_progress_end(&prog);
+    } else if (rank == 0) {
         smx_progress_end(&prog);
         fprintf(stderr, "sweepmux: %s: %llu done, %llu failed, %llu pending of %llu (%s)\n",
                 a.state, (unsigned long long)out.stat.done, (unsigned long long)out.stat.failed,

@@ -49,7 +49,7 @@ struct smx__coord {
     double deadline;                    /* wall clock; 0: none */
     const char *deadline_reason;
     double t_start_wall, t_start_mono;
-    double last_sync, last_heartbeat, last_poll, last_median;
+    double last_sync, last_poll, last_median;
     float durations[DURATION_SAMPLES];
     uint64_t ndurations;
     double median;
@@ -71,6 +71,8 @@ void smx__coord_free(smx__coord *c)
         return;
     if (c->j)
         smx__journal_stop(c->j);
+    /* The guard may fence the descriptor until here; the store closes it next. */
+    smx__lock_unguard(c->lock);
     if (c->st)
         smx__store_close(c->st);
     if (c->lock)
@@ -95,6 +97,9 @@ int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, 
     int rc = smx__lock_acquire(&c->lock, state_path, SMX__LOCK_STALE_SECONDS);
     if (rc == SMX_OK)
         rc = smx__store_open(&c->st, state_path, SMX__STORE_WRITE);
+    /* From here on a heartbeat thread keeps the lock fresh and fences the file if it is lost. */
+    if (rc == SMX_OK)
+        rc = smx__lock_guard(c->lock, smx__store_fd(c->st));
     if (rc == SMX_OK) {
         rc = smx__sess_open(c->st, s->name, &c->sess);
         if (rc == SMX_ENOTFOUND)
@@ -191,7 +196,7 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
     if (rc == SMX_OK)
         rc = smx__sess_hosts(c->sess, table);
     if (rc == SMX_OK)
-        rc = smx__journal_start(&c->j, c->st, c->sess, s->opts.sync_interval);
+        rc = smx__journal_start(&c->j, c->st, c->sess, c->lock, s->opts.sync_interval);
     if (rc == SMX_OK) {
         c->host_of_rank = calloc((size_t)s->size, sizeof(uint16_t));
         if (!c->host_of_rank)
@@ -242,7 +247,7 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
     smx__journal_meta(c->j, c->meta);
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_sync(c->j);
-    c->last_sync = c->last_heartbeat = smx__now();
+    c->last_sync = smx__now();
     return SMX_OK;
 }
 
@@ -525,12 +530,15 @@ int smx__coord_poll(smx_session *s, int full)
         if (d < 0)
             fail_with(c, d);
     }
-    if (now - c->last_heartbeat >= 5.0) {
-        smx__lock_heartbeat(c->lock);
-        c->last_heartbeat = now;
-    }
+    /*
+     * The heartbeat thread (lock.h) keeps the lock fresh on its own, however long this rank
+     * computes; here a loss it noticed stops the handing out of work.
+     */
+    int lost = smx__lock_lost(c->lock);
+    if (lost != SMX_OK)
+        fail_with(c, lost);
     if (c->error && !c->stopped)
-        smx__coord_stop(s, "error");
+        smx__coord_stop(s, c->error == SMX_ELOCKED ? "lock lost" : "error");
     return rc;
 }
 
@@ -572,7 +580,9 @@ int smx__coord_finish(smx_session *s, smx__outcome *out)
         out->rc = SMX_ESTOPPED;
     }
     snprintf(out->reason, sizeof out->reason, "%s",
-             complete ? "complete" : (c->reason[0] ? c->reason : "stopped"));
+             c->error == SMX_ELOCKED ? "lock lost"
+             : complete              ? "complete"
+                                     : (c->reason[0] ? c->reason : "stopped"));
 
     /* The job's row says how it ended; then everything becomes durable. */
     c->job.t_end = smx__wall();
@@ -585,10 +595,16 @@ int smx__coord_finish(smx_session *s, smx__outcome *out)
     update_meta(c);
     int rc = smx__journal_stop(c->j);
     c->j = NULL;
+    /* A last look, so that a loss just now fences the file before HDF5 flushes it at close. */
+    if (rc == SMX_OK)
+        rc = smx__lock_check(c->lock);
     if (rc != SMX_OK && out->rc != rc) {
         out->rc = rc;
         snprintf(out->message, sizeof out->message, "%s", smx_error_last());
+        if (rc == SMX_ELOCKED)
+            snprintf(out->reason, sizeof out->reason, "lock lost");
     }
+    smx__lock_unguard(c->lock);
     smx__store_close(c->st);
     c->st = NULL;
     smx__lock_release(c->lock);

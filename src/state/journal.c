@@ -38,6 +38,7 @@ typedef struct batch {
 struct smx__journal {
     smx__store *st;
     smx__sess *sess;
+    smx__lock *lock;
     double sync_interval;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -86,6 +87,11 @@ static double now_mono(void)
 static int write_batch(smx__journal *j, batch *b)
 {
     int rc = SMX_OK;
+    /* Fencing: a run that lost its lock (even one that was stopped and woke up) writes nothing. */
+    if (j->lock && (b->nstates || b->nrecs || b->nops))
+        rc = smx__lock_check(j->lock);
+    if (rc != SMX_OK)
+        return rc;
     /* Status changes first: an element claimed and finished within one batch ends up finished. */
     if (b->nstates)
         rc = smx__sess_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
@@ -156,7 +162,10 @@ static void *writer_main(void *arg)
         int do_sync =
             dirty && (quit || wanted > j->durable_seq || t - last_sync >= j->sync_interval);
         if (rc == SMX_OK && !j->error && do_sync) {
-            rc = smx__store_sync(j->st);
+            if (j->lock)
+                rc = smx__lock_check(j->lock);
+            if (rc == SMX_OK)
+                rc = smx__store_sync(j->st);
             last_sync = t;
             dirty = 0;
         }
@@ -175,13 +184,15 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, double sync_interval)
+int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock,
+                       double sync_interval)
 {
     smx__journal *j = calloc(1, sizeof *j);
     if (!j)
         return smx__error_oom();
     j->st = st;
     j->sess = sess;
+    j->lock = lock;
     j->sync_interval = sync_interval > 0 ? sync_interval : 1.0;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);

@@ -14,11 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "state/lock.h"
 #include "state/store.h"
 
 typedef struct smx__journal smx__journal;
 
-int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, double sync_interval);
+/*
+ * Starts the writer of SESS in ST. With LOCK (may be NULL), the writer checks before every write
+ * batch and every sync that the lock is still ours (smx__lock_check): once it is lost nothing more
+ * is written and the writer fails with SMX_ELOCKED.
+ */
+int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock,
+                       double sync_interval);
 
 /* Queue changes (copied). They fail only on allocation failure (SMX_ENOMEM). */
 int smx__journal_record(smx__journal *j, const smx__record *r);

@@ -22,10 +22,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -40,7 +42,22 @@
 
 struct smx__lock {
     char *lock_path;
+    char *state_path;
     char token[TOKEN_LEN + 1];
+    double stale_seconds;
+    /*
+     * The guard (smx__lock_guard): a heartbeat thread, the state file's descriptor to fence and
+     * the identity of the file it was opened as. MU protects everything below.
+     */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int guarded, quit;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    int lost;
+    char lost_msg[768];
 };
 
 /* What a lock file says. */
@@ -210,12 +227,18 @@ static int parse(const char *text, holder *h)
     return have == 7 ? 0 : -1;
 }
 
+static int same_host(const holder *h)
+{
+    char host[256];
+    my_host(host, sizeof host);
+    return strcmp(host, h->host) == 0;
+}
+
 /* Non-zero if the holder H, on this host, is provably not running any more. */
 static int holder_dead(const holder *h)
 {
-    char host[256], boot[64];
-    my_host(host, sizeof host);
-    if (strcmp(host, h->host) != 0 || h->pid <= 0)
+    char boot[64];
+    if (!same_host(h) || h->pid <= 0)
         return 0;
     boot_id(boot, sizeof boot);
     if (boot[0] && h->boot[0] && strcmp(boot, h->boot) != 0)
@@ -368,6 +391,15 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
         goto done;
     }
     snprintf(l->lock_path, n, "%s.lock", state_path);
+    if (!(l->state_path = strdup(state_path))) {
+        rc = smx__error_oom();
+        goto done;
+    }
+    stale_seconds = smx__lock_stale_limit(stale_seconds);
+    l->stale_seconds = stale_seconds;
+    l->fd = -1;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
     make_token(l->token);
     my_host(host, sizeof host);
     boot_id(boot, sizeof boot);
@@ -403,9 +435,16 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
         }
         holder h;
         int parsed = parse(old, &h) == 0;
-        int stale = stale_seconds > 0 && age_of(&st) > stale_seconds;
-        if (!stale && parsed)
+        /*
+         * On this host the process table is the truth: a live holder keeps its lock however old
+         * its heartbeat (it may be stopped, or computing without serving), and a dead one loses
+         * it at once. The heartbeat's age decides only for holders on other hosts.
+         */
+        int stale;
+        if (parsed && same_host(&h))
             stale = holder_dead(&h);
+        else
+            stale = stale_seconds > 0 && age_of(&st) > stale_seconds;
         if (!stale) {
             if (!parsed && attempt < 10) {
                 /* Probably being written by a run that just created it: look again shortly. */
@@ -434,6 +473,7 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
 done:
     if (l) {
         free(l->lock_path);
+        free(l->state_path);
         free(l);
     }
     return rc;
@@ -449,38 +489,228 @@ static int still_ours(const smx__lock *l)
     return parse(text, &h) == 0 && strcmp(h.token, l->token) == 0;
 }
 
-int smx__lock_heartbeat(smx__lock *l)
+double smx__lock_stale_limit(double dflt)
 {
-    if (!l)
-        return smx__error(SMX_EUSAGE, "smx__lock_heartbeat: NULL lock");
+    const char *e = getenv("SWEEPMUX_LOCK_STALE");
+    if (e && *e) {
+        char *end;
+        double v = strtod(e, &end);
+        if (end != e && *end == '\0' && v > 0 && v < 1e9)
+            return v;
+    }
+    return dflt;
+}
+
+/*
+ * Why the lock is no longer ours, as a sentence naming who holds it now (into MSG). Returns 0 if
+ * it still is ours: the lock file holds our token and the state path is still the file we opened.
+ */
+static int lost_reason(smx__lock *l, char *msg, size_t n)
+{
+    char text[LOCK_TEXT_MAX];
+    holder h;
     /*
      * A run racing for a stale lock may move ours aside for an instant before putting it back
      * (see take_away), so a missing file is looked for again before giving up.
      */
-    for (int i = 0; i < 5; i++) {
-        if (utimensat(AT_FDCWD, l->lock_path, NULL, 0) == 0) {
-            if (still_ours(l))
-                return 0;
-            break;
-        }
+    int r = -1;
+    for (int i = 0; i < 5 && (r = read_text(l->lock_path, text, sizeof text, NULL)) != 0; i++) {
         if (errno != ENOENT)
-            return smx__error(SMX_EIO, "cannot refresh lock %s: %s", l->lock_path, strerror(errno));
+            break;
         sleep_ms(20);
     }
-    return smx__error(SMX_ELOCKED,
-                      "lost lock %s: another run took it over (this run's heartbeat was older "
-                      "than the stale limit, or the lock was removed)",
-                      l->lock_path);
+    if (r != 0) {
+        snprintf(msg, n, "lock file %s was removed (%s)", l->lock_path, strerror(errno));
+        return 1;
+    }
+    if (parse(text, &h) != 0) {
+        snprintf(msg, n, "lock file %s was replaced by one that does not say whose it is",
+                 l->lock_path);
+        return 1;
+    }
+    if (strcmp(h.token, l->token) != 0) {
+        snprintf(msg, n, "lock file %s was taken over by host %s pid %ld (Slurm job %s)",
+                 l->lock_path, h.host, h.pid, h.slurm_job);
+        return 1;
+    }
+    struct stat sb;
+    if (l->guarded && stat(l->state_path, &sb) != 0) {
+        snprintf(msg, n, "the state file %s was removed", l->state_path);
+        return 1;
+    }
+    if (l->guarded && (sb.st_dev != l->dev || sb.st_ino != l->ino)) {
+        snprintf(msg, n, "the state file %s was replaced by another file", l->state_path);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Points the guarded descriptor at an anonymous memory file, so that no write through it (by
+ * HDF5's caches at close, or a batch already under way) can reach the state file any more.
+ * Called with MU held.
+ */
+static void fence_locked(smx__lock *l)
+{
+    if (l->fd < 0)
+        return;
+    int m = memfd_create("sweepmux-fenced", MFD_CLOEXEC);
+    if (m < 0)
+        m = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (m >= 0) {
+        dup2(m, l->fd);
+        close(m);
+    }
+    l->fd = -1;
+}
+
+/* Marks the lock lost for REASON (first reason wins) and fences the file. Called with MU held. */
+static void mark_lost_locked(smx__lock *l, const char *reason)
+{
+    if (!l->lost) {
+        l->lost = 1;
+        snprintf(l->lost_msg, sizeof l->lost_msg, "%s", reason);
+    }
+    fence_locked(l);
+}
+
+static int lost_error(smx__lock *l)
+{
+    return smx__error(SMX_ELOCKED, "lost the lock of %s: %s; this run stopped writing the file",
+                      l->state_path, l->lost_msg);
+}
+
+int smx__lock_check(smx__lock *l)
+{
+    char msg[512];
+    int lost = lost_reason(l, msg, sizeof msg);
+    pthread_mutex_lock(&l->mu);
+    if (lost)
+        mark_lost_locked(l, msg);
+    int rc = l->lost ? lost_error(l) : SMX_OK;
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int smx__lock_lost(smx__lock *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int rc = l->lost ? lost_error(l) : SMX_OK;
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int smx__lock_heartbeat(smx__lock *l)
+{
+    if (!l)
+        return smx__error(SMX_EUSAGE, "smx__lock_heartbeat: NULL lock");
+    int rc = smx__lock_check(l);
+    if (rc != SMX_OK)
+        return rc;
+    if (utimensat(AT_FDCWD, l->lock_path, NULL, 0) != 0 && errno != ENOENT)
+        return smx__error(SMX_EIO, "cannot refresh lock %s: %s", l->lock_path, strerror(errno));
+    /* Checked again after the touch: a run that replaced the lock in between is noticed now. */
+    return smx__lock_check(l);
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The heartbeat thread: refreshes the lock every interval until told to quit or the lock is lost.
+ * It makes no MPI call. */
+static void *heartbeat_main(void *arg)
+{
+    smx__lock *l = arg;
+    double interval = l->stale_seconds / 4;
+    if (interval > 5.0 || interval <= 0)
+        interval = 5.0;
+    if (interval < 0.05)
+        interval = 0.05;
+    pthread_mutex_lock(&l->mu);
+    double next = mono_now() + interval;
+    while (!l->quit && !l->lost) {
+        double wait = next - mono_now();
+        if (wait > 0) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            long long ns = (long long)until.tv_nsec + (long long)(wait * 1e9);
+            until.tv_sec += (time_t)(ns / 1000000000LL);
+            until.tv_nsec = (long)(ns % 1000000000LL);
+            pthread_cond_timedwait(&l->cv, &l->mu, &until);
+            continue;
+        }
+        next = mono_now() + interval;
+        pthread_mutex_unlock(&l->mu);
+        int rc = smx__lock_heartbeat(l);
+        pthread_mutex_lock(&l->mu);
+        if (rc != SMX_OK && rc != SMX_ELOCKED && !l->lost) {
+            /* A heartbeat that cannot be written is retried; only its loss stops the run. */
+            continue;
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+int smx__lock_guard(smx__lock *l, int fd)
+{
+    struct stat fs;
+    if (fstat(fd, &fs) != 0)
+        return smx__error(SMX_EIO, "%s: cannot stat the open state file: %s", l->state_path,
+                          strerror(errno));
+    pthread_mutex_lock(&l->mu);
+    l->fd = fd;
+    l->dev = fs.st_dev;
+    l->ino = fs.st_ino;
+    l->guarded = 1;
+    l->quit = 0;
+    pthread_mutex_unlock(&l->mu);
+    int rc = smx__lock_check(l);
+    if (rc != SMX_OK)
+        return rc;
+    if (pthread_create(&l->thread, NULL, heartbeat_main, l) != 0) {
+        pthread_mutex_lock(&l->mu);
+        l->guarded = 0;
+        l->fd = -1;
+        pthread_mutex_unlock(&l->mu);
+        return smx__error(SMX_EIO, "cannot start the lock heartbeat thread");
+    }
+    return SMX_OK;
+}
+
+void smx__lock_unguard(smx__lock *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    int had = l->guarded;
+    l->quit = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    if (had)
+        pthread_join(l->thread, NULL);
+    pthread_mutex_lock(&l->mu);
+    l->guarded = 0;
+    l->fd = -1;
+    pthread_mutex_unlock(&l->mu);
 }
 
 void smx__lock_release(smx__lock *l)
 {
     if (!l)
         return;
-    if (still_ours(l)) {
+    smx__lock_unguard(l);
+    if (!l->lost && still_ours(l)) {
         unlink(l->lock_path);
         fsync_dir_of(l->lock_path);
     }
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
     free(l->lock_path);
+    free(l->state_path);
     free(l);
 }

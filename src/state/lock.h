@@ -14,13 +14,41 @@ typedef struct smx__lock smx__lock;
 #define SMX__LOCK_STALE_SECONDS 120.0
 
 /*
+ * The stale limit to use: the environment variable SWEEPMUX_LOCK_STALE (seconds) if set to a
+ * positive number, DFLT otherwise.
+ */
+double smx__lock_stale_limit(double dflt);
+
+/*
  * Takes the lock of STATE_PATH. SMX_ELOCKED with a message naming host, pid and Slurm job of the
- * holder if a live run holds it.
+ * holder if a live run holds it. A holder on this host is judged by the process table only (a
+ * live process keeps its lock however old its heartbeat); one on another host by its heartbeat's
+ * age against STALE_SECONDS (or SWEEPMUX_LOCK_STALE).
  */
 int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seconds);
-/* Refreshes the heartbeat; cheap (utimensat); call every few seconds. */
+
+/*
+ * Fencing for a long-running writer. Guards FD, the writer's open descriptor of the state file:
+ * starts a heartbeat thread (no MPI; every min(5 s, stale limit / 4)) that refreshes the lock and
+ * checks it is still ours. The lock is lost when the lock file no longer holds our token (taken
+ * over or removed) or the state path no longer names the file FD refers to. On loss FD is
+ * re-pointed at an anonymous memory file, so nothing written through it afterwards, by us or by
+ * HDF5's caches at close, reaches the state file.
+ */
+int smx__lock_guard(smx__lock *l, int fd);
+/*
+ * Checks now that the lock is still ours (reads the lock file and stats the state path); call
+ * before every write batch. SMX_ELOCKED with a message naming the new holder if it was lost.
+ */
+int smx__lock_check(smx__lock *l);
+/* SMX_ELOCKED (with the message) once the heartbeat thread or a check found the lock lost; cheap.
+ */
+int smx__lock_lost(smx__lock *l);
+/* Stops the heartbeat thread and forgets FD (call before closing it). Accepts NULL. */
+void smx__lock_unguard(smx__lock *l);
+/* Refreshes the heartbeat once and checks the lock (the guard's thread does this by itself). */
 int smx__lock_heartbeat(smx__lock *l);
-/* Removes the lock if it is still ours, and frees. Accepts NULL. */
+/* Stops the guard, removes the lock if it is still ours, and frees. Accepts NULL. */
 void smx__lock_release(smx__lock *l);
 
 #endif

@@ -933,6 +933,25 @@ done:
     return rc;
 }
 
+/*
+ * The error for a failed H5Fopen of PATH, from the innermost HDF5 message: another process
+ * holding HDF5's file lock is SMX_ELOCKED (exit 4), a permission problem says so.
+ */
+static int open_error(const char *path, int write)
+{
+    char h5[256] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, h5);
+    if (write && strstr(h5, "unable to lock file"))
+        return smx__error(SMX_ELOCKED,
+                          "state file %s is in use: another process holds HDF5's lock on it (%s)",
+                          path, h5);
+    if (strstr(h5, "Permission denied") || strstr(h5, "Read-only file system"))
+        return smx__error(SMX_EIO, "cannot open state file %s%s: permission denied (HDF5: %s)",
+                          path, write ? " for writing" : "", h5);
+    return smx__error(SMX_EIO, "cannot open state file %s%s (HDF5: %s)", path,
+                      write ? " for writing" : "", h5[0] ? h5 : "unknown error");
+}
+
 /* Opens PATH with HDF5 after checking that it exists and is a sweepmux file. */
 static int open_file(const char *path, int write, hid_t *out)
 {
@@ -962,8 +981,10 @@ static int open_file(const char *path, int write, hid_t *out)
         goto done;
     }
     f = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
-    SMX_H5(f, "cannot open state file %s%s", path,
-           write ? " for writing (is another process using it?)" : "");
+    if (f < 0) {
+        rc = open_error(path, write);
+        goto done;
+    }
     CHECK(check_format(f, path));
     *out = f;
     f = H5I_INVALID_HID;
@@ -1259,6 +1280,11 @@ done:
     strv_free_local(a.v);
     close_id(&g);
     return rc;
+}
+
+int smx__store_fd(const smx__store *st)
+{
+    return st->mode == SMX__STORE_WRITE ? st->fd : -1;
 }
 
 int smx__store_sync(smx__store *st)

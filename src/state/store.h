@@ -124,6 +124,9 @@ int smx__store_spec(smx__store *st, char **text, size_t *len, char hash[65]);
 /* Session names (malloc'd vector of malloc'd strings, free with smx__strv_free from template.h). */
 int smx__store_sessions(smx__store *st, char ***names, size_t *n);
 
+/* The file descriptor of a store opened for writing (-1 for READ), for smx__lock_guard. */
+int smx__store_fd(const smx__store *st);
+
 /* Makes everything written so far durable: H5Fflush, then fsync of the file. */
 int smx__store_sync(smx__store *st);
 
