@@ -153,5 +153,10 @@ log "5. rank 0 idle CPU"
     echo
     bash "$HERE/idle_cpu.sh" "$BUILD" --mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8
 } >>"$HERE/RESULTS.md"
+log "6. claim paths"
+{
+    echo
+    bash "$HERE/claims.sh" "$BUILD"
+} >>"$HERE/RESULTS.md"
 cp "$RAW" "$HERE/raw-results.txt"
 log "done"

@@ -45,7 +45,7 @@ typedef struct halt_rule {
 typedef struct run_args {
     const char *spec_path, *state, *session, *logs;
     int log_mode; /* index into log_modes */
-    int slots, chunk, no_rank0, retries, retry_failed, gpus, extend;
+    int slots, chunk, no_rank0, retries, retry_failed, gpus, extend, keep_env;
     double max_time, grace, progress, sync_interval;
     halt_rule halt;
     int cmd_argc;
@@ -152,6 +152,11 @@ static const smx_opt run_opts[] = {
      .metavar = "N",
      .min = 1,
      .help = "set CUDA_VISIBLE_DEVICES to N devices per slot"},
+    {.name = "keep-launcher-env",
+     RUN_OPT(keep_env),
+     .type = SMX_OPT_FLAG,
+     .help = "tasks inherit mpirun's/srun's per-rank variables (OMPI_*, PMIX_*, PMI_*, "
+             "SLURM_STEP_*, ...), which are removed by default"},
     {.name = "progress",
      RUN_OPT(progress),
      .type = SMX_OPT_DURATION,
@@ -322,7 +327,9 @@ static int run_main(int argc, char **argv)
         const char *st = getenv("SLURM_STEP_NUM_TASKS");
         slurm.step_ntasks = st && *st ? atol(st) : -1;
     }
-    int rc = smx__slurm_check_size(&slurm, size);
+    int rc = smx__slurm_check_size(&slurm, size), want_claims = -1;
+    if (rc == SMX_OK && rank == 0) /* a bad SWEEPMUX_CLAIMS is a usage error: nothing written */
+        rc = smx__claim_requested(&want_claims);
     if (rc == SMX_OK && rank == 0)
         rc = prepare(&a);
     /* Everyone learns rank 0's verdict; only rank 0 speaks. */
@@ -359,6 +366,14 @@ static int run_main(int argc, char **argv)
         MPI_Finalize();
         return smx_cli_exit_code(rc);
     }
+    const char *why = "";
+    smx__session_claims(s, &why);
+    if (rank == 0 && why[0])
+        fprintf(stderr,
+                "sweepmux: warning: %s; claims go to rank 0 as point-to-point messages instead "
+                "(correct, but each waits for rank 0's next poll). For MPI one-sided claims with "
+                "Open MPI: export OMPI_MCA_osc=pt2pt under srun, or mpirun --mca osc pt2pt\n",
+                why);
     /* Validated by rank 0 in prepare(); every rank renders commands, so every rank applies it. */
     if (a.cmd_argc)
         rc = smx__spec_set_command((smx_spec *)smx__session_spec(s), a.cmd_argc, a.cmd_argv);
@@ -369,8 +384,8 @@ static int run_main(int argc, char **argv)
     char *logs = a.logs ? strdup(a.logs) : default_logs(a.state);
     smx_progress prog;
     smx_progress_init(&prog, a.progress);
-    smx__worker_opts wo = {a.slots, logs,   SMX__LOG_PER_RANK, a.grace,
-                           5.0,     a.gpus, smx_progress_tick, &prog};
+    smx__worker_opts wo = {a.slots,           logs,  SMX__LOG_PER_RANK, a.grace, 5.0, a.gpus,
+                           smx_progress_tick, &prog, a.keep_env};
     if (!strcmp(log_modes[a.log_mode], "task"))
         wo.log_mode = SMX__LOG_PER_TASK;
     else if (!strcmp(log_modes[a.log_mode], "none"))

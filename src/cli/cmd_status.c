@@ -191,6 +191,11 @@ static int status_main(int argc, char **argv)
                 printf("null");
             printf(", \"reason\": ");
             smx_json_string(stdout, j->reason);
+            printf(", \"claims\": ");
+            if (j->claims[0])
+                smx_json_string(stdout, j->claims);
+            else
+                printf("null");
             printf("}");
         }
         printf("], \"failures\": [");
@@ -227,9 +232,11 @@ static int status_main(int argc, char **argv)
                 smx_format_time(j->t_end, t2, sizeof t2);
                 char code[16];
                 snprintf(code, sizeof code, "%d", j->exit_code);
-                printf("    %-3lld %-16s %-20s %s -> %s  %d ranks  exit %s  %s\n", (long long)k + 1,
-                       j->id, j->host, t1, j->t_end > 0 ? t2 : "(running or died)", j->ranks,
-                       j->exit_code >= 0 ? code : "-", j->reason);
+                printf("    %-3lld %-16s %-20s %s -> %s  %d ranks  exit %s  %s%s%s\n",
+                       (long long)k + 1, j->id, j->host, t1,
+                       j->t_end > 0 ? t2 : "(running or died)", j->ranks,
+                       j->exit_code >= 0 ? code : "-", j->reason, j->claims[0] ? "  claims " : "",
+                       j->claims);
             }
         }
         if (nf > 0) {

@@ -17,6 +17,7 @@
 #include "exec/runner.h"
 
 #include "core/error.h"
+#include "exec/launch_env.h"
 #include "exec/log.h"
 
 #include <errno.h>
@@ -98,6 +99,7 @@ struct smx__runner {
     int nslots;
     int rank;
     int gpus_per_slot;
+    int keep_launcher_env;
     smx__log_mode mode;
     double grace;
     char *scratch_dir;
@@ -315,7 +317,7 @@ static int build_base_env(smx__runner *r)
         if (!eq || eq == *e)
             continue;
         size_t nl = (size_t)(eq - *e);
-        if (is_runner_var(*e, nl))
+        if (is_runner_var(*e, nl) || (!r->keep_launcher_env && smx__launch_env_var(*e, nl)))
             continue;
         if (r->gpus_per_slot > 0 && nl == 20 && memcmp(*e, "CUDA_VISIBLE_DEVICES", 20) == 0)
             continue; /* each slot gets its own share (gpu_env) */
@@ -473,6 +475,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->nslots = opts->slots;
     r->rank = opts->rank;
     r->gpus_per_slot = opts->gpus_per_slot;
+    r->keep_launcher_env = opts->keep_launcher_env;
     r->mode = opts->log_mode;
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
     r->grace = opts->kill_grace > 0    ? opts->kill_grace

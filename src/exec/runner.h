@@ -24,9 +24,10 @@ typedef struct smx__runner_opts {
     int rank;            /* MPI rank, for file names and SWEEPMUX_RANK */
     const char *log_dir; /* directory for logs and scratch files; created if missing */
     smx__log_mode log_mode;
-    double kill_grace; /* seconds between SIGTERM and SIGKILL on timeout or stop (default 5) */
-    int gpus_per_slot; /* > 0: slot s gets CUDA_VISIBLE_DEVICES = its share of the devices */
-                       /* 0 (unset) means the default 5 s; a negative value means no grace */
+    double kill_grace;     /* seconds between SIGTERM and SIGKILL on timeout or stop (default 5) */
+    int gpus_per_slot;     /* > 0: slot s gets CUDA_VISIBLE_DEVICES = its share of the devices */
+    int keep_launcher_env; /* pass the launcher's variables (launch_env.h) on to tasks */
+                           /* 0 (unset) means the default 5 s; a negative value means no grace */
 } smx__runner_opts;
 
 /* What to run. All strings are copied by smx__runner_start. */

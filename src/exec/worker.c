@@ -150,7 +150,8 @@ int smx__worker_run(smx_session *s, const smx__worker_opts *o)
                            o->log_dir,
                            o->log_mode,
                            o->kill_grace > 0 ? o->kill_grace : 5.0,
-                           o->gpus_per_slot};
+                           o->gpus_per_slot,
+                           o->keep_launcher_env};
     smx__runner *r = NULL;
     int rc = smx__runner_create(&r, &ro);
     if (rc != SMX_OK)

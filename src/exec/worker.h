@@ -18,6 +18,7 @@ typedef struct smx__worker_opts {
     int gpus_per_slot; /* > 0: CUDA_VISIBLE_DEVICES per slot */
     void (*tick)(smx_session *s, void *arg); /* called every loop turn (progress output) */
     void *tick_arg;
+    int keep_launcher_env; /* tasks inherit the MPI launcher's and Slurm step's variables */
 } smx__worker_opts;
 
 /* Local. Runs tasks until the session has no more elements for this rank and all tasks ended. */

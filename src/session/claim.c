@@ -1,6 +1,7 @@
 /* The claim protocol: see claim.h. */
 #include "session/claim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,20 +16,75 @@ int smx__mpi_error(int mpi_rc, const char *what)
     return smx__error(SMX_EMPI, "%s failed: %s", what, msg);
 }
 
-int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
-                      int consumers, int chunk)
+int smx__claim_requested(int *want)
 {
-    int rank, rc;
-    MPI_Comm_rank(comm, &rank);
-    memset(c, 0, sizeof *c);
-    c->win = MPI_WIN_NULL;
-    uint64_t hdr[2] = {todo_len, todo == NULL};
-    MPI_Bcast(hdr, 2, MPI_UINT64_T, 0, comm);
-    c->todo_len = hdr[0];
-    c->identity = (int)hdr[1];
-    c->consumers = consumers > 0 ? consumers : 1;
-    c->chunk = chunk;
+    const char *v = getenv("SWEEPMUX_CLAIMS");
+    *want = -1;
+    if (!v || !*v || !strcmp(v, "auto"))
+        return SMX_OK;
+    if (!strcmp(v, "rma"))
+        *want = SMX__CLAIM_RMA;
+    else if (!strcmp(v, "p2p"))
+        *want = SMX__CLAIM_P2P;
+    else
+        return smx__error(SMX_EUSAGE, "SWEEPMUX_CLAIMS is auto, rma or p2p, not '%s'", v);
+    return SMX_OK;
+}
 
+/*
+ * Collective. The startup test of the window's atomics: every rank adds 1 to the counter once;
+ * the values fetched must be 0..size-1, each once, and the counter must read size afterwards.
+ * Rank 0 then subtracts size again (unsigned wrap-around), so claims start from 0. Returns 1 on
+ * every rank if the atomics counted right, 0 on every rank otherwise; rank 0 says why in WHY.
+ */
+static int atomics_work(smx__claim *c, MPI_Comm comm, int rank, int size, char *why, size_t n)
+{
+    uint64_t one = 1, old = 0, total = 0, none = 0;
+    int rc = MPI_Fetch_and_op(&one, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Win_flush(0, c->win);
+    int ok = rc == MPI_SUCCESS;
+    uint64_t *olds = rank == 0 ? calloc((size_t)size, sizeof *olds) : NULL;
+    if (rank == 0 && !olds)
+        ok = 0;
+    MPI_Gather(&old, 1, MPI_UINT64_T, olds, 1, MPI_UINT64_T, 0, comm);
+    MPI_Barrier(comm);
+    if (rank == 0 && ok) {
+        rc = MPI_Fetch_and_op(&none, &total, MPI_UINT64_T, 0, 0, MPI_NO_OP, c->win);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Win_flush(0, c->win);
+        ok = rc == MPI_SUCCESS && total == (uint64_t)size;
+        /* Each fetched value in [0, size) exactly once: mark them off. */
+        char *seen = calloc((size_t)size, 1);
+        for (int r = 0; ok && seen && r < size; r++) {
+            ok = olds[r] < (uint64_t)size && !seen[olds[r]];
+            if (ok)
+                seen[olds[r]] = 1;
+        }
+        ok = ok && seen;
+        free(seen);
+        uint64_t back = (uint64_t)0 - (uint64_t)size;
+        if (ok) {
+            rc = MPI_Fetch_and_op(&back, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
+            if (rc == MPI_SUCCESS)
+                rc = MPI_Win_flush(0, c->win);
+            ok = rc == MPI_SUCCESS;
+        }
+        if (!ok)
+            snprintf(why, n,
+                     "the claim window's atomics failed a startup test (%d ranks each added 1; "
+                     "the counter read %llu)",
+                     size, (unsigned long long)total);
+    }
+    free(olds);
+    int all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm);
+    return all;
+}
+
+/* Collective. Tries the window; returns 1 on every rank if it was made and works. */
+static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, const uint64_t *todo)
+{
     MPI_Aint bytes = 0;
     if (rank == 0)
         bytes = (MPI_Aint)(sizeof(uint64_t) * (1 + (c->identity ? 0 : c->todo_len)));
@@ -42,20 +98,23 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
     MPI_Info_set(info, "accumulate_ops", "same_op_no_op");
     MPI_Info_set(info, "same_disp_unit", "true");
     void *base = NULL;
-    rc = MPI_Win_allocate(bytes, sizeof(uint64_t), info, comm, &base, &c->win);
+    int rc = MPI_Win_allocate(bytes, sizeof(uint64_t), info, comm, &base, &c->win);
     MPI_Info_free(&info);
     int ok = rc == MPI_SUCCESS, all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
     if (!all_ok) {
+        if (rank == 0) {
+            char msg[MPI_MAX_ERROR_STRING] = "failed on another rank";
+            int len = 0;
+            if (rc != MPI_SUCCESS && MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
+                strcpy(msg, "unknown MPI error");
+            snprintf(c->why, sizeof c->why, "MPI_Win_allocate cannot create the claim window (%s)",
+                     msg);
+        }
         if (rc == MPI_SUCCESS)
             MPI_Win_free(&c->win);
         c->win = MPI_WIN_NULL;
-        return smx__error(
-            SMX_EMPI, "cannot create the claim window (MPI_Win_allocate failed on some rank). "
-                      "Try another one-sided component, e.g. `mpirun --mca osc sm` on one node, "
-                      "`--mca osc rdma` with a network that has atomics, or `--mca osc pt2pt "
-                      "--mca btl tcp,self` (Debian disables pt2pt in "
-                      "/etc/openmpi/openmpi-mca-params.conf; an explicit --mca overrides it)");
+        return 0;
     }
     MPI_Win_set_errhandler(c->win, MPI_ERRORS_RETURN);
     if (rank == 0) {
@@ -67,13 +126,73 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
     /* Everyone must see the initialised memory before the first claim. */
     MPI_Barrier(comm);
     rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win);
-    if (rc != MPI_SUCCESS)
-        return smx__mpi_error(rc, "MPI_Win_lock_all");
-    return SMX_OK;
+    ok = rc == MPI_SUCCESS;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
+    if (all_ok && atomics_work(c, comm, rank, size, c->why, sizeof c->why))
+        return 1;
+    if (rank == 0 && !c->why[0])
+        snprintf(c->why, sizeof c->why, "MPI_Win_lock_all failed on the claim window");
+    if (rc == MPI_SUCCESS)
+        MPI_Win_unlock_all(c->win);
+    MPI_Win_free(&c->win);
+    c->win = MPI_WIN_NULL;
+    c->base = NULL;
+    return 0;
+}
+
+int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
+                      int consumers, int chunk)
+{
+    int rank, size, want = -1, rc = SMX_OK;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    memset(c, 0, sizeof *c);
+    c->win = MPI_WIN_NULL;
+    c->comm = comm;
+    if (rank == 0)
+        rc = smx__claim_requested(&want);
+    /* Rank 0 decides for everyone: a bad SWEEPMUX_CLAIMS fails every rank together. */
+    int64_t hdr[4] = {(int64_t)todo_len, todo == NULL, want, rc};
+    MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm);
+    if (hdr[3] != SMX_OK)
+        return rank == 0 ? rc : smx__error((int)hdr[3], "rank 0 rejected SWEEPMUX_CLAIMS");
+    c->todo_len = (uint64_t)hdr[0];
+    c->identity = (int)hdr[1];
+    want = (int)hdr[2];
+    c->consumers = consumers > 0 ? consumers : 1;
+    c->chunk = chunk;
+
+    if (want != SMX__CLAIM_P2P && create_window(c, comm, rank, size, todo)) {
+        c->path = SMX__CLAIM_RMA;
+        return SMX_OK;
+    }
+    if (want == SMX__CLAIM_RMA)
+        return smx__error(SMX_EMPI,
+                          "SWEEPMUX_CLAIMS=rma, but %s. With Open MPI try another one-sided "
+                          "component: OMPI_MCA_osc=pt2pt (under srun) or mpirun --mca osc pt2pt",
+                          rank == 0 ? c->why : "the claim window does not work");
+    c->path = SMX__CLAIM_P2P;
+    if (rank == 0) {
+        c->base = malloc(sizeof(uint64_t) * (1 + (c->identity ? 0 : c->todo_len)));
+        if (!c->base)
+            rc = smx__error_oom();
+        else {
+            c->base[0] = 0;
+            if (!c->identity)
+                memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
+        }
+    }
+    return rc;
 }
 
 void smx__claim_free(smx__claim *c)
 {
+    if (c->path == SMX__CLAIM_P2P) {
+        free(c->base);
+        free(c->grant);
+        c->base = c->grant = NULL;
+        return;
+    }
     if (c->win == MPI_WIN_NULL)
         return;
     MPI_Win_unlock_all(c->win);
@@ -101,6 +220,40 @@ static uint64_t guided_chunk(const smx__claim *c)
     return k;
 }
 
+/* The positions [old, old + want) cover this many to-do entries. */
+static uint64_t covered(const smx__claim *c, uint64_t old, uint64_t want)
+{
+    if (old >= c->todo_len)
+        return 0;
+    return c->todo_len - old < want ? c->todo_len - old : want;
+}
+
+/* Worker, point-to-point path: asks rank 0 for WANT positions; *old gets the counter's value. */
+static int request_grant(smx__claim *c, uint64_t want, uint64_t *old)
+{
+    if (want > c->grant_cap || !c->grant) {
+        uint64_t *g = realloc(c->grant, sizeof(uint64_t) * (1 + want));
+        if (!g)
+            return smx__error_oom();
+        c->grant = g;
+        c->grant_cap = want;
+    }
+    /* The receive is posted first, so rank 0's answer never waits for this rank to get there. */
+    MPI_Request req;
+    int rc = MPI_Irecv(c->grant, (int)(1 + want), MPI_UINT64_T, 0, SMX__TAG_GRANT, c->comm, &req);
+    if (rc != MPI_SUCCESS)
+        return smx__mpi_error(rc, "claim (MPI_Irecv of rank 0's grant)");
+    rc = MPI_Send(&want, 1, MPI_UINT64_T, 0, SMX__TAG_CLAIM, c->comm);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Wait(&req, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS)
+        return smx__mpi_error(rc, "claim (request to rank 0)");
+    *old = c->grant[0];
+    c->grant_first = *old;
+    c->grant_n = c->identity || *old >= SMX__CLAIM_STOP ? 0 : covered(c, *old, want);
+    return SMX_OK;
+}
+
 int smx__claim_take(smx__claim *c, uint64_t want, uint64_t *first, uint64_t *n, int *stopped)
 {
     *n = 0;
@@ -108,9 +261,19 @@ int smx__claim_take(smx__claim *c, uint64_t want, uint64_t *first, uint64_t *n, 
     if (want == 0)
         want = guided_chunk(c);
     uint64_t old = 0;
-    int rc = MPI_Fetch_and_op(&want, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
-    if (rc == MPI_SUCCESS)
-        rc = MPI_Win_flush(0, c->win);
+    int rc = MPI_SUCCESS;
+    if (c->path == SMX__CLAIM_P2P && c->base) { /* rank 0 claims from its own memory */
+        old = c->base[0];
+        c->base[0] += want;
+    } else if (c->path == SMX__CLAIM_P2P) {
+        int err = request_grant(c, want, &old);
+        if (err != SMX_OK)
+            return err;
+    } else {
+        rc = MPI_Fetch_and_op(&want, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Win_flush(0, c->win);
+    }
     if (rc != MPI_SUCCESS)
         return smx__mpi_error(rc, "claim (MPI_Fetch_and_op)");
     c->last_seen = old + want;
@@ -119,9 +282,43 @@ int smx__claim_take(smx__claim *c, uint64_t want, uint64_t *first, uint64_t *n, 
         return SMX_OK;
     }
     *first = old;
-    if (old < c->todo_len)
-        *n = (c->todo_len - old < want) ? c->todo_len - old : want;
+    *n = covered(c, old, want);
     return SMX_OK;
+}
+
+int smx__claim_serve(smx__claim *c)
+{
+    if (c->path != SMX__CLAIM_P2P || !c->base)
+        return SMX_OK;
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        int rc = MPI_Iprobe(MPI_ANY_SOURCE, SMX__TAG_CLAIM, c->comm, &flag, &st);
+        if (rc != MPI_SUCCESS)
+            return smx__mpi_error(rc, "waiting for claims (MPI_Iprobe)");
+        if (!flag)
+            return SMX_OK;
+        uint64_t want = 0;
+        rc = MPI_Recv(&want, 1, MPI_UINT64_T, st.MPI_SOURCE, SMX__TAG_CLAIM, c->comm,
+                      MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return smx__mpi_error(rc, "receiving a claim");
+        /* The grant is the old counter value and, unless identity, the entries it covers. */
+        uint64_t old = c->base[0];
+        c->base[0] += want;
+        uint64_t n = c->identity || old >= SMX__CLAIM_STOP ? 0 : covered(c, old, want);
+        uint64_t stack[65], *msg = n < 65 ? stack : malloc(sizeof(uint64_t) * (1 + n));
+        if (!msg)
+            return smx__error_oom();
+        msg[0] = old;
+        if (n)
+            memcpy(msg + 1, c->base + 1 + old, sizeof(uint64_t) * n);
+        rc = MPI_Send(msg, (int)(1 + n), MPI_UINT64_T, st.MPI_SOURCE, SMX__TAG_GRANT, c->comm);
+        if (msg != stack)
+            free(msg);
+        if (rc != MPI_SUCCESS)
+            return smx__mpi_error(rc, "answering a claim");
+    }
 }
 
 int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entries)
@@ -135,6 +332,13 @@ int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entr
         memcpy(entries, c->base + 1 + first, sizeof(uint64_t) * n);
         return SMX_OK;
     }
+    if (c->path == SMX__CLAIM_P2P) { /* the entries came with the grant */
+        if (first < c->grant_first || first + n > c->grant_first + c->grant_n)
+            return smx__error(SMX_EMPI, "to-do entries %llu..%llu were not granted to this rank",
+                              (unsigned long long)first, (unsigned long long)(first + n));
+        memcpy(entries, c->grant + 1 + (first - c->grant_first), sizeof(uint64_t) * n);
+        return SMX_OK;
+    }
     int rc = MPI_Get(entries, (int)n, MPI_UINT64_T, 0, (MPI_Aint)(1 + first), (int)n, MPI_UINT64_T,
                      c->win);
     if (rc == MPI_SUCCESS)
@@ -146,6 +350,11 @@ int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entr
 
 int smx__claim_counter(smx__claim *c, uint64_t *value)
 {
+    if (c->path == SMX__CLAIM_P2P) {
+        int rc = smx__claim_serve(c);
+        *value = c->base[0];
+        return rc;
+    }
     /*
      * Rank 0 reads its own window memory: MPI_Win_sync makes the public copy (where other ranks'
      * atomics land) visible in the unified memory model, and costs a barrier instead of the three
@@ -161,11 +370,16 @@ int smx__claim_counter(smx__claim *c, uint64_t *value)
 int smx__claim_stop(smx__claim *c, uint64_t *handed_out)
 {
     uint64_t add = SMX__CLAIM_STOP, old = 0;
-    int rc = MPI_Fetch_and_op(&add, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
-    if (rc == MPI_SUCCESS)
-        rc = MPI_Win_flush(0, c->win);
-    if (rc != MPI_SUCCESS)
-        return smx__mpi_error(rc, "stopping claims");
+    if (c->path == SMX__CLAIM_P2P) {
+        old = c->base[0];
+        c->base[0] += add;
+    } else {
+        int rc = MPI_Fetch_and_op(&add, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Win_flush(0, c->win);
+        if (rc != MPI_SUCCESS)
+            return smx__mpi_error(rc, "stopping claims");
+    }
     if (old >= SMX__CLAIM_STOP) /* already stopped: undo nothing, report what was handed out */
         old -= SMX__CLAIM_STOP * (old / SMX__CLAIM_STOP);
     *handed_out = old < c->todo_len ? old : c->todo_len;

@@ -10,6 +10,14 @@
  * exactly one rank. To stop, rank 0 adds SMX__CLAIM_STOP to the counter: any later claim sees a
  * value >= SMX__CLAIM_STOP and gets nothing, and the value rank 0 fetched with its stop is exactly
  * the number of positions handed out before it.
+ *
+ * Where the MPI cannot create the window, or a startup test shows its atomics miscount, every rank
+ * falls back together to the point-to-point path (also forced with SWEEPMUX_CLAIMS=p2p): rank 0
+ * keeps the same counter and to-do list in plain memory, a worker sends SMX__TAG_CLAIM with the
+ * number of positions it wants and receives SMX__TAG_GRANT with the counter's old value followed
+ * by the to-do entries of the positions it got. Rank 0 answers between its other work
+ * (smx__claim_serve, called whenever it polls), so the counter still only grows, one request at a
+ * time, and the exactly-once argument and the guided chunks are the same as with the window.
  */
 #ifndef SMX_CLAIM_H
 #define SMX_CLAIM_H
@@ -22,22 +30,43 @@
 #define SMX__ENTRY_ATTEMPT(e) ((int)((e) >> 48))
 #define SMX__ENTRY(index, attempt) ((uint64_t)(index) | ((uint64_t)(attempt) << 48))
 
+/* Tags of the point-to-point path; the session's own tags (session_internal.h) are below 8. */
+#define SMX__TAG_CLAIM 8
+#define SMX__TAG_GRANT 9
+
+/* How the claims of a session travel. */
+typedef enum smx__claim_path { SMX__CLAIM_RMA = 0, SMX__CLAIM_P2P = 1 } smx__claim_path;
+
 typedef struct smx__claim {
     MPI_Win win;
-    uint64_t *base;     /* rank 0: the window memory; NULL elsewhere */
-    uint64_t todo_len;  /* positions in the to-do list */
-    int identity;       /* the to-do list is the identity */
-    int consumers;      /* ranks x slots that claim, for the guided chunk size */
-    int chunk;          /* fixed chunk (> 0) or 0 for guided */
-    uint64_t last_seen; /* the latest counter value this rank saw */
+    MPI_Comm comm; /* the session's communicator (point-to-point path) */
+    smx__claim_path path;
+    char why[512];      /* rank 0: why the point-to-point path was taken ("" if asked for) */
+    uint64_t *base;     /* rank 0: the counter and the to-do list (window or plain memory) */
+    uint64_t *grant;    /* p2p workers: the last grant (old counter value, then entries) */
+    uint64_t grant_cap; /* entries the grant buffer holds after its first word */
+    uint64_t grant_first, grant_n; /* p2p workers: the positions the last grant's entries cover */
+    uint64_t todo_len;             /* positions in the to-do list */
+    int identity;                  /* the to-do list is the identity */
+    int consumers;                 /* ranks x slots that claim, for the guided chunk size */
+    int chunk;                     /* fixed chunk (> 0) or 0 for guided */
+    uint64_t last_seen;            /* the latest counter value this rank saw */
 } smx__claim;
 
 /*
- * Collective. Creates the window. Rank 0 passes the to-do list TODO (TODO_LEN entries, copied; NULL
- * for the identity); the others pass NULL, and TODO_LEN/IDENTITY broadcast from rank 0.
+ * Collective. Creates the window, or sets up the point-to-point path (see above; SWEEPMUX_CLAIMS
+ * in rank 0's environment: auto (default), rma (fail without a working window) or p2p). Rank 0
+ * passes the to-do list TODO (TODO_LEN entries, copied; NULL for the identity); the others pass
+ * NULL, and TODO_LEN/IDENTITY broadcast from rank 0.
  */
 int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
                       int consumers, int chunk);
+
+/*
+ * Local. The path SWEEPMUX_CLAIMS asks for: *WANT = SMX__CLAIM_RMA, SMX__CLAIM_P2P or -1 (auto,
+ * also when unset). SMX_EUSAGE for any other value.
+ */
+int smx__claim_requested(int *want);
 
 /* Collective. Ends the epoch and frees the window. */
 void smx__claim_free(smx__claim *c);
@@ -50,6 +79,12 @@ int smx__claim_take(smx__claim *c, uint64_t want, uint64_t *first, uint64_t *n, 
 
 /* Local. The to-do entries of positions [first, first + n) (an MPI_Get unless identity). */
 int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entries);
+
+/*
+ * Rank 0, local. On the point-to-point path answers every claim request waiting; otherwise does
+ * nothing. Never blocks for long: a request is answered as soon as it is received.
+ */
+int smx__claim_serve(smx__claim *c);
 
 /* Rank 0, local. The counter's current value (atomic read of its own window). */
 int smx__claim_counter(smx__claim *c, uint64_t *value);

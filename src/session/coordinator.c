@@ -234,6 +234,8 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
     c->job.ranks = s->size;
     c->job.exit_code = -1;
     snprintf(c->job.reason, sizeof c->job.reason, "running");
+    snprintf(c->job.claims, sizeof c->job.claims, "%s",
+             s->claim.path == SMX__CLAIM_P2P ? "p2p" : "rma");
     smx__journal_job(c->j, c->job_row, &c->job);
 
     if (s->opts.max_time > 0) {
@@ -481,6 +483,14 @@ int smx__coord_poll(smx_session *s, int full)
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, s->comm, &flag, &st);
         if (!flag)
             break;
+        if (st.MPI_TAG == SMX__TAG_CLAIM) { /* point-to-point claims are answered at once */
+            int serr = smx__claim_serve(&s->claim);
+            if (serr != SMX_OK) {
+                fail_with(c, serr);
+                break;
+            }
+            continue;
+        }
         MPI_Get_count(&st, MPI_BYTE, &len);
         char *buf = malloc(len ? (size_t)len : 1);
         if (!buf)

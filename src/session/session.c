@@ -639,6 +639,13 @@ int smx_session_stopping(const smx_session *s)
     return s && (s->stopping || s->stop_flag);
 }
 
+const char *smx__session_claims(const smx_session *s, const char **why)
+{
+    if (why)
+        *why = s->claim.why;
+    return s->claim.path == SMX__CLAIM_P2P ? "p2p" : "rma";
+}
+
 const smx_spec *smx__session_spec(const smx_session *s)
 {
     return s->spec;

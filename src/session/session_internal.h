@@ -122,6 +122,11 @@ int smx__session_flush(smx_session *s, int force);
 int smx__session_open(smx_session **out, const char *state_path, const char *session, MPI_Comm comm,
                       const smx_session_options *opts, int local_slots);
 
+/*
+ * How this session's claims travel ("rma" or "p2p"); on rank 0 *WHY (if not NULL) gets why the
+ * point-to-point path was taken, "" when it was asked for or not taken.
+ */
+const char *smx__session_claims(const smx_session *s, const char **why);
 /* The session's spec (parsed on every rank). */
 const smx_spec *smx__session_spec(const smx_session *s);
 /* Unix time by which started work must end after a stop (0: none yet). */

@@ -43,6 +43,7 @@
 #define SPEC_HASH_LEN 64
 #define JOB_ID_LEN 32
 #define JOB_REASON_LEN 64
+#define JOB_CLAIMS_LEN 8
 
 /* The per-element columns, in the order of smx__record. */
 enum col {
@@ -180,18 +181,20 @@ static hid_t status_type(void)
 static hid_t job_type(int file)
 {
     hid_t t = H5I_INVALID_HID, s_id = H5I_INVALID_HID, s_host = H5I_INVALID_HID,
-          s_reason = H5I_INVALID_HID;
+          s_reason = H5I_INVALID_HID, s_claims = H5I_INVALID_HID;
     size_t sz =
-        file ? JOB_ID_LEN + SMX__HOST_NAME_MAX + 8 + 8 + 4 + 4 + JOB_REASON_LEN : sizeof(smx__job);
+        file ? JOB_ID_LEN + SMX__HOST_NAME_MAX + 8 + 8 + 4 + 4 + JOB_REASON_LEN + JOB_CLAIMS_LEN
+             : sizeof(smx__job);
     hid_t f64 = file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
     hid_t i32 = file ? H5T_STD_I32LE : H5T_NATIVE_INT32;
     s_id = str_type(JOB_ID_LEN);
     s_host = str_type(SMX__HOST_NAME_MAX);
     s_reason = str_type(JOB_REASON_LEN);
+    s_claims = str_type(JOB_CLAIMS_LEN);
     t = H5Tcreate(H5T_COMPOUND, sz);
-    if (s_id < 0 || s_host < 0 || s_reason < 0 || t < 0)
+    if (s_id < 0 || s_host < 0 || s_reason < 0 || s_claims < 0 || t < 0)
         goto fail;
-    size_t o[7];
+    size_t o[8];
     if (file) {
         o[0] = 0;
         o[1] = o[0] + JOB_ID_LEN;
@@ -200,6 +203,7 @@ static hid_t job_type(int file)
         o[4] = o[3] + 8;
         o[5] = o[4] + 4;
         o[6] = o[5] + 4;
+        o[7] = o[6] + JOB_REASON_LEN;
     } else {
         o[0] = offsetof(smx__job, id);
         o[1] = offsetof(smx__job, host);
@@ -208,20 +212,23 @@ static hid_t job_type(int file)
         o[4] = offsetof(smx__job, ranks);
         o[5] = offsetof(smx__job, exit_code);
         o[6] = offsetof(smx__job, reason);
+        o[7] = offsetof(smx__job, claims);
     }
     if (H5Tinsert(t, "id", o[0], s_id) < 0 || H5Tinsert(t, "host", o[1], s_host) < 0 ||
         H5Tinsert(t, "t_start", o[2], f64) < 0 || H5Tinsert(t, "t_end", o[3], f64) < 0 ||
         H5Tinsert(t, "ranks", o[4], i32) < 0 || H5Tinsert(t, "exit_code", o[5], i32) < 0 ||
-        H5Tinsert(t, "reason", o[6], s_reason) < 0)
+        H5Tinsert(t, "reason", o[6], s_reason) < 0 || H5Tinsert(t, "claims", o[7], s_claims) < 0)
         goto fail;
     H5Tclose(s_id);
     H5Tclose(s_host);
     H5Tclose(s_reason);
+    H5Tclose(s_claims);
     return t;
 fail:
     close_id(&s_id);
     close_id(&s_host);
     close_id(&s_reason);
+    close_id(&s_claims);
     close_id(&t);
     return H5I_INVALID_HID;
 }
@@ -1848,11 +1855,14 @@ int smx__sess_set_host(smx__sess *s, int row, const char *name)
 int smx__sess_jobs(smx__sess *s, smx__job *jobs)
 {
     h5_quiet();
+    /* Files written before the claims column lack it: HDF5 leaves the zeroed field alone. */
+    memset(jobs, 0, sizeof *jobs * SMX__JOBS_MAX);
     int rc = whole_io(s, s->tab[T_JOBS], 0, T_JOBS, jobs, 0);
     for (int i = 0; rc == 0 && i < SMX__JOBS_MAX; i++) {
         jobs[i].id[sizeof jobs[i].id - 1] = '\0';
         jobs[i].host[sizeof jobs[i].host - 1] = '\0';
         jobs[i].reason[sizeof jobs[i].reason - 1] = '\0';
+        jobs[i].claims[sizeof jobs[i].claims - 1] = '\0';
     }
     return rc;
 }
@@ -1868,6 +1878,7 @@ int smx__sess_put_job(smx__sess *s, int row, const smx__job *job)
     snprintf(j.id, sizeof j.id, "%.*s", (int)sizeof job->id, job->id);
     snprintf(j.host, sizeof j.host, "%.*s", (int)sizeof job->host, job->host);
     snprintf(j.reason, sizeof j.reason, "%.*s", (int)sizeof job->reason, job->reason);
+    snprintf(j.claims, sizeof j.claims, "%.*s", (int)sizeof job->claims, job->claims);
     j.t_start = job->t_start;
     j.t_end = job->t_end;
     j.ranks = job->ranks;

@@ -71,6 +71,8 @@ typedef struct smx__job {
     int32_t ranks;
     int32_t exit_code; /* the sweepmux exit code, -1 while running or if it died */
     char reason[64];   /* why it stopped: "complete", "signal SIGUSR1", "max-time", ... */
+    char claims[8];    /* how its claims travelled: "rma", "p2p" ("" in files created before it
+                          existed) */
 } smx__job;
 
 /* One failed attempt, with the tail of its stderr. */
