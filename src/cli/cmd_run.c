@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "state/extend.h"
 #include "state/mux_internal.h"
+#include "outcome.h"
 #include "progress.h"
 #include "session/session_internal.h"
 #include "exec/slurm.h"
@@ -421,6 +422,13 @@ static int run_main(int argc, char **argv)
             smx_cli_fail(rc);
         code = smx_cli_exit_code(rc);
     }
+    if (rank == 0)
+        smx_cli_say_next(stderr, code, &out, a.state, a.session, size, slurm.job_id[0] != '\0');
+    /* Exit codes 1 and 3 are outcomes every rank agrees on, not errors of a rank: only rank 0
+     * returns them, so mpirun reports one non-zero process (rank 0, whose last line explains it)
+     * and srun's exit code, the largest of its tasks', is still rank 0's. */
+    if (rank != 0 && (code == SMX_EXIT_FAILED || code == SMX_EXIT_STOPPED))
+        code = SMX_EXIT_COMPLETE;
     MPI_Finalize();
     return code;
 }

@@ -7,12 +7,20 @@
 
 #include "session/session_internal.h"
 
+/* Seconds after the start of a run when the first plain progress line is printed. */
+#define FIRST_LINE 2.0
+
 void smx_progress_init(smx_progress *p, double interval)
 {
     p->tty = isatty(STDERR_FILENO);
     p->interval = interval > 0 ? interval : 30;
     p->started = smx__now();
     p->last = p->started;
+    /* Under mpirun rank 0's stderr is a pipe even when the user watches a terminal, so a first
+     * plain line comes after FIRST_LINE seconds rather than after a whole interval: whoever
+     * started the run sees soon that it is going. */
+    if (!p->tty && p->interval > FIRST_LINE)
+        p->last = p->started - (p->interval - FIRST_LINE);
 }
 
 static void fmt_duration(double s, char *buf, size_t n)
