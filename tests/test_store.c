@@ -316,12 +316,27 @@ static void test_format_errors(void)
     f = H5Fopen(wrongver, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_FATAL(f >= 0);
     hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
-    int v = 2;
+    int v = SMX__FORMAT_VERSION + 1;
     CU_ASSERT(H5Awrite(a, H5T_NATIVE_INT, &v) >= 0);
     H5Aclose(a);
     H5Fclose(f);
-    CU_ASSERT_EQUAL(smx__store_open(&st, wrongver, SMX__STORE_READ), SMX_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "version 2"));
+    /* Refused as input (exit 2), naming both versions. */
+    char want[64];
+    snprintf(want, sizeof want, "version %d is newer", SMX__FORMAT_VERSION + 1);
+    CU_ASSERT_EQUAL(smx__store_open(&st, wrongver, SMX__STORE_READ), SMX_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), want));
+    CU_ASSERT_EQUAL(smx__store_open(&st, wrongver, SMX__STORE_WRITE), SMX_EINPUT);
+
+    /* A version 1 file (no stored parameters) is refused with what to do about it. */
+    f = H5Fopen(wrongver, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    a = H5Aopen(f, "format_version", H5P_DEFAULT);
+    v = 1;
+    CU_ASSERT(H5Awrite(a, H5T_NATIVE_INT, &v) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    CU_ASSERT_EQUAL(smx__store_open(&st, wrongver, SMX__STORE_READ), SMX_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "format version 1"));
 
     /* Bad arguments to create. */
     char *bad = path_in(dir, "bad.h5");

@@ -9,6 +9,7 @@
 #include "options.h"
 #include "core/error.h"
 #include "inspect.h"
+#include "state/params.h"
 #include "core/value.h"
 
 static const char *const status_names[] = {"pending", "running", "done", "failed", NULL};
@@ -102,8 +103,11 @@ static int export_main(int argc, char **argv)
     smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
     const uint64_t chunk = 16384;
     smx__record *recs = malloc(sizeof *recs * chunk);
-    size_t np = smx__spec_nparams(in.spec);
-    smx_value *vals = calloc(np ? np : 1, sizeof *vals);
+    /* The parameter values are the stored ones, bit for bit: never recomputed from the spec. */
+    smx__params *pp = NULL;
+    rc = smx__store_params(in.st, &pp);
+    size_t np = rc == SMX_OK ? smx__params_count(pp) : 0;
+    smx_value *vals = calloc(chunk * (np ? np : 1), sizeof *vals);
     if (!hosts || !jobs || !recs || !vals)
         rc = smx__error_oom();
     if (rc == SMX_OK)
@@ -121,7 +125,7 @@ static int export_main(int argc, char **argv)
         fputs("index", stdout);
         for (size_t j = 0; j < np; j++) {
             fputc(',', stdout);
-            csv_field(stdout, smx__spec_param_name(in.spec, j));
+            csv_field(stdout, smx__params_name(pp, j));
         }
         for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
             printf(",%s", fixed[k]);
@@ -138,14 +142,14 @@ static int export_main(int argc, char **argv)
     for (uint64_t s = 0; rc == SMX_OK && s < n; s += chunk) {
         uint64_t c = n - s < chunk ? n - s : chunk;
         rc = smx__sess_read_records(in.sess, s, c, recs);
+        if (rc == SMX_OK && np)
+            rc = smx__params_read(pp, s, c, vals);
         for (uint64_t i = 0; rc == SMX_OK && i < c; i++) {
             smx__record *r = &recs[i];
             if (want >= 0 && r->status != want)
                 continue;
             uint64_t index = s + i;
-            rc = smx__spec_values(in.spec, index, vals);
-            if (rc != SMX_OK)
-                break;
+            const smx_value *v = vals + i * np;
             int ran = r->status == 2 || r->status == 3;
             const char *host = r->host > 0 && r->host <= SMX__HOSTS_MAX ? hosts[r->host - 1] : "";
             const char *job = r->job > 0 && r->job <= SMX__JOBS_MAX ? jobs[r->job - 1].id : "";
@@ -153,13 +157,12 @@ static int export_main(int argc, char **argv)
                 printf("%s\n{\"index\": %llu", rows ? "," : "", (unsigned long long)index);
                 for (size_t j = 0; j < np; j++) {
                     printf(", ");
-                    smx_json_string(stdout, smx__spec_param_name(in.spec, j));
+                    smx_json_string(stdout, smx__params_name(pp, j));
                     printf(": ");
-                    smx__value_format(&vals[j], buf, sizeof buf);
-                    if (vals[j].type == SMX_VALUE_STRING)
+                    smx__value_format(&v[j], buf, sizeof buf);
+                    if (v[j].type == SMX_VALUE_STRING)
                         smx_json_string(stdout, buf);
-                    else if (vals[j].type == SMX_VALUE_FLOAT &&
-                             (isnan(vals[j].u.f) || isinf(vals[j].u.f)))
+                    else if (v[j].type == SMX_VALUE_FLOAT && (isnan(v[j].u.f) || isinf(v[j].u.f)))
                         printf("null");
                     else
                         fputs(buf, stdout);
@@ -196,7 +199,7 @@ static int export_main(int argc, char **argv)
             } else {
                 printf("%llu", (unsigned long long)index);
                 for (size_t j = 0; j < np; j++) {
-                    smx__value_format(&vals[j], buf, sizeof buf);
+                    smx__value_format(&v[j], buf, sizeof buf);
                     fputc(',', stdout);
                     csv_field(stdout, buf);
                 }
@@ -230,6 +233,7 @@ static int export_main(int argc, char **argv)
     free(jobs);
     free(recs);
     free(vals);
+    smx__params_close(pp);
     smx_inspect_close(&in);
     if (rc != SMX_OK)
         return smx_cli_fail(rc);

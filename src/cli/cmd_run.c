@@ -218,6 +218,26 @@ static int parse_args(int argc, char **argv, run_args *a)
     return rc;
 }
 
+/* A resume runs tasks in the directory the sweep was created in: refuse if it is not here. */
+static int check_workdir(const char *state)
+{
+    smx__store *st = NULL;
+    char *dir = NULL;
+    int rc = smx__store_open(&st, state, SMX__STORE_READ);
+    if (rc == SMX_OK)
+        rc = smx__store_workdir(st, &dir);
+    smx__store_close(st);
+    struct stat sb;
+    if (rc == SMX_OK && dir[0] && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        rc = smx__error(SMX_EINPUT,
+                        "%s: the sweep's tasks run in %s (the directory it was created in, "
+                        "which relative paths in its command resolve against), but that "
+                        "directory %s here; run where it exists, or start a new sweep",
+                        state, dir, stat(dir, &sb) != 0 ? "does not exist" : "is not a directory");
+    free(dir);
+    return rc;
+}
+
 /*
  * Rank 0, before the session opens: validate the spec, create the state file or check that the
  * given spec is the stored one, and add the session if it is new. Nothing is written on bad input.
@@ -252,15 +272,19 @@ static int prepare(const run_args *a)
             }
         }
         if (rc == SMX_OK && !exists) {
-            size_t len = 0;
-            const char *text = smx__spec_text(spec, &len);
-            rc = smx__store_create(a->state, text, len, smx__spec_hash(spec), a->session,
-                                   smx__spec_count(spec), NULL);
+            /* Tasks' relative paths resolve here, now and on every resume (README "State file"). */
+            char *cwd = getcwd(NULL, 0);
+            rc = cwd ? smx__store_create_sweep(a->state, spec, a->session, smx__spec_count(spec),
+                                               NULL, cwd)
+                     : smx__error(SMX_EIO, "cannot get the current directory: %s", strerror(errno));
+            free(cwd);
         }
     } else if (!exists) {
         rc =
             smx__error(SMX_EINPUT, "%s does not exist; give a spec to start a new sweep", a->state);
     }
+    if (rc == SMX_OK && exists)
+        rc = check_workdir(a->state);
     if (rc == SMX_OK && exists) {
         smx_mux *m = NULL;
         rc = smx_mux_open(&m, a->state);

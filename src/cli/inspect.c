@@ -12,13 +12,8 @@ int smx_inspect_open(smx_inspect *in, const char *path, const char *session)
 {
     memset(in, 0, sizeof *in);
     int rc = smx__store_open(&in->st, path, SMX__STORE_READ);
-    char *text = NULL, hash[65];
-    size_t len = 0;
     if (rc == SMX_OK)
-        rc = smx__store_spec(in->st, &text, &len, hash);
-    if (rc == SMX_OK)
-        rc = smx__spec_parse(&in->spec, text, len, path, NULL);
-    free(text);
+        rc = smx__store_load_spec(in->st, &in->spec);
     if (rc == SMX_OK && !session) {
         char **names = NULL;
         size_t n = 0;

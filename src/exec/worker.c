@@ -71,6 +71,30 @@ static int fail_unstarted(smx_element *e, const char *why)
     return smx_element_complete_ex(e, &c);
 }
 
+/*
+ * Relative paths of a task resolve against BASE, the directory the sweep was created in, wherever
+ * this job was started: *WORKDIR (the spec's rendered workdir, or NULL) becomes BASE/WORKDIR, or
+ * BASE. An empty BASE (not recorded) leaves it as it is.
+ */
+static int in_sweep_dir(const char *base, char **workdir)
+{
+    if (!base || !base[0] || (*workdir && (*workdir)[0] == '/'))
+        return SMX_OK;
+    char *joined = NULL;
+    if (*workdir) {
+        size_t n = strlen(base) + strlen(*workdir) + 2;
+        if ((joined = malloc(n)))
+            snprintf(joined, n, "%s/%s", base, *workdir);
+    } else {
+        joined = strdup(base);
+    }
+    if (!joined)
+        return smx__error_oom();
+    free(*workdir);
+    *workdir = joined;
+    return SMX_OK;
+}
+
 static int start_task(smx_session *s, smx__runner *r, smx_element *e)
 {
     const smx_spec *spec = smx__session_spec(s);
@@ -78,8 +102,10 @@ static int start_task(smx_session *s, smx__runner *r, smx_element *e)
     int rc = smx__template_argv(spec, e->index, e->vals, &argv);
     if (rc == SMX_OK)
         rc = smx__template_workdir(spec, e->index, e->vals, &workdir);
+    if (rc == SMX_OK)
+        rc = in_sweep_dir(smx__session_workdir(s), &workdir);
     /* A per-element working directory is created on demand (its components are sanitised). */
-    if (rc == SMX_OK && workdir)
+    if (rc == SMX_OK && workdir && smx__spec_has_workdir(spec))
         rc = smx__log_mkdirs(workdir);
     if (rc == SMX_OK) {
         env = task_env(s, e);

@@ -106,17 +106,10 @@ int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, 
             rc =
                 smx__error(SMX_ENOTFOUND, "state file %s has no session '%s'", state_path, s->name);
     }
-    char *text = NULL;
-    size_t len = 0;
-    char hash[65];
     if (rc == SMX_OK)
-        rc = smx__store_spec(c->st, &text, &len, hash);
-    if (rc == SMX_OK) {
-        rc = smx__spec_parse(&s->spec, text, len, state_path, NULL);
-        if (rc != SMX_OK)
-            rc = smx__error_prefix(SMX_EFORMAT, "the spec stored in %s does not parse", state_path);
-    }
-    free(text);
+        rc = smx__store_load_spec(c->st, &s->spec);
+    if (rc == SMX_OK)
+        rc = smx__store_workdir(c->st, &s->workdir);
     if (rc != SMX_OK)
         return rc;
     c->n = smx__sess_count(c->sess);

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "session/session_internal.h"
 #include "spec/spec.h"
+#include "state/store.h"
 
 double smx__now(void)
 {
@@ -48,6 +49,67 @@ static int agree(MPI_Comm comm, int rc)
     return code;
 }
 
+/*
+ * Rank 0's buffer BUF of *LEN bytes to every rank (malloc'd there, NUL-terminated). Every rank
+ * takes part even after a failure, so the collective calls stay matched.
+ */
+static int bcast_bytes(MPI_Comm comm, int rank, char **buf, uint64_t *len)
+{
+    int rc = SMX_OK;
+    static char scratch[1 << 16];
+    if (MPI_Bcast(len, 1, MPI_UINT64_T, 0, comm) != MPI_SUCCESS)
+        return smx__error(SMX_EMPI, "MPI_Bcast of the stored spec's size failed");
+    if (rank != 0 && !(*buf = malloc(*len + 1)))
+        rc = smx__error_oom();
+    /* In pieces that fit an int count (and the scratch buffer, if the allocation failed). */
+    for (uint64_t off = 0; off < *len;) {
+        int n = (int)(*len - off < sizeof scratch ? *len - off : sizeof scratch);
+        char *at = *buf ? *buf + off : scratch;
+        if (MPI_Bcast(at, n, MPI_CHAR, 0, comm) != MPI_SUCCESS && rc == SMX_OK)
+            rc = smx__error(SMX_EMPI, "MPI_Bcast of the stored spec failed");
+        off += (uint64_t)n;
+    }
+    if (rank != 0 && *buf)
+        (*buf)[*len] = '\0';
+    return rc;
+}
+
+/* Sends rank 0's spec text, captured CSV rows, element order and working directory to every
+ * rank; the others parse the spec from them, so no rank reads anything but the state file. */
+static int share_spec(smx_session *s)
+{
+    char *bufs[4] = {NULL, NULL, NULL, NULL};
+    uint64_t lens[4] = {0, 0, 0, 0};
+    size_t n = 0, nruns = 0;
+    if (s->rank == 0) {
+        bufs[0] = (char *)smx__spec_text(s->spec, &n);
+        lens[0] = n;
+        bufs[1] = (char *)smx__spec_csv(s->spec, &n, NULL);
+        lens[1] = bufs[1] ? n + 1 : 0; /* + 1: an empty CSV is not "no CSV" */
+        bufs[2] = (char *)smx__spec_order(s->spec, &nruns);
+        lens[2] = nruns * 2 * sizeof(uint64_t);
+        bufs[3] = s->workdir ? s->workdir : "";
+        lens[3] = strlen(bufs[3]);
+    }
+    int rc = SMX_OK;
+    for (int k = 0; k < 4; k++) {
+        int r = bcast_bytes(s->comm, s->rank, &bufs[k], &lens[k]);
+        if (rc == SMX_OK)
+            rc = r;
+    }
+    if (s->rank == 0)
+        return rc;
+    if (rc == SMX_OK)
+        rc = smx__spec_from_stored(&s->spec, bufs[0], lens[0], "the state file", bufs[1],
+                                   lens[1] ? lens[1] - 1 : 0, (const uint64_t *)bufs[2],
+                                   (size_t)(lens[2] / (2 * sizeof(uint64_t))));
+    s->workdir = bufs[3];
+    bufs[3] = NULL;
+    for (int k = 0; k < 3; k++)
+        free(bufs[k]);
+    return rc;
+}
+
 static void free_session(smx_session *s)
 {
     if (!s)
@@ -73,6 +135,7 @@ static void free_session(smx_session *s)
     smx__report_buf_free(&s->out);
     free(s->queue);
     smx__spec_free(s->spec);
+    free(s->workdir);
     if (s->comm != MPI_COMM_NULL)
         MPI_Comm_free(&s->comm);
     free(s);
@@ -115,26 +178,9 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     if (rc != SMX_OK)
         goto fail;
 
-    /* Everyone parses the spec rank 0 read from the file. */
-    char *text = NULL;
-    uint64_t tlen = 0;
-    if (s->rank == 0)
-        text = (char *)smx__spec_text(s->spec, NULL), tlen = strlen(text);
-    MPI_Bcast(&tlen, 1, MPI_UINT64_T, 0, s->comm);
+    /* Everyone parses the spec rank 0 read from the file, with the inputs captured there. */
     MPI_Bcast(s->name, sizeof s->name, MPI_CHAR, 0, s->comm);
-    if (s->rank != 0) {
-        text = malloc(tlen + 1);
-        if (!text)
-            rc = smx__error_oom();
-    }
-    int tlen_i = (int)tlen;
-    MPI_Bcast(text ? text : (char[1]){0}, text ? tlen_i : 1, MPI_CHAR, 0, s->comm);
-    if (s->rank != 0 && rc == SMX_OK) {
-        text[tlen] = '\0';
-        rc = smx__spec_parse(&s->spec, text, tlen, "state file spec", NULL);
-    }
-    if (s->rank != 0)
-        free(text);
+    rc = share_spec(s);
     rc = agree(s->comm, rc);
     if (rc != SMX_OK)
         goto fail;
@@ -644,6 +690,11 @@ const char *smx__session_claims(const smx_session *s, const char **why)
     if (why)
         *why = s->claim.why;
     return s->claim.path == SMX__CLAIM_P2P ? "p2p" : "rma";
+}
+
+const char *smx__session_workdir(const smx_session *s)
+{
+    return s->workdir ? s->workdir : "";
 }
 
 const smx_spec *smx__session_spec(const smx_session *s)

@@ -54,6 +54,7 @@ struct smx_session {
     int rank, size;
     smx_spec *spec;
     size_t nparams;
+    char *workdir; /* where tasks run: the directory the sweep was created in ("" unknown) */
     char name[64];
     smx_session_options opts;
     int retries;
@@ -127,6 +128,8 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
  * point-to-point path was taken, "" when it was asked for or not taken.
  */
 const char *smx__session_claims(const smx_session *s, const char **why);
+/* The directory tasks run in (the one the sweep was created in; "" if the file does not say). */
+const char *smx__session_workdir(const smx_session *s);
 /* The session's spec (parsed on every rank). */
 const smx_spec *smx__session_spec(const smx_session *s);
 /* Unix time by which started work must end after a stop (0: none yet). */

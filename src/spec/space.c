@@ -163,6 +163,81 @@ static smx_value random_value(const smx_spec *spec, const smx__param *p, uint64_
     }
 }
 
+uint64_t smx__spec_index_of(const smx_spec *spec, uint64_t index)
+{
+    if (!spec->order || index >= spec->count)
+        return index;
+    /* The first run that ends after INDEX. */
+    size_t lo = 0, hi = spec->norder;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (spec->order_end[mid] <= index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint64_t before = lo ? spec->order_end[lo - 1] : 0;
+    return spec->order[2 * lo] + (index - before);
+}
+
+int smx__spec_set_order(smx_spec *spec, const uint64_t *runs, size_t nruns)
+{
+    free(spec->order);
+    free(spec->order_end);
+    spec->order = spec->order_end = NULL;
+    spec->norder = 0;
+    if (nruns == 0)
+        return 0;
+    uint64_t *ord = malloc(2 * nruns * sizeof *ord), *end = malloc(nruns * sizeof *end);
+    /* One bit per element, to check that the runs are a permutation. */
+    uint8_t *seen = calloc(spec->count / 8 + 1, 1);
+    int rc = 0;
+    if (!ord || !end || !seen)
+        rc = smx__error_oom();
+    uint64_t total = 0;
+    for (size_t k = 0; rc == 0 && k < nruns; k++) {
+        uint64_t first = runs[2 * k], len = runs[2 * k + 1];
+        if (len == 0 || first >= spec->count || len > spec->count - first ||
+            total > spec->count - len) {
+            rc = smx__error(SMX_EINPUT,
+                            "element order run %zu (%" PRIu64 ", %" PRIu64
+                            ") does not fit a sweep of %" PRIu64 " elements",
+                            k, first, len, spec->count);
+            break;
+        }
+        for (uint64_t j = first; rc == 0 && j < first + len; j++) {
+            if (seen[j / 8] & (1u << (j % 8)))
+                rc = smx__error(SMX_EINPUT, "element order: spec index %" PRIu64 " appears twice",
+                                j);
+            seen[j / 8] |= (uint8_t)(1u << (j % 8));
+        }
+        ord[2 * k] = first;
+        ord[2 * k + 1] = len;
+        total += len;
+        end[k] = total;
+    }
+    if (rc == 0 && total != spec->count)
+        rc = smx__error(SMX_EINPUT,
+                        "element order covers %" PRIu64 " elements; the sweep has %" PRIu64, total,
+                        spec->count);
+    free(seen);
+    if (rc) {
+        free(ord);
+        free(end);
+        return rc;
+    }
+    spec->order = ord;
+    spec->order_end = end;
+    spec->norder = nruns;
+    return 0;
+}
+
+const uint64_t *smx__spec_order(const smx_spec *spec, size_t *nruns)
+{
+    *nruns = spec->norder;
+    return spec->order;
+}
+
 int smx__spec_values(const smx_spec *spec, uint64_t index, smx_value *vals)
 {
     if (!spec || !vals)
@@ -172,6 +247,7 @@ int smx__spec_values(const smx_spec *spec, uint64_t index, smx_value *vals)
                           "element %" PRIu64 " is out of range; the sweep has %" PRIu64
                           " elements (0 to %" PRIu64 ")",
                           index, spec->count, spec->count - 1);
+    index = smx__spec_index_of(spec, index);
     for (size_t i = 0; i < spec->nparams; i++) {
         const smx__param *p = &spec->params[i];
         if (spec->method == SMX__METHOD_RANDOM) {

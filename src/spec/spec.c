@@ -51,6 +51,8 @@ typedef struct ctx {
     smx_spec *spec;
     const char *file;
     const char *basedir;
+    const char *csv_text; /* the rows' CSV as captured in a state file, or NULL: read the file */
+    size_t csv_len;
     yaml_parser_t parser;
     ynode **all;
     size_t nall, capall;
@@ -1551,7 +1553,16 @@ static int parse_csv_rows(ctx *c, const ynode *m)
     size_t len = 0;
     cell *cells = NULL;
     size_t ncells = 0, *rowlen = NULL, nrows = 0;
-    if ((rc = read_file(path, path, &text, &len))) {
+    if (c->csv_text) {
+        /* Rows captured in a state file: the CSV on disk may have changed or be elsewhere. */
+        if (!(text = malloc(c->csv_len + 1))) {
+            rc = smx__error_oom();
+            goto done;
+        }
+        memcpy(text, c->csv_text, c->csv_len);
+        text[c->csv_len] = '\0';
+        len = c->csv_len;
+    } else if ((rc = read_file(path, path, &text, &len))) {
         /* Name the spec's line too, so the user sees which reference is broken. */
         smx__error_prefix(rc, "%s:%d:%d: cannot read the rows' CSV file", c->file, f->line, f->col);
         goto done;
@@ -1665,6 +1676,13 @@ static int parse_csv_rows(ctx *c, const ynode *m)
             }
         }
     }
+    /* Keep the text and where it was read from: a state file stores both, so that every later
+     * run, status and export sees these rows and not whatever the file holds by then. */
+    s->csv_text = text;
+    s->csv_len = len;
+    s->csv_path = path;
+    text = NULL;
+    path = NULL;
 done:
     cells_free(cells, ncells);
     free(rowlen);
@@ -2166,6 +2184,12 @@ static int parse_root(ctx *c, const ynode *root)
 int smx__spec_parse(smx_spec **out, const char *text, size_t len, const char *filename,
                     const char *basedir)
 {
+    return smx__spec_parse_captured(out, text, len, filename, basedir, NULL, 0);
+}
+
+int smx__spec_parse_captured(smx_spec **out, const char *text, size_t len, const char *filename,
+                             const char *basedir, const char *csv_text, size_t csv_len)
+{
     if (!out || (!text && len))
         return smx__error(SMX_EUSAGE, "smx__spec_parse: NULL argument");
     *out = NULL;
@@ -2179,7 +2203,8 @@ int smx__spec_parse(smx_spec **out, const char *text, size_t len, const char *fi
     smx_spec *s = calloc(1, sizeof *s);
     if (!s)
         return smx__error_oom();
-    ctx c = {.spec = s, .file = filename, .basedir = basedir};
+    ctx c = {
+        .spec = s, .file = filename, .basedir = basedir, .csv_text = csv_text, .csv_len = csv_len};
     ynode *root = NULL;
     int rc = 0, parser_ok = 0;
     s->text = malloc(len + 1);
@@ -2273,10 +2298,23 @@ void smx__spec_free(smx_spec *s)
     strv_clear(s->uwarnings, s->nuwarnings);
     strv_clear(s->strings, s->nstrings);
     free(s->text);
+    free(s->csv_text);
+    free(s->csv_path);
+    free(s->order);
+    free(s->order_end);
     free(s->filename);
     free(s->name);
     free(s->description);
     free(s);
+}
+
+const char *smx__spec_csv(const smx_spec *s, size_t *len, const char **path)
+{
+    if (len)
+        *len = s->csv_len;
+    if (path)
+        *path = s->csv_path;
+    return s->csv_text;
 }
 
 const char *smx__spec_text(const smx_spec *s, size_t *len)
@@ -2343,6 +2381,62 @@ int smx__spec_retries(const smx_spec *s)
 int smx__spec_shell(const smx_spec *s)
 {
     return s->shell;
+}
+
+/* Writes the command of S as a flow list ("[a, b]") into BUF. */
+static void command_text(const smx_spec *s, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "[");
+    for (size_t i = 0; i < s->ncommand && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", s->command[i].src);
+    if (used < n)
+        snprintf(buf + used, n - used, "]");
+}
+
+/* Writes the env of S as "{A: x, B: y}" into BUF. */
+static void env_text(const smx_spec *s, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "{");
+    for (size_t i = 0; i < s->nenv && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s: %s", i ? ", " : "", s->env[i].name,
+                                 s->env[i].value.src);
+    if (used < n)
+        snprintf(buf + used, n - used, "}");
+}
+
+int smx__spec_run_diff(const smx_spec *a, const smx_spec *b, char *what, size_t n)
+{
+    char x[1024], y[1024];
+    command_text(a, x, sizeof x);
+    command_text(b, y, sizeof y);
+    if (a->has_command != b->has_command || strcmp(x, y) != 0) {
+        snprintf(what, n, "command: stored %s; new %s", a->has_command ? x : "(none)",
+                 b->has_command ? y : "(none)");
+        return 1;
+    }
+    if (!a->shell != !b->shell) {
+        snprintf(what, n, "shell: stored %s; new %s", a->shell ? "true" : "false",
+                 b->shell ? "true" : "false");
+        return 1;
+    }
+    env_text(a, x, sizeof x);
+    env_text(b, y, sizeof y);
+    if (strcmp(x, y) != 0) {
+        snprintf(what, n, "env: stored %s; new %s", x, y);
+        return 1;
+    }
+    const char *wa = a->has_workdir ? a->workdir.src : "(none)";
+    const char *wb = b->has_workdir ? b->workdir.src : "(none)";
+    if (strcmp(wa, wb) != 0) {
+        snprintf(what, n, "workdir: stored %s; new %s", wa, wb);
+        return 1;
+    }
+    return 0;
+}
+
+int smx__spec_has_workdir(const smx_spec *s)
+{
+    return s->has_workdir;
 }
 
 int smx__spec_has_command(const smx_spec *s)

@@ -26,6 +26,29 @@ typedef struct smx_spec smx_spec;
 int smx__spec_parse(smx_spec **out, const char *text, size_t len, const char *filename,
                     const char *basedir);
 
+/*
+ * Like smx__spec_parse, but a list's `rows: {csv: FILE}` takes its rows from CSV_TEXT (CSV_LEN
+ * bytes, as captured in a state file) instead of reading FILE. CSV_TEXT NULL: read FILE.
+ */
+int smx__spec_parse_captured(smx_spec **out, const char *text, size_t len, const char *filename,
+                             const char *basedir, const char *csv_text, size_t csv_len);
+
+/* The rows' CSV text the spec was parsed with and the path it was read from; NULL if the spec
+ * has no CSV rows. */
+const char *smx__spec_csv(const smx_spec *spec, size_t *len, const char **path);
+
+/*
+ * Sets the order of the elements: element i has the values of spec index RUNS[2k] + j, where run
+ * k is the one holding i and j its position in the run (RUNS[2k+1] indices per run). The runs
+ * must cover every spec index exactly once. NRUNS 0 restores the spec's own order. SMX_EINPUT
+ * if the runs are not a permutation of the spec's indices.
+ */
+int smx__spec_set_order(smx_spec *spec, const uint64_t *runs, size_t nruns);
+/* The runs set by smx__spec_set_order (NULL and 0 runs: the spec's own order). */
+const uint64_t *smx__spec_order(const smx_spec *spec, size_t *nruns);
+/* The spec index whose values element INDEX has (INDEX itself unless an order was set). */
+uint64_t smx__spec_index_of(const smx_spec *spec, uint64_t index);
+
 /* Reads PATH (at most SMX__SPEC_MAX_BYTES) and parses it; relative paths resolve beside PATH. */
 int smx__spec_load(smx_spec **out, const char *path);
 
@@ -70,6 +93,15 @@ double smx__spec_timeout(const smx_spec *spec);
 int smx__spec_retries(const smx_spec *spec);
 /* Non-zero when the spec opted in to running the command through /bin/sh -c. */
 int smx__spec_shell(const smx_spec *spec);
+/*
+ * Compares what decides how an element runs: command, shell, env and workdir. Returns 0 when A
+ * and B agree; otherwise 1 with WHAT (N bytes) naming the first field that differs and both
+ * values ("command: stored [a, b]; new [a, c]").
+ */
+int smx__spec_run_diff(const smx_spec *a, const smx_spec *b, char *what, size_t n);
+
+/* Non-zero when the spec has a `workdir`. */
+int smx__spec_has_workdir(const smx_spec *spec);
 /* Non-zero when the spec has a command (a library sweep need not). */
 int smx__spec_has_command(const smx_spec *spec);
 

@@ -91,6 +91,19 @@ struct smx_spec {
 
     uint64_t count;
 
+    /* list from a CSV file: the file's text as read (or as captured in a state file) and the
+     * path it was read from */
+    char *csv_text;
+    size_t csv_len;
+    char *csv_path;
+
+    /* The order of the elements when it is not the spec's own (after --extend): runs of spec
+     * indices, order[2k] = first, order[2k+1] = length; order_end[k] = elements in runs 0..k.
+     * NULL: element i is spec index i. */
+    uint64_t *order;
+    uint64_t *order_end;
+    size_t norder;
+
     smx__tmpl *command;
     size_t ncommand;
     int has_command;

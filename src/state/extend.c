@@ -1,6 +1,7 @@
 /* Extending a sweep: see extend.h. */
 #include "state/extend.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,7 @@ static void describe(const smx_spec *s, const smx_value *vals, char *out, size_t
     }
 }
 
-/* map[i] = the new index of old element i. */
+/* map[i] = the index in NEU's own numbering of the element with old element i's values. */
 static int build_map(const smx_spec *old, const smx_spec *neu, uint64_t *map)
 {
     size_t np = smx__spec_nparams(old);
@@ -156,8 +157,8 @@ static int build_map(const smx_spec *old, const smx_spec *neu, uint64_t *map)
     return rc;
 }
 
-/* Copies one session's tables and records from OS (old) to NS (new), remapping indices. */
-static int copy_session(smx__sess *os, smx__sess *ns, const uint64_t *map)
+/* Copies one session's tables and records from OS (old) to NS (new): indices do not change. */
+static int copy_session(smx__sess *os, smx__sess *ns)
 {
     char rn[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
     int64_t meta[SMX__META_LEN] = {0};
@@ -185,11 +186,8 @@ static int copy_session(smx__sess *os, smx__sess *ns, const uint64_t *map)
         rc = smx__sess_put_job(ns, k, &jobs[k]);
     if (rc == SMX_OK)
         rc = smx__sess_failures(os, fails);
-    for (int k = 0; rc == SMX_OK && k < SMX__FAILURES_MAX && k < meta[SMX__META_N_FAILURES]; k++) {
-        if (fails[k].index < smx__sess_count(os))
-            fails[k].index = map[fails[k].index];
+    for (int k = 0; rc == SMX_OK && k < SMX__FAILURES_MAX && k < meta[SMX__META_N_FAILURES]; k++)
         rc = smx__sess_put_failure(ns, k, &fails[k]);
-    }
     uint64_t n = smx__sess_count(os);
     for (uint64_t s = 0; rc == SMX_OK && s < n; s += chunk) {
         uint64_t c = n - s < chunk ? n - s : chunk, k = 0;
@@ -197,9 +195,7 @@ static int copy_session(smx__sess *os, smx__sess *ns, const uint64_t *map)
         for (uint64_t i = 0; rc == SMX_OK && i < c; i++) {
             if (recs[i].status == SMX_STATUS_PENDING && recs[i].attempts == 0)
                 continue; /* untouched: zeros in the new file already say so */
-            recs[k] = recs[i];
-            recs[k].index = map[s + i];
-            k++;
+            recs[k++] = recs[i];
         }
         if (rc == SMX_OK && k)
             rc = smx__sess_write_records(ns, recs, k);
@@ -211,53 +207,104 @@ static int copy_session(smx__sess *os, smx__sess *ns, const uint64_t *map)
     return rc;
 }
 
-int smx__extend(const char *path, const smx_spec *neu, uint64_t *added)
+/* Appends spec index J to the runs, extending the last run when J follows it. */
+static int push_run(uint64_t **runs, size_t *n, size_t *cap, uint64_t j)
 {
-    smx__lock *lock = NULL;
-    smx__store *ost = NULL, *nst = NULL;
-    smx_spec *old = NULL;
-    char *text = NULL, hash[65], **names = NULL, tmp[4200];
-    size_t len = 0, nsess = 0;
-    uint64_t *map = NULL;
-    int created = 0;
-    snprintf(tmp, sizeof tmp, "%s.extend-%ld", path, (long)getpid());
-    int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
-    if (rc == SMX_OK)
-        rc = smx__store_open(&ost, path, SMX__STORE_READ);
-    if (rc == SMX_OK)
-        rc = smx__store_spec(ost, &text, &len, hash);
-    if (rc == SMX_OK)
-        rc = smx__spec_parse(&old, text, len, path, NULL);
-    if (rc == SMX_OK)
-        rc = smx__store_sessions(ost, &names, &nsess);
-    uint64_t no = rc == SMX_OK ? smx__spec_count(old) : 0, nn = smx__spec_count(neu);
-    if (rc == SMX_OK && nn < no)
-        rc = smx__error(SMX_EINPUT,
-                        "--extend: the new spec has %llu elements, fewer than the stored %llu",
-                        (unsigned long long)nn, (unsigned long long)no);
-    if (rc == SMX_OK) {
-        map = malloc(sizeof(uint64_t) * (no ? no : 1));
-        rc = map ? build_map(old, neu, map) : smx__error_oom();
+    if (*n && (*runs)[2 * *n - 2] + (*runs)[2 * *n - 1] == j) {
+        (*runs)[2 * *n - 1]++;
+        return 0;
     }
-    const char *ntext = smx__spec_text(neu, &len);
-    /* The new file: the new spec, every session at the new size. */
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        uint64_t *r = realloc(*runs, nc * 2 * sizeof *r);
+        if (!r)
+            return smx__error_oom();
+        *runs = r;
+        *cap = nc;
+    }
+    (*runs)[2 * *n] = j;
+    (*runs)[2 * *n + 1] = 1;
+    (*n)++;
+    return 0;
+}
+
+/*
+ * Numbers NEU's elements so that the old ones keep their indices (MAP: old element -> NEU's own
+ * index) and the new ones follow in NEU's own order, and sets that order on NEU.
+ */
+static int order_new(smx_spec *neu, const uint64_t *map, uint64_t no)
+{
+    uint64_t nn = smx__spec_count(neu);
+    uint8_t *used = calloc(nn / 8 + 1, 1);
+    uint64_t *runs = NULL;
+    size_t nruns = 0, cap = 0;
+    int rc = used ? SMX_OK : smx__error_oom();
+    for (uint64_t i = 0; rc == SMX_OK && i < no; i++) {
+        used[map[i] / 8] |= (uint8_t)(1u << (map[i] % 8));
+        rc = push_run(&runs, &nruns, &cap, map[i]);
+    }
+    for (uint64_t j = 0; rc == SMX_OK && j < nn; j++)
+        if (!(used[j / 8] & (1u << (j % 8))))
+            rc = push_run(&runs, &nruns, &cap, j);
+    /* The spec's own order needs no table: leave it unset. */
+    int identity = nruns == 1 && runs[0] == 0;
+    if (rc == SMX_OK)
+        rc = smx__spec_set_order(neu, identity ? NULL : runs, identity ? 0 : nruns);
+    free(used);
+    free(runs);
+    return rc;
+}
+
+/* Refuses (SMX_EINPUT) an extension that changes how existing elements run. */
+static int check_unchanged(const smx_spec *old, const smx_spec *neu, const char *path)
+{
+    char what[2200];
+    if (smx__spec_run_diff(old, neu, what, sizeof what))
+        return smx__error(SMX_EINPUT,
+                          "--extend: the new spec changes how the existing elements of %s run "
+                          "(%s); an extension may only add elements. Use a new state file for a "
+                          "changed sweep",
+                          path, what);
+    size_t np = smx__spec_nparams(old);
+    for (size_t k = 0; k < np; k++) {
+        const char *name = smx__spec_param_name(old, k);
+        int j = smx__spec_param_find(neu, name);
+        if (j >= 0 && smx__spec_param_type(neu, (size_t)j) != smx__spec_param_type(old, k)) {
+            static const char *const tn[] = {"", "int", "float", "string", "bool"};
+            return smx__error(SMX_EINPUT,
+                              "--extend: parameter '%s' is %s in the new spec but %s in %s, so "
+                              "every stored value would change; keep its type (write floats "
+                              "as 1.0, quote strings)",
+                              name, tn[smx__spec_param_type(neu, (size_t)j)],
+                              tn[smx__spec_param_type(old, k)], path);
+        }
+    }
+    return SMX_OK;
+}
+
+/* Writes TMP: NEU's spec and parameters in the extended order, every session of OST at size NN
+ * with its records. */
+static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu, char **names,
+                          size_t nsess, const char *workdir, int *created)
+{
+    smx__store *nst = NULL;
+    uint64_t nn = smx__spec_count(neu);
+    int rc = SMX_OK;
+    unlink(tmp);
     for (size_t k = 0; rc == SMX_OK && k < nsess; k++) {
         smx__sess *os = NULL;
         rc = smx__sess_open(ost, names[k], &os);
         const char *cmd = rc == SMX_OK ? smx__sess_command(os) : NULL;
         if (rc == SMX_OK && k == 0) {
-            unlink(tmp);
-            rc = smx__store_create(tmp, ntext, len, smx__spec_hash(neu), names[k], nn,
-                                   cmd && *cmd ? cmd : NULL);
-            created = rc == SMX_OK;
+            rc = smx__store_create_sweep(tmp, neu, names[k], nn, cmd && *cmd ? cmd : NULL, workdir);
+            *created = rc == SMX_OK;
         } else if (rc == SMX_OK) {
             rc = smx__store_add_session(tmp, names[k], nn, cmd && *cmd ? cmd : NULL);
         }
     }
     if (rc == SMX_OK && nsess == 0) {
-        unlink(tmp);
-        rc = smx__store_create(tmp, ntext, len, smx__spec_hash(neu), NULL, 0, NULL);
-        created = rc == SMX_OK;
+        rc = smx__store_create_sweep(tmp, neu, NULL, 0, NULL, workdir);
+        *created = rc == SMX_OK;
     }
     if (rc == SMX_OK)
         rc = smx__store_open(&nst, tmp, SMX__STORE_WRITE);
@@ -267,28 +314,75 @@ int smx__extend(const char *path, const smx_spec *neu, uint64_t *added)
         if (rc == SMX_OK)
             rc = smx__sess_open(nst, names[k], &ns);
         if (rc == SMX_OK)
-            rc = copy_session(os, ns, map);
+            rc = copy_session(os, ns);
     }
     if (rc == SMX_OK)
         rc = smx__store_sync(nst);
     smx__store_close(nst);
+    return rc;
+}
+
+/* Makes the rename of PATH durable: fsync of its directory. */
+static int sync_dir_of(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return smx__error(SMX_EIO, "--extend: cannot open %s: %s", dir, strerror(errno));
+    int r = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (r != 0 && e != EINVAL)
+        return smx__error(SMX_EIO, "--extend: cannot fsync %s: %s", dir, strerror(e));
+    return SMX_OK;
+}
+
+int smx__extend(const char *path, smx_spec *neu, uint64_t *added)
+{
+    smx__lock *lock = NULL;
+    smx__store *ost = NULL;
+    smx_spec *old = NULL;
+    char **names = NULL, *workdir = NULL, tmp[4200];
+    size_t nsess = 0;
+    uint64_t *map = NULL;
+    int created = 0;
+    snprintf(tmp, sizeof tmp, "%s.extend-%ld", path, (long)getpid());
+    int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
+    if (rc == SMX_OK)
+        rc = smx__store_open(&ost, path, SMX__STORE_READ);
+    if (rc == SMX_OK)
+        rc = smx__store_load_spec(ost, &old);
+    if (rc == SMX_OK)
+        rc = smx__store_workdir(ost, &workdir);
+    if (rc == SMX_OK)
+        rc = smx__store_sessions(ost, &names, &nsess);
+    if (rc == SMX_OK)
+        rc = check_unchanged(old, neu, path);
+    uint64_t no = rc == SMX_OK ? smx__spec_count(old) : 0, nn = smx__spec_count(neu);
+    if (rc == SMX_OK && nn < no)
+        rc = smx__error(SMX_EINPUT,
+                        "--extend: the new spec has %llu elements, fewer than the stored %llu",
+                        (unsigned long long)nn, (unsigned long long)no);
+    if (rc == SMX_OK) {
+        map = malloc(sizeof(uint64_t) * (no ? no : 1));
+        rc = map ? build_map(old, neu, map) : smx__error_oom();
+    }
+    if (rc == SMX_OK)
+        rc = order_new(neu, map, no);
+    if (rc == SMX_OK)
+        rc = write_extended(ost, tmp, neu, names, nsess, workdir, &created);
     smx__store_close(ost);
     if (rc == SMX_OK && rename(tmp, path) != 0)
-        rc = smx__error(SMX_EIO, "--extend: cannot rename %s to %s", tmp, path);
-    if (rc == SMX_OK) { /* make the rename itself durable */
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = '\0';
-        else
-            snprintf(dir, sizeof dir, ".");
-        int fd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-    }
+        rc =
+            smx__error(SMX_EIO, "--extend: cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    if (rc == SMX_OK)
+        rc = sync_dir_of(path);
     if (rc != SMX_OK && created)
         unlink(tmp);
     if (rc == SMX_OK)
@@ -296,7 +390,7 @@ int smx__extend(const char *path, const smx_spec *neu, uint64_t *added)
     smx__lock_release(lock);
     smx__strv_free(names);
     smx__spec_free(old);
-    free(text);
+    free(workdir);
     free(map);
     return rc;
 }

@@ -1,9 +1,11 @@
 /*
  * Extending a sweep: replacing the stored spec by one that only adds elements (more values on an
- * axis, a larger random count, more rows). Every element of the old spec is matched, by its
- * parameter values, to the element of the new spec with the same values, and keeps its record in
- * every session; the new elements start pending. The new state file is written beside the old one
- * and renamed over it, so a crash leaves one or the other.
+ * axis, a larger random count, more rows). Element indices never change: every stored element is
+ * matched, by its parameter values, to an element of the new spec and keeps its index and its
+ * record in every session; the new spec's other elements are appended after them, in the new
+ * spec's order, and start pending. A new spec that changes how the stored elements run (command,
+ * shell, env, workdir, a parameter's type or any stored value) is refused. The new state file is
+ * written beside the old one and renamed over it, so a crash leaves one or the other.
  */
 #ifndef SMX_EXTEND_H
 #define SMX_EXTEND_H
@@ -11,10 +13,11 @@
 #include "spec/spec.h"
 
 /*
- * Local. Rewrites STATE_PATH for NEW_SPEC under the state file's lock. SMX_EINPUT (file untouched)
- * if an element of the stored spec has no counterpart in NEW_SPEC. *ADDED gets the new element
- * count minus the old one.
+ * Local. Rewrites STATE_PATH for NEW_SPEC under the state file's lock, and sets on NEW_SPEC the
+ * element order it was stored with. SMX_EINPUT (file untouched) if a stored element has no
+ * counterpart in NEW_SPEC or NEW_SPEC changes how elements run. *ADDED gets the number of new
+ * elements.
  */
-int smx__extend(const char *state_path, const smx_spec *new_spec, uint64_t *added);
+int smx__extend(const char *state_path, smx_spec *new_spec, uint64_t *added);
 
 #endif

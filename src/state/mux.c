@@ -108,9 +108,10 @@ static int create_with(smx_mux **out, const char *state_path, smx_spec *spec)
     if (file_exists(state_path)) {
         rc = smx__mux_check_spec(state_path, spec);
     } else {
-        size_t len = 0;
-        const char *text = smx__spec_text(spec, &len);
-        rc = smx__store_create(state_path, text, len, smx__spec_hash(spec), NULL, 0, NULL);
+        char *cwd = getcwd(NULL, 0);
+        rc = cwd ? smx__store_create_sweep(state_path, spec, NULL, 0, NULL, cwd)
+                 : smx__error(SMX_EIO, "cannot get the current directory: %s", strerror(errno));
+        free(cwd);
     }
     if (rc != SMX_OK) {
         smx__spec_free(spec);
@@ -243,14 +244,9 @@ int smx_mux_open(smx_mux **out, const char *state_path)
     int rc = smx__store_open(&st, state_path, SMX__STORE_READ);
     if (rc != SMX_OK)
         return rc;
-    char *text = NULL, hash[65];
-    size_t len = 0;
     smx_spec *spec = NULL;
-    rc = smx__store_spec(st, &text, &len, hash);
+    rc = smx__store_load_spec(st, &spec);
     smx__store_close(st);
-    if (rc == SMX_OK)
-        rc = smx__spec_parse(&spec, text, len, state_path, NULL);
-    free(text);
     return rc == SMX_OK ? mux_new(out, state_path, spec) : rc;
 }
 

@@ -36,10 +36,10 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "state/params.h"
 #include "sweepmux/common.h"
 
 #define FORMAT_NAME "sweepmux"
-#define FORMAT_VERSION 1
 #define SPEC_HASH_LEN 64
 #define JOB_ID_LEN 32
 #define JOB_REASON_LEN 64
@@ -840,8 +840,29 @@ done:
     return rc;
 }
 
+static int create_file(const char *path, const char *spec_text, size_t spec_len,
+                       const char *spec_hash, const smx_spec *spec, const char *workdir,
+                       const char *session, uint64_t n, const char *command);
+
 int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
                       const char *spec_hash, const char *session, uint64_t n, const char *command)
+{
+    return create_file(path, spec_text, spec_len, spec_hash, NULL, NULL, session, n, command);
+}
+
+int smx__store_create_sweep(const char *path, const smx_spec *spec, const char *session, uint64_t n,
+                            const char *command, const char *workdir)
+{
+    if (!spec)
+        return smx__error(SMX_EUSAGE, "smx__store_create_sweep: NULL spec");
+    size_t len = 0;
+    const char *text = smx__spec_text(spec, &len);
+    return create_file(path, text, len, smx__spec_hash(spec), spec, workdir, session, n, command);
+}
+
+static int create_file(const char *path, const char *spec_text, size_t spec_len,
+                       const char *spec_hash, const smx_spec *spec, const char *workdir,
+                       const char *session, uint64_t n, const char *command)
 {
     int rc = 0;
     hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, g = H5I_INVALID_HID;
@@ -862,7 +883,7 @@ int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
     SMX_H5(fapl = make_fapl(0), "%s: file access properties", tmp);
     SMX_H5(f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl), "cannot create %s", tmp);
     created_tmp = 1;
-    int32_t version = FORMAT_VERSION;
+    int32_t version = SMX__FORMAT_VERSION;
     CHECK(write_str_attr(f, "format", FORMAT_NAME, tmp));
     CHECK(write_num_attr(f, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version, tmp));
     CHECK(write_str_dset(f, "spec", spec_text ? spec_text : "", spec_len, tmp));
@@ -879,6 +900,9 @@ int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
         if (rc)
             goto done;
     }
+    CHECK(write_str_attr(f, "workdir", workdir ? workdir : "", tmp));
+    if (spec)
+        CHECK(smx__params_write(f, tmp, spec));
     SMX_H5(g = H5Gcreate2(f, "sessions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
            "%s: cannot create group /sessions", tmp);
     close_id(&g);
@@ -928,10 +952,25 @@ static int check_format(hid_t f, const char *path)
             version = -1;
     }
     H5E_END_TRY;
-    if (a < 0 || version != FORMAT_VERSION) {
+    if (a >= 0 && version > SMX__FORMAT_VERSION) {
+        rc = smx__error(SMX_EINPUT,
+                        "%s: sweepmux format version %d is newer than this build reads (version "
+                        "%d); use the sweepmux that wrote it, or a newer one",
+                        path, (int)version, SMX__FORMAT_VERSION);
+        goto done;
+    }
+    if (a >= 0 && version == 1) {
+        rc = smx__error(SMX_EINPUT,
+                        "%s: sweepmux format version 1 does not store the parameter values; "
+                        "this build reads version %d. Finish the sweep with the sweepmux that "
+                        "created it, or start it again in a new state file",
+                        path, SMX__FORMAT_VERSION);
+        goto done;
+    }
+    if (a < 0 || version != SMX__FORMAT_VERSION) {
         rc = smx__error(SMX_EFORMAT,
                         "%s: unsupported sweepmux format version %d (this build reads version %d)",
-                        path, (int)version, FORMAT_VERSION);
+                        path, (int)version, SMX__FORMAT_VERSION);
         goto done;
     }
 done:
@@ -1925,4 +1964,62 @@ int smx__sess_put_meta(smx__sess *s, const int64_t *meta)
     if (rc)
         return rc;
     return whole_io(s, s->tab[T_META], 0, T_META, (void *)meta, 1);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The stored inputs (params.c)
+ * ------------------------------------------------------------------------------------------- */
+
+int smx__spec_from_stored(smx_spec **out, const char *text, size_t len, const char *where,
+                          const char *csv, size_t csv_len, const uint64_t *runs, size_t nruns)
+{
+    int rc = smx__spec_parse_captured(out, text, len, where, NULL, csv, csv_len);
+    if (rc == SMX_OK && nruns && (rc = smx__spec_set_order(*out, runs, nruns))) {
+        smx__spec_free(*out);
+        *out = NULL;
+    }
+    if (rc != SMX_OK)
+        rc = smx__error_prefix(SMX_EFORMAT, "the spec stored in %s does not parse", where);
+    return rc;
+}
+
+int smx__store_inputs(smx__store *st, char **csv, size_t *csv_len, uint64_t **runs, size_t *nruns)
+{
+    h5_quiet();
+    return smx__inputs_read(st->file, st->path, csv, csv_len, runs, nruns);
+}
+
+int smx__store_params(smx__store *st, smx__params **out)
+{
+    h5_quiet();
+    return smx__params_open(st->file, st->path, out);
+}
+
+int smx__store_load_spec(smx__store *st, smx_spec **out)
+{
+    char *text = NULL, *csv = NULL, hash[65];
+    size_t len = 0, csv_len = 0, nruns = 0;
+    uint64_t *runs = NULL;
+    *out = NULL;
+    int rc = smx__store_spec(st, &text, &len, hash);
+    if (rc == SMX_OK)
+        rc = smx__store_inputs(st, &csv, &csv_len, &runs, &nruns);
+    if (rc == SMX_OK)
+        rc = smx__spec_from_stored(out, text, len, st->path, csv, csv_len, runs, nruns);
+    free(text);
+    free(csv);
+    free(runs);
+    return rc;
+}
+
+int smx__store_workdir(smx__store *st, char **out)
+{
+    h5_quiet();
+    *out = NULL;
+    htri_t has = H5Aexists(st->file, "workdir");
+    if (has < 0)
+        return h5_error(SMX_EIO, "%s: cannot read root attributes", st->path);
+    if (!has)
+        return (*out = strdup("")) ? 0 : smx__error_oom();
+    return read_str_attr(st->file, "workdir", out, st->path);
 }

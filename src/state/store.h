@@ -3,7 +3,8 @@
  * element, a jobs table, a hosts table, result-column names and a ring of recent failures.
  * Layout (documented for users in README "State file"):
  *
- *   /                       attrs: format = "sweepmux", format_version = 1
+ *   /                       attrs: format = "sweepmux", format_version = 2, workdir
+ *   /params, /param_values, /inputs, /element_order: see params.h
  *   /spec                   string dataset: the spec's YAML text; attr sha256
  *   /sessions/NAME/         attrs: n_elements, created (unix seconds)
  *       status     u8[N]    smx_status (0 pending, 1 running, 2 done, 3 failed)
@@ -35,6 +36,12 @@
 #include <stdint.h>
 
 #include "core/limits.h"
+#include "spec/spec.h"
+
+/* The state-file format this build writes and reads (root attribute format_version). Files of a
+ * newer version are refused (exit 2); version 1 files are refused with a message naming the way
+ * to upgrade them (README "State file"). */
+#define SMX__FORMAT_VERSION 2
 
 #define SMX__RESULTS_MAX 16
 #define SMX__HOSTS_MAX 4096
@@ -105,6 +112,30 @@ typedef enum smx__store_mode { SMX__STORE_READ = 0, SMX__STORE_WRITE = 1 } smx__
  */
 int smx__store_create(const char *path, const char *spec_text, size_t spec_len,
                       const char *spec_hash, const char *session, uint64_t n, const char *command);
+
+/*
+ * Like smx__store_create for a whole sweep: also stores every element's parameter values, the
+ * rows of a CSV list and the element order of SPEC (params.h), and WORKDIR, the directory
+ * relative paths of tasks resolve against, as the root attribute workdir.
+ */
+int smx__store_create_sweep(const char *path, const smx_spec *spec, const char *session, uint64_t n,
+                            const char *command, const char *workdir);
+
+/* Parses the stored spec with the stored inputs (CSV rows, element order): no file but the state
+ * file is read. */
+int smx__store_load_spec(smx__store *st, smx_spec **out);
+/* The stored CSV text (NULL if none) and element order runs (NULL if the spec's own); malloc'd.
+ */
+int smx__store_inputs(smx__store *st, char **csv, size_t *csv_len, uint64_t **runs, size_t *nruns);
+/* Parses TEXT with a captured CSV and element order, as smx__store_load_spec does (used by the
+ * ranks that got them from rank 0). WHERE names the state file in messages. */
+int smx__spec_from_stored(smx_spec **out, const char *text, size_t len, const char *where,
+                          const char *csv, size_t csv_len, const uint64_t *runs, size_t nruns);
+/* The stored parameter values (reader in params.h); valid while ST is open. */
+typedef struct smx__params smx__params;
+int smx__store_params(smx__store *st, smx__params **out);
+/* The root attribute workdir (malloc'd; "" in a file without one). */
+int smx__store_workdir(smx__store *st, char **out);
 
 /* Adds SESSION with N elements to the existing file PATH (rewrite + rename). Nothing may have PATH
  * open. */
