@@ -182,12 +182,13 @@ uint64_t smx__spec_index_of(const smx_spec *spec, uint64_t index)
 
 int smx__spec_set_order(smx_spec *spec, const uint64_t *runs, size_t nruns)
 {
-    free(spec->order);
-    free(spec->order_end);
-    spec->order = spec->order_end = NULL;
-    spec->norder = 0;
-    if (nruns == 0)
+    if (nruns == 0) {
+        free(spec->order);
+        free(spec->order_end);
+        spec->order = spec->order_end = NULL;
+        spec->norder = 0;
         return 0;
+    }
     uint64_t *ord = malloc(2 * nruns * sizeof *ord), *end = malloc(nruns * sizeof *end);
     /* One bit per element, to check that the runs are a permutation. */
     uint8_t *seen = calloc(spec->count / 8 + 1, 1);
@@ -226,6 +227,8 @@ int smx__spec_set_order(smx_spec *spec, const uint64_t *runs, size_t nruns)
         free(end);
         return rc;
     }
+    free(spec->order);
+    free(spec->order_end);
     spec->order = ord;
     spec->order_end = end;
     spec->norder = nruns;

@@ -41,7 +41,7 @@ const char *smx__spec_csv(const smx_spec *spec, size_t *len, const char **path);
  * Sets the order of the elements: element i has the values of spec index RUNS[2k] + j, where run
  * k is the one holding i and j its position in the run (RUNS[2k+1] indices per run). The runs
  * must cover every spec index exactly once. NRUNS 0 restores the spec's own order. SMX_EINPUT
- * if the runs are not a permutation of the spec's indices.
+ * (and the order unchanged) if the runs are not a permutation of the spec's indices.
  */
 int smx__spec_set_order(smx_spec *spec, const uint64_t *runs, size_t nruns);
 /* The runs set by smx__spec_set_order (NULL and 0 runs: the spec's own order). */

@@ -62,12 +62,18 @@ int smx__mux_check_spec(const char *state_path, const smx_spec *spec)
     int rc = smx__store_open(&st, state_path, SMX__STORE_READ);
     if (rc != SMX_OK)
         return rc;
-    char *text = NULL, hash[65];
-    size_t len = 0;
+    char *text = NULL, hash[65], *csv = NULL;
+    size_t len = 0, csv_len = 0, nruns = 0;
+    uint64_t *runs = NULL;
     rc = smx__store_spec(st, &text, &len, hash);
+    if (rc == SMX_OK)
+        rc = smx__store_inputs(st, &csv, &csv_len, &runs, &nruns);
     smx__store_close(st);
-    if (rc != SMX_OK)
+    free(runs);
+    if (rc != SMX_OK) {
+        free(text);
         return rc;
+    }
     if (strcmp(hash, smx__spec_hash(spec)) != 0) {
         char diff[2048];
         spec_diff(text, smx__spec_text(spec, NULL), diff, sizeof diff);
@@ -77,6 +83,16 @@ int smx__mux_check_spec(const char *state_path, const smx_spec *spec)
                         "file for a new sweep, or --extend if the new spec only adds elements",
                         state_path, diff);
     }
+    /* The same spec text with other CSV rows is another sweep too: the stored rows win. */
+    size_t new_len = 0;
+    const char *csv_path = NULL, *new_csv = smx__spec_csv(spec, &new_len, &csv_path);
+    if (rc == SMX_OK && csv && new_csv && (new_len != csv_len || memcmp(csv, new_csv, csv_len)))
+        rc = smx__error(SMX_EINPUT,
+                        "the rows in %s differ from the ones stored in %s when the sweep was "
+                        "created. Run without a spec (sweepmux run --state %s) to go on with the "
+                        "stored rows, or --extend if the file only adds rows",
+                        csv_path, state_path, state_path);
+    free(csv);
     free(text);
     return rc;
 }

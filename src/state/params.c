@@ -125,8 +125,16 @@ static int get_str_attr(hid_t loc, const char *name, char *buf, size_t n, const 
     char *tmp = NULL;
     PCHECK(a = H5Aopen(loc, name, H5P_DEFAULT), "%s: no attribute %s", where, name);
     PCHECK(t = H5Aget_type(a), "%s: attribute %s", where, name);
-    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) != 0) {
-        rc = smx__error(SMX_EFORMAT, "%s: attribute %s is not a fixed-length string", where, name);
+    if (H5Tget_class(t) != H5T_STRING) {
+        rc = smx__error(SMX_EFORMAT, "%s: attribute %s is not a string", where, name);
+        goto done;
+    }
+    if (H5Tis_variable_str(t) > 0) {
+        /* Written by h5py (attrs["type"] = "int"): one variable-length string. */
+        char *v = NULL;
+        PCHECK(H5Aread(a, t, &v), "%s: cannot read attribute %s", where, name);
+        snprintf(buf, n, "%s", v ? v : "");
+        H5free_memory(v);
         goto done;
     }
     size_t sz = H5Tget_size(t);

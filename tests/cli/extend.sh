@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --extend: a spec that only adds elements keeps every existing record (matched by parameter values,
-# even when the new values reorder the element numbering) and runs only the new elements; a spec
-# that drops an element is refused with exit 2 and leaves the file untouched.
+# even when the new values would renumber the spec's elements: stored indices never change) and runs
+# only the new elements; a spec that drops an element is refused with exit 2 and leaves the file
+# untouched.
 set -euo pipefail
 : "${SWEEPMUX:?}"
 d=$(mktemp -d /tmp/smx-extend.XXXXXX)
