@@ -1,7 +1,8 @@
 /*
  * Creates a state file holding an N-element /bin/true sweep with one session "default", through
- * the internal store API. (smx_mux_create_string + smx_mux_session_create would do the same; the
- * benchmarks do not depend on them so that only the measured calls are exercised.)
+ * the internal store API (parameters stored, as `sweepmux run` does). (smx_mux_create_string +
+ * smx_mux_session_create would do the same; the benchmarks do not depend on them so that only the
+ * measured calls are exercised.)
  */
 #ifndef SMX_BENCH_CREATE_H
 #define SMX_BENCH_CREATE_H
@@ -25,9 +26,9 @@ static inline int bench_create(const char *state, unsigned long long n, char *id
     int rc = smx__spec_parse(&spec, spec_yaml, strlen(spec_yaml), "bench spec", NULL);
     if (rc != SMX_OK)
         return rc;
-    size_t len = 0;
-    const char *text = smx__spec_text(spec, &len);
-    rc = smx__store_create(state, text, len, smx__spec_hash(spec), "default", n, NULL);
+    char cwd[4096];
+    rc = getcwd(cwd, sizeof cwd) ? smx__store_create_sweep(state, spec, "default", n, NULL, cwd)
+                                 : SMX_EIO;
     smx__spec_free(spec);
     snprintf(id, idlen, "%s#default", state);
     return rc;

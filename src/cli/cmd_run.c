@@ -218,6 +218,27 @@ static int parse_args(int argc, char **argv, run_args *a)
     return rc;
 }
 
+/*
+ * Every rank, before anything is written: --gpus-per-slot must find slots * N devices in this
+ * rank's CUDA_VISIBLE_DEVICES when that is set (without it devices are counted from 0).
+ */
+static int check_gpus(const run_args *a)
+{
+    const char *v = getenv("CUDA_VISIBLE_DEVICES");
+    if (a->gpus <= 0 || !v || !*v)
+        return SMX_OK;
+    long have = 1;
+    for (const char *p = v; *p; p++)
+        have += *p == ',';
+    long need = (long)(a->slots > 0 ? a->slots : 1) * a->gpus;
+    if (have < need)
+        return smx__error(SMX_EINPUT,
+                          "--gpus-per-slot %d with %d slots needs %ld GPUs, but "
+                          "CUDA_VISIBLE_DEVICES=%s lists %ld",
+                          a->gpus, a->slots > 0 ? a->slots : 1, need, v, have);
+    return SMX_OK;
+}
+
 /* A resume runs tasks in the directory the sweep was created in: refuse if it is not here. */
 static int check_workdir(const char *state)
 {
@@ -355,6 +376,13 @@ static int run_main(int argc, char **argv)
     int rc = smx__slurm_check_size(&slurm, size), want_claims = -1;
     if (rc == SMX_OK && rank == 0) /* a bad SWEEPMUX_CLAIMS is a usage error: nothing written */
         rc = smx__claim_requested(&want_claims);
+    if (rc == SMX_OK)
+        rc = check_gpus(&a);
+    /* Rank 0 writes only if no rank found a problem with its own environment. */
+    int others = rc;
+    MPI_Allreduce(&rc, &others, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (rc == SMX_OK && others != SMX_OK && rank == 0)
+        rc = smx__error(others, "another rank refused to start (see its message)");
     if (rc == SMX_OK && rank == 0)
         rc = prepare(&a);
     /* Everyone learns rank 0's verdict; only rank 0 speaks. */

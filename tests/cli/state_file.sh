@@ -6,6 +6,7 @@
 #  - --extend with a new middle value keeps every old index and record and appends the new elements,
 #    each run once; --extend with a changed command is refused (exit 2, naming the field, file
 #    untouched);
+#  - refusals before the first task (a CSV error, too few GPUs) write no state file;
 #  - the README's h5py snippet reads parameters and results with numpy only.
 source "$(dirname "$0")/lib-common.sh"
 SCRATCH=$(mktemp -d /tmp/smx-state_file.XXXXXX)
@@ -103,6 +104,15 @@ sed 's/\[1, 2, 3\]/[1, 2, 3.5]/' g2.yaml > g4.yaml
 expect_rc 2 "extend changing a parameter's type" smx run g4.yaml --state g.h5 --extend
 grep -q "parameter 'x' is float" last.out || fail "the refusal does not name parameter x: $OUTPUT"
 cmp -s g.h5 g.before || fail "a refused --extend changed the state file"
+
+# --- Nothing written on bad input ---------------------------------------------------------------------
+printf 'a\n1\n2,3\n' > bad.csv
+printf 'method: list\nrows: {csv: bad.csv}\ncommand: [true, "{a}"]\n' > bad.yaml
+expect_rc 2 "a CSV error" smx run bad.yaml --state bad.h5
+[ ! -e bad.h5 ] || fail "a CSV error left a state file"
+expect_rc 2 "too few GPUs" env CUDA_VISIBLE_DEVICES=0,1 "$SWEEPMUX" run g.yaml --state gpu.h5 --slots 2 --gpus-per-slot 3
+grep -q "needs 6 GPUs" last.out || fail "the GPU refusal does not say what is needed: $OUTPUT"
+[ ! -e gpu.h5 ] || fail "a --gpus-per-slot error left a state file"
 
 # --- The README's h5py snippet ------------------------------------------------------------------------
 "$PY" - "$SMX_SOURCE_DIR/README.md" > snippet.py <<'P'
