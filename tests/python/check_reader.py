@@ -116,7 +116,7 @@ def mode_grid(path):
     s = run.session()
     if s.counts != {"pending": 0, "running": 0, "done": 8, "failed": 4, "total": 12} or not s.complete:
         fail(f"counts {s.counts}")
-    if s.result_names != ["loss"] or run.parameters != ["lr", "depth", "act"]:
+    if s.result_names != ["loss"] or run.parameters != ["lr", "depth", "act"] or run.format_version != 2:
         fail(f"result names {s.result_names}, parameters {run.parameters}")
     if "name: grid" not in run.spec or len(run.spec_sha256) != 64:
         fail("spec text or digest missing")
@@ -151,8 +151,12 @@ def mode_sessions(path):
 
 
 def mode_compare(path, session, *params):
-    compare_to_export(path, session, list(params))
+    df = compare_to_export(path, session, list(params))
     check_numpy(path, session)
+    kinds = {"flag": "b", "layers": "i", "lr": "f", "drop": "f", "x": "i"}
+    for p in params:
+        if p in kinds and df[p].dtype.kind != kinds[p]:
+            fail(f"parameter {p} has dtype {df[p].dtype}, want kind {kinds[p]}")
 
 
 def mode_running(path, n, pid):

@@ -7,7 +7,6 @@ source "$SMX_SOURCE_DIR/tests/python/lib-page.sh"
 export PYTHONPATH="$SMX_SOURCE_DIR/python"
 smxpy() { timeout -k 5 120 "$PY" -m sweepmux "$@"; }
 image_ok() { "$PY" "$SMX_SOURCE_DIR/tests/python/check_image.py" "$@" || fail "image $1"; }
-with_params() { "$PY" "$SMX_SOURCE_DIR/tests/python/lib-params.py" "$SWEEPMUX" "$1" "$2" || fail "lib-params.py $1"; }
 
 cat >task.sh <<'EOF2'
 #!/bin/sh
@@ -26,7 +25,6 @@ parameters:
   opt: {values: [sgd, adam]}
 EOF2
 expect_rc 1 "grid run" mpi 2 run grid.yaml --state run.h5 --slots 2
-with_params run.h5 default
 
 # --- plot ------------------------------------------------------------------------------------------------
 expect_rc 0 "plot --hue --logx" smxpy plot run.h5 --x lr --y loss --hue depth --logx -o hue.png

@@ -7,8 +7,6 @@ source "$(dirname "$0")/../cli/lib-common.sh"
 export PYTHONPATH="$SMX_SOURCE_DIR/python"
 CHECK="$SMX_SOURCE_DIR/tests/python/check_reader.py"
 check() { "$PY" "$CHECK" "$SWEEPMUX" "$@" || fail "check_reader.py $*"; }
-# with_params FILE SESSION: files without stored parameters get them from the CLI's export (fixture).
-with_params() { "$PY" "$SMX_SOURCE_DIR/tests/python/lib-params.py" "$SWEEPMUX" "$1" "$2" || fail "lib-params.py $1"; }
 
 cat >task.sh <<'EOF2'
 #!/bin/sh
@@ -39,13 +37,11 @@ with h5py.File(sys.argv[1], "r+") as f:
     for g in ("params", "param_values"):
         if g in f:
             del f[g]' v1.h5
-with_params grid.h5 default
 check grid grid.h5
 
 # --- several sessions, one with a command override --------------------------------------------------------
 expect_rc 1 "session a" smx run grid.yaml --state sess.h5 --session a
 expect_rc 0 "session b" smx run grid.yaml --state sess.h5 --session b -- /bin/true "{lr}" "{depth}" "{act}"
-with_params sess.h5 a
 check sessions sess.h5
 
 # --- a random sweep and a list sweep ----------------------------------------------------------------------
@@ -63,11 +59,10 @@ parameters:
   flag: {values: [true, false]}
 EOF2
 expect_rc 0 "random run" smx run rand.yaml --state rand.h5
-with_params rand.h5 default
 check compare rand.h5 default lr opt layers drop flag
 cat >list.yaml <<EOF2
 name: list
-command: [sh, -c, 'echo "ep=\$1" > "\$SWEEPMUX_RESULT"', sh, "{epochs}", "{model}", "{data}"]
+command: [sh, -c, 'echo "epochs=\$1" > "\$SWEEPMUX_RESULT"', sh, "{epochs}", "{model}", "{data}"]
 method: list
 parameters:
   data: {value: "imagenet 1k"}
@@ -77,13 +72,12 @@ rows:
   - {model: convnext-t, lr: 0.004, epochs: 300}
 EOF2
 expect_rc 0 "list run" smx run list.yaml --state list.h5
-with_params list.h5 default
 "$PY" - list.h5 <<'EOF2' || fail "list sweep values"
 import sys, sweepmux
 df = sweepmux.read(sys.argv[1])
 assert list(df["model"]) == ["resnet50", "vit-b/16 ü", "convnext-t"], list(df["model"])
 assert list(df["epochs"]) == [90, 300, 300] and list(df["lr"]) == [0.1, 0.001, 0.004], df
-assert (df["data"] == "imagenet 1k").all() and list(df["ep"]) == [90.0, 300.0, 300.0], df
+assert (df["data"] == "imagenet 1k").all() and list(df["result.epochs"]) == [90.0, 300.0, 300.0], df  # a result named like a parameter
 EOF2
 
 # --- without pandas: a numpy structured array ----------------------------------------------------------
@@ -121,7 +115,6 @@ done
 "$PY" "$CHECK" "$SWEEPMUX" running slow.h5 60 "$run_pid" || fail "reading during the run"
 wait_rc "$run_pid"
 [ "$WAIT_RC" -eq 0 ] || { cat run.out >&2; fail "the slow run exited $WAIT_RC"; }
-with_params slow.h5 default
 check compare slow.h5 default x
 
 # --- installable offline, with pip, into a virtual environment ---------------------------------------------
