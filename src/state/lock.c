@@ -11,11 +11,11 @@
  * another boot, no such pid, a zombie, or a pid whose start time differs, i.e. was reused), or
  * when its heartbeat is older than the stale limit.
  *
- * Taking over a stale lock is made safe against other runs doing the same: the stale file is
- * renamed to a name unique to this process, and its content is compared with what was judged
- * stale. If it differs, another run took over in between and we moved its fresh lock: it is put
- * back with link(), which fails rather than replace a lock created meanwhile. Only then is the
- * new lock created, again with O_EXCL, so of several runs racing exactly one creates it.
+ * Taking over a stale lock is made safe against other runs doing the same: a run removes a lock
+ * that is not its own only while it holds the takeover mutex STATE.lock.takeover (O_EXCL), and
+ * only if the lock's content is still exactly what it judged stale (the content carries a random
+ * token, so equal content is the same lock). The new lock is then created with O_EXCL, so of
+ * several runs racing exactly one creates it.
  */
 #include "state/lock.h"
 
@@ -342,35 +342,39 @@ static void sleep_ms(long ms)
 }
 
 /*
- * Moves the lock whose content was judged stale (OLD_TEXT) out of the way. Returns 0 when it was
- * removed (or had already gone), 1 when the lock turned out to be another, fresh one (put back).
+ * A takeover takes milliseconds; a takeover mutex older than this was left by a run that died
+ * while holding it.
  */
-static int take_away(const char *lock_path, const char *old_text, const char *token)
+#define TAKEOVER_STALE_SECONDS 10.0
+
+/*
+ * Removes the lock whose content was judged stale (OLD_TEXT), unless it has changed since. Only a
+ * run holding the takeover mutex LOCK.takeover (created with O_EXCL) removes a lock that is not
+ * its own, so a lock created after the judgement is never removed or moved, even for an instant,
+ * and of several runs racing for a stale lock exactly one creates the next. Returns 0 when the
+ * stale lock is gone (or had changed), 1 when another run holds the mutex (look again shortly).
+ */
+static int take_away(const char *lock_path, const char *old_text)
 {
-    char aside[PATH_MAX + 64], text[LOCK_TEXT_MAX];
-    snprintf(aside, sizeof aside, "%s.stale-%ld-%s", lock_path, (long)getpid(), token);
-    if (rename(lock_path, aside) != 0)
-        return errno == ENOENT ? 0
-                               : smx__error(SMX_EIO, "cannot move stale lock %s: %s", lock_path,
-                                            strerror(errno));
-    if (read_text(aside, text, sizeof text, NULL) != 0) {
-        unlink(aside);
-        return 0;
-    }
-    if (strcmp(text, old_text) == 0) {
-        unlink(aside);
-        return 0;
-    }
-    /* Another run replaced the stale lock before us: restore its lock, unless one is there. */
-    if (link(aside, lock_path) != 0 && errno != EEXIST) {
-        int e = errno;
-        /* Hard links unsupported: rename back (only a fresh-created lock could be replaced). */
-        if (rename(aside, lock_path) != 0)
-            return smx__error(SMX_EIO, "cannot restore lock %s: %s", lock_path, strerror(e));
+    char mutex[PATH_MAX + 16], text[LOCK_TEXT_MAX];
+    snprintf(mutex, sizeof mutex, "%s.takeover", lock_path);
+    int fd = open(mutex, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno != EEXIST)
+            return smx__error(SMX_EIO, "cannot create %s: %s", mutex, strerror(errno));
+        struct stat st;
+        if (stat(mutex, &st) == 0 && age_of(&st) > TAKEOVER_STALE_SECONDS)
+            unlink(mutex);
         return 1;
     }
-    unlink(aside);
-    return 1;
+    close(fd);
+    int rc = 0;
+    if (read_text(lock_path, text, sizeof text, NULL) == 0 && strcmp(text, old_text) == 0 &&
+        unlink(lock_path) != 0 && errno != ENOENT)
+        rc = smx__error(SMX_EIO, "cannot remove stale lock %s: %s", lock_path, strerror(errno));
+    if (unlink(mutex) != 0 && rc == 0)
+        rc = smx__error(SMX_EIO, "cannot remove %s: %s", mutex, strerror(errno));
+    return rc;
 }
 
 int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seconds)
@@ -461,12 +465,13 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
             rc = locked_error(state_path, l->lock_path, &h);
             goto done;
         }
-        r = take_away(l->lock_path, old, l->token);
+        r = take_away(l->lock_path, old);
         if (r < 0) {
             rc = r;
             goto done;
         }
-        /* Either way, try to create ours again; a fresh lock put back is judged next round. */
+        if (r == 1)
+            sleep_ms(5); /* another run is taking over: judge its new lock next round */
     }
     rc = smx__error(SMX_ELOCKED, "state file %s: could not take lock %s (too much contention)",
                     state_path, l->lock_path);
