@@ -8,6 +8,12 @@ write_recorder "$SCRATCH/rec.sh"
 cat >slow.sh <<'EOF'
 #!/bin/sh
 "$(dirname "$0")/rec.sh"
+# Past the first elements, tasks wait while the gate file exists, so the holder is still running
+# however long the refused commands take on a loaded machine.
+if [ "$1" -gt 2 ] && [ -n "${SMX_GATE:-}" ]; then
+    i=0
+    while [ -e "$SMX_GATE" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+fi
 sleep "${SMX_SLEEP:-0.4}"
 EOF
 chmod +x slow.sh
@@ -53,6 +59,8 @@ scenario() {
     export SMX_REC="$dir/rec.txt"
     : >"$SMX_REC"
     local f="$dir/run.h5"
+    export SMX_GATE="$dir/gate"
+    : >"$SMX_GATE"
 
     # A: the holder runs to completion while others are refused; it is not disturbed.
     bg_setsid "$dir/a.out" timeout -k 5 120 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec.yaml --state "$f"
@@ -65,6 +73,7 @@ scenario() {
     refused "$label: requeue" smx requeue "$f" --status done
     refused "$label: destroy" smx destroy "$f"
     [ -e "$f" ] || fail "$label: a refused destroy removed the state file"
+    rm -f "$SMX_GATE"
     wait_rc "$holder_pid"
     [ "$WAIT_RC" = 0 ] || { cat "$dir/a.out" >&2; fail "$label: the first run exited $WAIT_RC after being contested"; }
     check_exactly_once "$SMX_REC" "$N"
@@ -74,6 +83,7 @@ scenario() {
 
     # B: a holder killed with SIGKILL leaves a stale lock: a new run takes over and completes.
     rm -rf "$f" "$f".* "$dir/run.logs"
+    : >"$SMX_GATE"
     : >"$SMX_REC"
     bg_setsid "$dir/b.out" timeout -k 5 120 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec.yaml --state "$f"
     HOLDER=$BG_PID
@@ -81,6 +91,7 @@ scenario() {
     wait_progress "$f"
     refused "$label: run before the kill" smx run --state "$f"
     kill_session "$HOLDER"
+    rm -f "$SMX_GATE"
     wait_rc "$holder_pid"
     [ -z "$(session_pids "$HOLDER")" ] || fail "$label: the first job survived SIGKILL"
     local t0=$SECONDS
