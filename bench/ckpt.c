@@ -3,7 +3,7 @@
  *
  *   ckpt prep N STATE.h5 FRAC   creates STATE.h5 with an N-element sweep and marks the first
  *                               N * FRAC elements done (at least one if FRAC > 0) with the
- *                               internal store API, in place, then syncs.
+ *                               internal store API (one range write), in place, then syncs.
  *   ckpt resume STATE.h5 K      (under mpirun -n 1) times smx_session_open until the first element
  *                               is available (resume), completes K elements, requests a stop
  *                               and times smx_session_close, which makes everything durable
@@ -24,8 +24,6 @@
 #include "sweepmux/errors.h"
 #include "sweepmux/session.h"
 
-#define BATCH ((uint64_t)1 << 20)
-
 static int prep(uint64_t n, const char *state, double frac)
 {
     char id[4200];
@@ -44,17 +42,9 @@ static int prep(uint64_t n, const char *state, double frac)
     rc = smx__store_open(&st, state, SMX__STORE_WRITE);
     if (rc == SMX_OK)
         rc = smx__sess_open(st, "default", &sess);
-    uint64_t *idx = malloc(BATCH * sizeof *idx);
-    uint8_t *status = malloc(BATCH);
-    uint16_t *attempts = malloc(BATCH * sizeof *attempts);
-    for (uint64_t first = 0; rc == SMX_OK && first < ndone; first += BATCH) {
-        size_t k = (size_t)(ndone - first < BATCH ? ndone - first : BATCH);
-        for (size_t i = 0; i < k; i++) {
-            idx[i] = first + i;
-            status[i] = SMX_STATUS_DONE;
-            attempts[i] = 1;
-        }
-        rc = smx__sess_write_state(sess, idx, status, attempts, k);
+    if (rc == SMX_OK && ndone > 0) {
+        smx__range done = {0, ndone, 1, SMX_STATUS_DONE, 0};
+        rc = smx__sess_write_ranges(sess, &done, 1);
     }
     if (rc == SMX_OK)
         rc = smx__store_sync(st);
@@ -62,9 +52,6 @@ static int prep(uint64_t n, const char *state, double frac)
         fprintf(stderr, "ckpt prep: %s\n", smx_error_last());
     if (st)
         smx__store_close(st);
-    free(idx);
-    free(status);
-    free(attempts);
     printf("step=prep n=%llu done=%llu create_s=%.4f mark_s=%.4f\n", (unsigned long long)n,
            (unsigned long long)ndone, t1 - t0, bench_now() - t1);
     return rc == SMX_OK ? 0 : 1;

@@ -463,6 +463,131 @@ static void test_sessions(void)
     free(dir);
 }
 
+/*
+ * Range writes set status and attempts of their elements and nothing else: dense batches in any
+ * order, scattered batches (sorted into clusters), a range larger than one block, and errors.
+ * NaN fills of one result column touch only that column of the runs given.
+ */
+static void test_ranges(void)
+{
+    char *dir = smx_test_tmpdir("store");
+    char *path = path_in(dir, "run.h5");
+    const uint64_t n = 3000000;
+    CU_ASSERT_EQUAL_FATAL(
+        smx__store_create(path, spec_text, strlen(spec_text), spec_hash, "main", n, NULL), 0);
+    smx__store *st = NULL;
+    smx__sess *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    /* Full records and a running state the ranges must leave alone (they are not in any range). */
+    uint64_t keep[] = {13, 40000, 2999999};
+    for (size_t k = 0; k < 3; k++) {
+        smx__record r = rec_for(keep[k]);
+        CU_ASSERT_EQUAL(smx__sess_write_records(s, &r, 1), 0);
+    }
+    uint64_t ridx = 14;
+    uint8_t rst = SMX_STATUS_RUNNING;
+    uint16_t ratt = 4;
+    CU_ASSERT_EQUAL(smx__sess_write_state(s, &ridx, &rst, &ratt, 1), 0);
+
+    /* Dense, unsorted: every element of 0..999 except 13 and 14, in ranges of 1..3. */
+    smx__range dense[1000];
+    size_t nd = 0;
+    for (uint64_t i = 997; i != (uint64_t)-1;) {
+        uint64_t len = 1 + i % 3, first = i + 1 >= len ? i + 1 - len : 0;
+        if (first <= 14 && i >= 13) { /* skip 13 and 14 */
+            if (i > 14)
+                dense[nd++] = (smx__range){15, i - 14, 1, SMX_STATUS_DONE, 0};
+            if (first < 13)
+                dense[nd++] = (smx__range){first, 13 - first, 1, SMX_STATUS_DONE, 0};
+        } else {
+            dense[nd++] = (smx__range){first, len, (uint16_t)(1 + first % 2), SMX_STATUS_DONE, 0};
+        }
+        i = first == 0 ? (uint64_t)-1 : first - 1;
+    }
+    dense[nd++] = (smx__range){998, 2, 7, SMX_STATUS_FAILED, 0};
+    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, dense, nd), 0);
+    /* Scattered: far apart (the sorted cluster path), one of them larger than a block. */
+    smx__range far[] = {{2000000, 5, 2, SMX_STATUS_DONE, 0},
+                        {100000, 1, 3, SMX_STATUS_DONE, 2}, /* result columns 0 and 1 become NaN */
+                        {100002, 1, 3, SMX_STATUS_DONE, 0},
+                        {300000, 1500000, 1, SMX_STATUS_DONE, 0},
+                        {2999990, 9, 5, SMX_STATUS_DONE, 0}};
+    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, far, 5), 0);
+    /* Errors: out of range, empty, bad status; nothing of a rejected batch is written. */
+    smx__range bad[] = {{5000, 1, 9, SMX_STATUS_DONE, 0}, {n - 1, 2, 1, SMX_STATUS_DONE, 0}};
+    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, bad, 2), SMX_EUSAGE);
+    smx__range empty = {7, 0, 1, SMX_STATUS_DONE, 0}, badst = {7, 1, 1, 9, 0};
+    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, &empty, 1), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, &badst, 1), SMX_EUSAGE);
+    /* NaN into result column 2 for 0..4 and 40000 (a full record without results), not 5. */
+    smx__range runs[] = {{0, 5, 0, 0, 0}, {40000, 1, 0, 0, 0}};
+    CU_ASSERT_EQUAL(smx__sess_nan_results(s, 2, runs, 2), 0);
+    CU_ASSERT_EQUAL(smx__sess_nan_results(s, 16, runs, 2), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__store_sync(st), 0);
+    smx__store_close(st);
+
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    uint8_t *status = malloc(n);
+    uint16_t *att = malloc(2 * n);
+    CU_ASSERT_EQUAL_FATAL(smx__sess_read_state(s, status, att), 0);
+    int ok = 1;
+    for (uint64_t i = 0; i < n && ok; i++) {
+        uint8_t es = SMX_STATUS_PENDING;
+        uint16_t ea = 0;
+        if (i == 13 || i == 40000 || i == 2999999) {
+            smx__record r = rec_for(i);
+            es = r.status, ea = r.attempts;
+        } else if (i == 14) {
+            es = SMX_STATUS_RUNNING, ea = 4;
+        } else if (i >= 998 && i < 1000) {
+            es = SMX_STATUS_FAILED, ea = 7;
+        } else if (i < 1000) {
+            es = SMX_STATUS_DONE;
+            ea = 0;
+            for (size_t k = 0; k < nd; k++)
+                if (i >= dense[k].first && i < dense[k].first + dense[k].count)
+                    ea = dense[k].attempts;
+        } else {
+            for (size_t k = 0; k < 5; k++)
+                if (i >= far[k].first && i < far[k].first + far[k].count)
+                    es = SMX_STATUS_DONE, ea = far[k].attempts;
+        }
+        if (status[i] != es || att[i] != ea) {
+            fprintf(stderr, "element %llu: status %u attempts %u, expected %u %u\n",
+                    (unsigned long long)i, status[i], att[i], es, ea);
+            ok = 0;
+        }
+    }
+    CU_ASSERT(ok);
+    /* Other columns: the full records are intact, range elements keep zeros there, and only the
+     * runs got a NaN. */
+    smx__record rr[6];
+    CU_ASSERT_EQUAL(smx__sess_read_records(s, 0, 6, rr), 0);
+    for (int i = 0; i < 6; i++) {
+        CU_ASSERT(rr[i].rank == 0 && rr[i].t_end == 0 && rr[i].exit_code == 0);
+        CU_ASSERT(i < 5 ? isnan(rr[i].results[2]) : rr[i].results[2] == 0);
+        CU_ASSERT(rr[i].results[1] == 0 && rr[i].results[3] == 0);
+    }
+    CU_ASSERT_EQUAL(smx__sess_read_records(s, 13, 1, rr), 0);
+    CU_ASSERT(rec_ok(&rr[0]));
+    CU_ASSERT_EQUAL(smx__sess_read_records(s, 100000, 3, rr), 0);
+    CU_ASSERT(isnan(rr[0].results[0]) && isnan(rr[0].results[1]) && rr[0].results[2] == 0);
+    CU_ASSERT(rr[0].rank == 0 && rr[0].t_start == 0 && rr[0].status == SMX_STATUS_DONE);
+    CU_ASSERT(rr[1].results[0] == 0 && rr[1].status == SMX_STATUS_PENDING);
+    CU_ASSERT(rr[2].results[0] == 0 && rr[2].status == SMX_STATUS_DONE);
+    CU_ASSERT_EQUAL(smx__sess_read_records(s, 40000, 1, rr), 0);
+    CU_ASSERT(rec_ok(&rr[0])); /* it reported no results: column 2 was NaN already */
+    smx__store_close(st);
+    free(status);
+    free(att);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+}
+
 /* A reader in another process opens and reads the file while this process holds it for writing. */
 static void test_read_while_writing(void)
 {
@@ -810,6 +935,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "roundtrip of every column and table", test_roundtrip);
     CU_add_test(s, "format errors", test_format_errors);
     CU_add_test(s, "add and destroy sessions", test_sessions);
+    CU_add_test(s, "range writes and NaN fills", test_ranges);
     CU_add_test(s, "read while another process writes", test_read_while_writing);
     CU_add_test(s, "sparse creation of 1e6 elements", test_sparse_create);
     CU_add_test(s, "write speed", test_write_speed);

@@ -1819,6 +1819,186 @@ done:
     return rc;
 }
 
+/* Largest block a range write patches in memory at once (rows; 3 bytes each, 131 with NaNs). */
+#define RANGE_BLOCK_MAX ((uint64_t)1 << 18)
+
+/*
+ * Patches the status and attempts of ranges R[0..N) into the block of rows [LO, LO + SPAN) (read
+ * first unless the ranges cover it completely) and writes the block back.
+ */
+static int patch_block(smx__sess *s, const smx__range *r, const size_t *order, size_t n,
+                       uint64_t lo, uint64_t span, uint64_t covered, unsigned char *buf)
+{
+    int rc = 0;
+    unsigned char *st = buf, *at = buf + span, *res = NULL;
+    int nan_cols = 0;
+    for (size_t k = 0; k < n; k++) {
+        int c = r[order ? order[k] : k].nan_results;
+        nan_cols = c > nan_cols ? c : nan_cols;
+    }
+    if (covered < span) {
+        CHECK(rows_io(s, C_STATUS, lo, span, st, 0));
+        CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 0));
+    }
+    /* Named result columns must read NaN ("not reported"); the other columns are left alone. */
+    if (nan_cols > 0) {
+        if (!(res = malloc(span * col_size(C_RESULTS)))) {
+            rc = smx__error_oom();
+            goto done;
+        }
+        CHECK(rows_io(s, C_RESULTS, lo, span, res, 0));
+    }
+    for (size_t k = 0; k < n; k++) {
+        const smx__range *x = &r[order ? order[k] : k];
+        uint64_t off = x->first - lo;
+        memset(st + off, x->status, x->count);
+        for (uint64_t i = 0; i < x->count; i++) {
+            memcpy(at + 2 * (off + i), &x->attempts, 2);
+            for (int c = 0; c < x->nan_results && c < SMX__RESULTS_MAX; c++) {
+                double nan = NAN;
+                memcpy(res + (off + i) * col_size(C_RESULTS) + 8 * (size_t)c, &nan, 8);
+            }
+        }
+    }
+    CHECK(rows_io(s, C_STATUS, lo, span, st, 1));
+    CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 1));
+    if (res)
+        CHECK(rows_io(s, C_RESULTS, lo, span, res, 1));
+done:
+    free(res);
+    return rc;
+}
+
+static int check_ranges(const smx__sess *s, const smx__range *r, size_t n, uint64_t *lo,
+                        uint64_t *hi, uint64_t *total)
+{
+    *lo = UINT64_MAX;
+    *hi = *total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].count == 0 || r[i].first >= s->n || r[i].count > s->n - r[i].first)
+            return smx__error(SMX_EUSAGE, "%s: session %s: range %llu+%llu out of range (%llu)",
+                              s->st->path, s->name, (unsigned long long)r[i].first,
+                              (unsigned long long)r[i].count, (unsigned long long)s->n);
+        if (r[i].status > SMX_STATUS_FAILED)
+            return smx__error(SMX_EUSAGE, "%s: elements %llu+%llu: invalid status %u", s->st->path,
+                              (unsigned long long)r[i].first, (unsigned long long)r[i].count,
+                              r[i].status);
+        if (r[i].first < *lo)
+            *lo = r[i].first;
+        if (r[i].first + r[i].count > *hi)
+            *hi = r[i].first + r[i].count;
+        *total += r[i].count;
+    }
+    return 0;
+}
+
+int smx__sess_write_ranges(smx__sess *s, const smx__range *r, size_t n)
+{
+    int rc = 0;
+    ord *o = NULL;
+    size_t *order = NULL;
+    unsigned char *buf = NULL;
+    uint64_t lo, hi, total;
+    h5_quiet();
+    CHECK(check_writable(s));
+    if (n == 0)
+        return 0;
+    CHECK(check_ranges(s, r, n, &lo, &hi, &total));
+    /*
+     * Completions cluster just behind the claim frontier, so a batch usually covers most of the
+     * rows between its lowest and highest index: then one block is patched with no sort at all.
+     */
+    if (hi - lo <= RANGE_BLOCK_MAX && hi - lo <= 4 * total + 4096) {
+        if (!(buf = malloc(3 * (hi - lo)))) {
+            rc = smx__error_oom();
+            goto done;
+        }
+        CHECK(patch_block(s, r, NULL, n, lo, hi - lo, total, buf));
+        goto done;
+    }
+    /* Scattered: sort and patch clusters of nearby ranges, each as one block. */
+    if (!(o = malloc(n * sizeof *o)) || !(order = malloc(n * sizeof *order)) ||
+        !(buf = malloc(3 * RANGE_BLOCK_MAX))) {
+        rc = smx__error_oom();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        o[i] = (ord){r[i].first, i};
+    qsort(o, n, sizeof *o, ord_cmp);
+    for (size_t a = 0; a < n;) {
+        const smx__range *x = &r[o[a].pos];
+        if (x->count > RANGE_BLOCK_MAX) { /* one huge range: written in pieces */
+            for (uint64_t off = 0; off < x->count; off += RANGE_BLOCK_MAX) {
+                smx__range piece = *x;
+                piece.first = x->first + off;
+                piece.count = x->count - off < RANGE_BLOCK_MAX ? x->count - off : RANGE_BLOCK_MAX;
+                CHECK(patch_block(s, &piece, NULL, 1, piece.first, piece.count, piece.count, buf));
+            }
+            a++;
+            continue;
+        }
+        uint64_t start = x->first, end = x->first + x->count, covered = x->count;
+        size_t b = a + 1;
+        for (; b < n; b++) {
+            const smx__range *y = &r[o[b].pos];
+            if (y->first - end > CLUSTER_GAP || y->first + y->count - start > RANGE_BLOCK_MAX)
+                break;
+            end = y->first + y->count;
+            covered += y->count;
+        }
+        for (size_t k = a; k < b; k++)
+            order[k - a] = o[k].pos;
+        CHECK(patch_block(s, r, order, b - a, start, end - start, covered, buf));
+        a = b;
+    }
+done:
+    free(o);
+    free(order);
+    free(buf);
+    return rc;
+}
+
+int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t n)
+{
+    int rc = 0;
+    hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    double *nan_buf = NULL;
+    const uint64_t piece = 65536;
+    h5_quiet();
+    CHECK(check_writable(s));
+    if (col < 0 || col >= SMX__RESULTS_MAX)
+        return smx__error(SMX_EUSAGE, "%s: result column %d out of range", s->st->path, col);
+    uint64_t lo, hi, total;
+    CHECK(check_ranges(s, runs, n, &lo, &hi, &total));
+    if (!(nan_buf = malloc(piece * sizeof(double)))) {
+        rc = smx__error_oom();
+        goto done;
+    }
+    for (uint64_t i = 0; i < piece; i++)
+        nan_buf[i] = NAN;
+    SMX_H5(col_types(C_RESULTS, &ft, &mt), "%s: types of results", s->st->path);
+    SMX_H5(fs = H5Dget_space(s->col[C_RESULTS]), "%s: dataspace of results", s->st->path);
+    for (size_t k = 0; k < n; k++) {
+        for (uint64_t off = 0; off < runs[k].count; off += piece) {
+            hsize_t start[2] = {runs[k].first + off, (hsize_t)col};
+            hsize_t cnt[2] = {runs[k].count - off < piece ? runs[k].count - off : piece, 1};
+            SMX_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL),
+                   "%s: selection in results", s->st->path);
+            SMX_H5(ms = H5Screate_simple(2, cnt, NULL), "%s: memory space", s->st->path);
+            SMX_H5(H5Dwrite(s->col[C_RESULTS], mt, ms, fs, H5P_DEFAULT, nan_buf),
+                   "%s: cannot write /sessions/%s/results", s->st->path, s->name);
+            close_id(&ms);
+        }
+    }
+done:
+    close_id(&fs);
+    close_id(&ms);
+    close_id(&ft);
+    close_id(&mt);
+    free(nan_buf);
+    return rc;
+}
+
 /* Writes one row ROW of table T from BUF. */
 static int put_row(smx__sess *s, int t, hsize_t row, const void *buf)
 {

@@ -182,6 +182,31 @@ int smx__sess_write_records(smx__sess *s, const smx__record *recs, size_t n);
 int smx__sess_write_state(smx__sess *s, const uint64_t *idx, const uint8_t *status,
                           const uint16_t *attempts, size_t n);
 
+/*
+ * A run of consecutive elements [first, first + count) that all reached STATUS with ATTEMPTS
+ * attempts: how the completions of elements that finished done without results are recorded.
+ * Result columns [0, nan_results) of its elements are set to NaN ("not reported"): the columns
+ * that have a name when the range is recorded.
+ */
+typedef struct smx__range {
+    uint64_t first;
+    uint64_t count;
+    uint16_t attempts;
+    uint8_t status;
+    uint8_t nan_results;
+} smx__range;
+
+/*
+ * Writes status and attempts (and the NaN result columns) of the N ranges in place and leaves
+ * every other column as it is. Ranges must not overlap. Dense batches (the usual case: ranges near
+ * the claim frontier) cost one read-modify-write of the covering block per column, whatever the
+ * number of ranges.
+ */
+int smx__sess_write_ranges(smx__sess *s, const smx__range *r, size_t n);
+
+/* Writes NaN into result column COL of every element of the N runs (their other columns stay). */
+int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t n);
+
 /* Result column names: NAMES must hold SMX__RESULTS_MAX rows; unused rows read as "". */
 int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX]);
 int smx__sess_set_result_name(smx__sess *s, int col, const char *name);
