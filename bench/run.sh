@@ -5,8 +5,9 @@
 #
 # Builds nothing: configure and build first (cmake -S . -B build-bench && cmake --build build-bench).
 # Every ratio is measured side by side in the same run (the variants of one repetition run back to
-# back), each measurement is repeated SMX_BENCH_REPS times (3) and the median is reported. About
-# 7 minutes on 2 cores; the 1e7-element memory runs need ~7 GB of RAM on rank 0 (see RESULTS.md).
+# back), each measurement is repeated SMX_BENCH_REPS times (3) and the median is reported; the
+# 1e8-element runs (a library sweep to completion, resume, checkpoint, status) once
+# (SMX_BENCH_BIG_REPS). About 15 minutes on 2 cores, ~2 GB of RAM, ~10 GB of (sparse) disk.
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -24,6 +25,7 @@ for exe in "$SMX" "$BUILD/bench/lib_loop" "$BUILD/bench/spawn_raw" "$BUILD/bench
 done
 PY=/usr/bin/python3 # has h5py; the pyenv python3 does not
 REPS=${SMX_BENCH_REPS:-3}
+BIG_REPS=${SMX_BENCH_BIG_REPS:-1}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 PT2PT=(--mca osc pt2pt --mca btl tcp,self)
 
@@ -79,11 +81,12 @@ xargs_run() {
 }
 for rep in $(seq "$REPS"); do
     log "1. tasks/s, repetition $rep/$REPS"
-    for cfg in P2 P4 P1S2; do
+    for cfg in P2 P4 P1S2 P1S4; do
         case $cfg in
         P2) p=2 slots=1 par=2 ;;
         P4) p=4 slots=1 par=4 ;;
         P1S2) p=1 slots=2 par=2 ;;
+        P1S4) p=1 slots=4 par=4 ;;
         esac
         smx_run "$cfg" $p $slots none
         smx_run "$cfg" $p $slots default
@@ -93,6 +96,8 @@ for rep in $(seq "$REPS"); do
 done
 
 # ---- 2. library loop, microsecond elements ------------------------------------------------------
+# Chunk 16 runs 10x the elements of chunk 1: the raw loop does 16x fewer atomics, and the fixed
+# cost of the final fsync at close should not dominate a loop of a few milliseconds.
 N2=${SMX_BENCH_LOOP_N:-1000000}
 N2PT=${SMX_BENCH_LOOP_N_PT2PT:-200000}
 loop_run() { # NET N MODE CHUNK
@@ -106,34 +111,49 @@ loop_run() { # NET N MODE CHUNK
 for rep in $(seq "$REPS"); do
     log "2. library loop, repetition $rep/$REPS"
     for chunk in 1 16; do
-        loop_run sm "$N2" raw $chunk
-        loop_run sm "$N2" smx $chunk
-        loop_run pt2pt "$N2PT" raw $chunk
-        loop_run pt2pt "$N2PT" smx $chunk
+        f=1
+        [ $chunk = 16 ] && f=10
+        loop_run sm $((N2 * f)) raw $chunk
+        loop_run sm $((N2 * f)) smx $chunk
+        loop_run pt2pt $((N2PT * f)) raw $chunk
+        loop_run pt2pt $((N2PT * f)) smx $chunk
     done
 done
 
-# ---- 3. rank-0 memory per element ---------------------------------------------------------------
-for rep in $(seq "$REPS"); do
-    for n in 100000 1000000 10000000; do
-        log "3. memory, N=$n, repetition $rep/$REPS"
+# ---- 3. rank-0 memory per element; 1e8 elements to completion in library mode -------------------
+for n in 100000 1000000 10000000 100000000; do
+    reps=$REPS
+    [ $n -ge 100000000 ] && reps=$BIG_REPS
+    for rep in $(seq "$reps"); do
+        log "3. memory, N=$n, repetition $rep/$reps"
         out=$(mpirun -n 2 "$BUILD/bench/lib_loop" smx $n 16 "$WORK/mem.h5")
         rm -f "$WORK/mem.h5" "$WORK/mem.h5.lock"
         rec "b=mem $out"
     done
 done
 
-# ---- 4. checkpoint and resume ---------------------------------------------------------------
-for rep in $(seq "$REPS"); do
-    for n in 100000 1000000 10000000; do
-        log "4. checkpoint/resume, N=$n, repetition $rep/$REPS"
+# ---- 4. checkpoint, resume and status -------------------------------------------------------------
+for n in 100000 1000000 10000000 100000000; do
+    reps=$REPS
+    [ $n -ge 100000000 ] && reps=$BIG_REPS
+    for rep in $(seq "$reps"); do
+        log "4. checkpoint/resume, N=$n, repetition $rep/$reps"
         k=$((n / 20 < 100000 ? n / 20 : 100000))
         prep=$("$BUILD/bench/ckpt" prep $n "$WORK/ck.h5" 0.5)
+        t0=$(now)
+        "$SMX" status "$WORK/ck.h5" --json >/dev/null
+        t1=$(now)
         out=$(mpirun -n 1 "$BUILD/bench/ckpt" resume "$WORK/ck.h5" $k)
         rm -f "$WORK/ck.h5" "$WORK/ck.h5.lock"
-        rec "b=ckpt n=$n $prep $out"
+        rec "b=ckpt n=$n $prep status_s=$(elapsed "$t0" "$t1") $out"
     done
 done
+
+# ---- 6. durability lag: re-runs per kill -9 (tests/mpi/kill9_chaos.sh, 50-100 ms tasks) ---------
+log "6. durability lag (kill -9 chaos test, ${SMX_BENCH_CHAOS_KILLS:-8} kills)"
+lag=$(cd "$BUILD" && SMX_CHAOS_KILLS=${SMX_BENCH_CHAOS_KILLS:-8} SMX_CHAOS_WINDOW_MS=${SMX_BENCH_CHAOS_WINDOW_MS:-4000} ctest -R '^mpi.kill9_chaos$' -V 2>&1 |
+    grep -o 'chaos-lag: .*' | sed 's/^chaos-lag: //' || true)
+[ -n "$lag" ] && rec "b=lag $lag"
 
 log "writing $HERE/RESULTS.md"
 $PY "$HERE/report.py" "$RAW" "$HERE/analysis.md" "$BUILD" >"$HERE/RESULTS.md.tmp"
