@@ -405,7 +405,7 @@ static void test_env(void)
                     "[ \"$SMX_TEST_INHERIT\" = inner ] || exit 11; "
                     "[ \"$SMX_CUSTOM\" = 42 ] || exit 12; "
                     "[ \"$SMX_TEST_KEEP\" = kept ] || exit 13; "
-                    "case \"$SWEEPMUX_RESULT\" in */.scratch/rank-00003-slot-00.result) ;; "
+                    "case \"$SWEEPMUX_RESULT\" in */.scratch/rank-00003-slot-00-p*-1.result) ;; "
                     "*) exit 14;; esac; "
                     "[ \"$SWEEPMUX_RANK\" = 3 ] || exit 15; "
                     "[ \"$SWEEPMUX_INDEX\" = 77 ] || exit 16; "

@@ -62,7 +62,8 @@ struct slot {
     double linger_until; /* until then such leftovers may still (re)create the result file */
     char *out_path, *err_path, *res_path;
     char *env_slot, *env_result;
-    char *env_gpus; /* CUDA_VISIBLE_DEVICES=... with gpus_per_slot, else NULL */
+    unsigned long long seq; /* attempts started in this slot: numbers its result files */
+    char *env_gpus;         /* CUDA_VISIBLE_DEVICES=... with gpus_per_slot, else NULL */
     /* File actions for the current scratch descriptors, built once: glibc validates every fd
      * added with a getrlimit call, which would cost seven system calls per task. */
     posix_spawn_file_actions_t fa;
@@ -719,6 +720,37 @@ static void spawn_failed(struct slot *s, const smx__task *t, int err)
     s->t_end = wall_now();
 }
 
+/*
+ * Every attempt gets a result file of its own, named from numbers only (rank, slot, this
+ * process, attempt in the slot), created by nobody yet: a process left behind by an earlier task
+ * that writes to its own $SWEEPMUX_RESULT later writes a file no attempt reads.
+ */
+static int fresh_result_path(smx__runner *r, struct slot *s)
+{
+    s->seq++;
+    char *path = str_printf("%s/rank-%05d-slot-%02d-p%ld-%llu.result", r->scratch_dir, r->rank,
+                            (int)(s - r->slots), (long)getpid(), s->seq);
+    char *env = path ? str_printf("SWEEPMUX_RESULT=%s", path) : NULL;
+    if (!path || !env) {
+        free(path);
+        free(env);
+        return smx__error_oom();
+    }
+    free(s->res_path);
+    free(s->env_result);
+    s->res_path = path;
+    s->env_result = env;
+    unlink(path);
+    return 0;
+}
+
+/* Removes PATH whatever the task made of it (a file, a FIFO, an empty directory). */
+static void remove_result(const char *path)
+{
+    if (unlink(path) != 0 && (errno == EISDIR || errno == EPERM))
+        rmdir(path);
+}
+
 int smx__runner_start(smx__runner *r, const smx__task *task)
 {
     if (!r || !task)
@@ -746,7 +778,10 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     if (s->linger_until > 0 && mono_now() <= s->linger_until) {
         unlink(s->res_path);
     }
-    int rc = build_env(r, s, task);
+    int rc = fresh_result_path(r, s);
+    if (rc != 0)
+        return rc;
+    rc = build_env(r, s, task);
     if (rc != 0)
         return rc;
 
@@ -957,9 +992,18 @@ static void parse_result_line(struct slot *s, char *line, size_t len, size_t *n)
 
 static size_t parse_results(struct slot *s)
 {
-    int fd = open(s->res_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* Non-blocking and no symlinks: a task may have left a FIFO, a directory or a link there. */
+    int fd = open(s->res_path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        remove_result(s->res_path);
         return 0; /* the common case: the task wrote no results */
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        remove_result(s->res_path);
+        return 0;
+    }
     size_t n = 0;
     char *buf = malloc(SMX__RESULT_FILE_MAX + 1);
     if (!s->names)
@@ -997,8 +1041,8 @@ static size_t parse_results(struct slot *s)
 done:
     free(buf);
     close(fd);
-    /* Gone before the slot's next task, so a task that writes nothing reports nothing. */
-    unlink(s->res_path);
+    /* Read once, then gone. */
+    remove_result(s->res_path);
     return n;
 }
 

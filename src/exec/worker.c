@@ -132,7 +132,14 @@ static int is_stop_signal(int sig)
     return sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGTERM || sig == SIGINT;
 }
 
-static int finish_task(const smx__task_result *res)
+/*
+ * Attempts that could not start before any task of this rank started. They say nothing about the
+ * elements (a missing program, a bad directory, an unmounted file system) and are not counted as
+ * failures; after this many the job stops instead of burning the sweep.
+ */
+#define UNSTARTABLE_MAX 3
+
+static int finish_task(const smx__task_result *res, int unstartable)
 {
     smx_element *e = res->user;
     int stopping = smx_session_stopping(e->s);
@@ -145,7 +152,8 @@ static int finish_task(const smx__task_result *res)
      * Interrupted by a stop (ours, or the stop signal itself reaching the task): not a failure,
      * the element runs again on resume.
      */
-    if (res->stopped || (stopping && res->started && is_stop_signal(res->term_signal)))
+    if (res->stopped || unstartable ||
+        (stopping && res->started && is_stop_signal(res->term_signal)))
         c.status = SMX_STATUS_PENDING;
     else if (res->started && !res->timed_out && res->term_signal == 0 && res->exit_code == 0)
         c.status = SMX_STATUS_DONE;
@@ -167,6 +175,16 @@ static int finish_task(const smx__task_result *res)
         snprintf(tail, sizeof tail, "%s", res->stderr_tail);
     c.stderr_tail = tail;
     return smx_element_complete_ex(e, &c);
+}
+
+/* The error that stops a job whose first N tasks could not start (WHY: the first reason). */
+static int cannot_start(smx_session *s, int n, const char *why)
+{
+    const char *dir = smx__session_workdir(s);
+    return smx__error(SMX_EINPUT,
+                      "the first %d tasks could not start (%s); stopping, the elements stay "
+                      "pending. Fix the command or its directory (tasks run in %s) and run again",
+                      n, why, dir[0] ? dir : "the current directory");
 }
 
 int smx__worker_run(smx_session *s, const smx__worker_opts *o)
@@ -198,7 +216,8 @@ int smx__worker_run(smx_session *s, const smx__worker_opts *o)
     int idle_ms = s->size == 1 ? 50 : (s->rank == 0 ? 8 : 20);
     int wait_ms = busy_ms;
     uint64_t events = smx__session_events(s);
-    int exhausted = 0, killed = 0;
+    int exhausted = 0, killed = 0, started_any = 0, unstartable = 0;
+    char why[256] = "";
     double kill_at = 0;
     while (rc == SMX_OK) {
         while (!exhausted && smx__runner_free_slots(r) > 0) {
@@ -220,8 +239,15 @@ int smx__worker_run(smx_session *s, const smx__worker_opts *o)
             break;
         size_t n = 0;
         rc = smx__runner_wait(r, wait_ms, res, (size_t)ro.slots, &n);
-        for (size_t i = 0; i < n && rc == SMX_OK; i++)
-            rc = finish_task(&res[i]);
+        for (size_t i = 0; i < n && rc == SMX_OK; i++) {
+            int lost = !res[i].started && !started_any;
+            started_any |= res[i].started;
+            if (lost && unstartable++ == 0)
+                snprintf(why, sizeof why, "%s", res[i].spawn_error);
+            rc = finish_task(&res[i], lost);
+        }
+        if (rc == SMX_OK && !started_any && unstartable >= UNSTARTABLE_MAX)
+            rc = cannot_start(s, unstartable, why);
         if (rc == SMX_OK)
             rc = smx_session_progress(s);
         if (smx_session_stopping(s)) {
@@ -244,6 +270,9 @@ int smx__worker_run(smx_session *s, const smx__worker_opts *o)
             wait_ms *= 2;
         events = now_events;
     }
+    /* Ran out of elements before any could start: the same verdict. */
+    if (rc == SMX_OK && !started_any && unstartable > 0)
+        rc = cannot_start(s, unstartable, why);
     if (rc != SMX_OK) {
         /* Leave nothing running behind an error; the elements go back to pending at close. */
         int saved = rc;

@@ -19,6 +19,8 @@
 #include "spec/template.h"
 
 #define DURATION_SAMPLES 1024
+/* Dropped result names warned about one by one; later ones are summarised in one line. */
+#define DROPPED_MAX 32
 /* Queued changes above which rank 0 stops taking work and reports until the writer catches up. */
 #define SMX__BACKLOG_MAX ((size_t)1 << 17)
 
@@ -44,6 +46,8 @@ struct smx__coord {
     int job_row;
     smx__job job;
     char result_names[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    char dropped[DROPPED_MAX][SMX__RESULT_NAME_MAX]; /* result names warned about, not stored */
+    int ndropped;
     int64_t meta[SMX__META_LEN];
     int64_t meta_queued[SMX__META_LEN]; /* what was last handed to the journal */
     double deadline;                    /* wall clock; 0: none */
@@ -273,6 +277,26 @@ static void update_median(smx__coord *c)
     c->median = tmp[n / 2];
 }
 
+/* A result name that found no free column: say so once per name (the first DROPPED_MAX). */
+static void warn_dropped(smx__coord *c, const char *name, uint64_t index)
+{
+    for (int k = 0; k < c->ndropped && k < DROPPED_MAX; k++)
+        if (!strcmp(c->dropped[k], name))
+            return;
+    if (c->ndropped < DROPPED_MAX) {
+        snprintf(c->dropped[c->ndropped], SMX__RESULT_NAME_MAX, "%s", name);
+        fprintf(stderr,
+                "sweepmux: warning: result '%s' (first seen from element %llu) is not stored: a "
+                "session keeps the first %d result names it sees\n",
+                name, (unsigned long long)index, SMX__RESULTS_MAX);
+    } else if (c->ndropped == DROPPED_MAX) {
+        fprintf(stderr, "sweepmux: warning: more result names are not stored; not listing them\n");
+    } else {
+        return;
+    }
+    c->ndropped++;
+}
+
 static int result_column(smx__coord *c, const char *name)
 {
     for (int k = 0; k < SMX__RESULTS_MAX; k++) {
@@ -352,6 +376,8 @@ int smx__coord_report(smx_session *s, const smx__report *r)
         int col = result_column(c, r->result_names[k]);
         if (col >= 0)
             rec.results[col] = r->result_values[k];
+        else
+            warn_dropped(c, r->result_names[k], r->index);
     }
     c->status[i] = rec.status;
     c->attempts[i] = rec.attempts;

@@ -6,6 +6,10 @@
 #  - --extend with a new middle value keeps every old index and record and appends the new elements,
 #    each run once; --extend with a changed command is refused (exit 2, naming the field, file
 #    untouched);
+#  - a job whose first tasks cannot start (missing program) stops with exit 2, elements pending;
+#  - a daemon's late write to an earlier attempt's result file reaches no record; a result path made a
+#    FIFO or a directory neither hangs nor breaks the slot;
+#  - result names beyond the 16 columns are named in one warning each;
 #  - refusals before the first task (a CSV error, too few GPUs) write no state file;
 #  - the README's h5py snippet reads parameters and results with numpy only.
 source "$(dirname "$0")/lib-common.sh"
@@ -113,6 +117,57 @@ expect_rc 2 "a CSV error" smx run bad.yaml --state bad.h5
 expect_rc 2 "too few GPUs" env CUDA_VISIBLE_DEVICES=0,1 "$SWEEPMUX" run g.yaml --state gpu.h5 --slots 2 --gpus-per-slot 3
 grep -q "needs 6 GPUs" last.out || fail "the GPU refusal does not say what is needed: $OUTPUT"
 [ ! -e gpu.h5 ] || fail "a --gpus-per-slot error left a state file"
+
+# --- Tasks that cannot start stop the job instead of failing every element -------------------------------
+cat > nostart.yaml <<'Y'
+name: nostart
+command: [./no-such-program, "{i}"]
+parameters:
+  i: {min: 1, max: 31}
+retries: 2
+Y
+expect_rc 2 "a missing program" smx run nostart.yaml --state nostart.h5 --slots 2
+grep -q "could not start (cannot execute './no-such-program'" last.out ||
+    fail "no clear message about the missing program: $OUTPUT"
+status_json nostart.h5 > ns.json
+[ "$(jget failed < ns.json)" -eq 0 ] || fail "elements were marked failed: $(cat ns.json)"
+[ "$(jget pending < ns.json)" -eq 31 ] || fail "elements are not all pending: $(cat ns.json)"
+
+# --- Attempt isolation: a result file per attempt ---------------------------------------------------------
+# Element 0 leaves a daemon (its own session) that writes to element 0's $SWEEPMUX_RESULT after the
+# task ended, while element 1 (same slot, no results of its own) runs.
+cat > daemon.yaml <<'Y'
+name: daemon
+command: [sh, -c, 'if [ "$1" = 0 ]; then setsid sh -c "sleep 1; echo stale_from_0=1 > \"\$0\"" "$SWEEPMUX_RESULT" & else sleep 3; fi', sh, "{i}"]
+parameters:
+  i: {values: [0, 1]}
+Y
+expect_rc 0 "a task that leaves a daemon" smx run daemon.yaml --state daemon.h5
+smx export daemon.h5 > daemon.csv
+grep -q stale_from_0 daemon.csv && fail "a late write of element 0's daemon reached a record: $(cat daemon.csv)"
+# A result path replaced by a FIFO or a directory neither hangs nor breaks the slot.
+for kind in fifo dir; do
+    cat > "res_$kind.yaml" <<Y
+name: res_$kind
+command: [sh, -c, 'case \$1 in first) rm -f "\$SWEEPMUX_RESULT"; mk$kind "\$SWEEPMUX_RESULT";; *) echo "v=1" > "\$SWEEPMUX_RESULT";; esac', sh, "{c}"]
+parameters:
+  c: {values: [first, after1, after2]}
+Y
+    expect_rc 0 "a result path made a $kind" smx run "res_$kind.yaml" --state "res_$kind.h5"
+    [ "$(smx export "res_$kind.h5" | grep -c ',done,.*,1.0$')" -eq 2 ] ||
+        fail "after a $kind result path the next tasks' results are lost: $(smx export "res_$kind.h5")"
+done
+
+# --- Result names beyond the session's 16 columns: a warning naming each, once -------------------------
+cat > manyres.yaml <<'Y'
+name: manyres
+command: [sh, -c, 'for k in $(seq 1 18); do echo "m$k=$k"; done > "$SWEEPMUX_RESULT"', sh, "{i}"]
+parameters:
+  i: {values: [1, 2, 3]}
+Y
+expect_rc 0 "18 result names" smx run manyres.yaml --state manyres.h5
+[ "$(grep -c "warning: result 'm17'" last.out)" -eq 1 ] || fail "no single warning naming m17: $OUTPUT"
+[ "$(grep -c "warning: result 'm18'" last.out)" -eq 1 ] || fail "no single warning naming m18: $OUTPUT"
 
 # --- The README's h5py snippet ------------------------------------------------------------------------
 "$PY" - "$SMX_SOURCE_DIR/README.md" > snippet.py <<'P'

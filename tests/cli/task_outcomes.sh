@@ -71,27 +71,39 @@ li = names.index("loss")
 if r[2, li] != 0.25 or r[5, li] != -4.5: fail("results[:, loss] = %s" % r[:, li])
 '
 
-# --- a program that cannot be started: failed, "could not start", not mistaken for exit 127 --------------
+# --- a program that cannot be started -----------------------------------------------------------------
+# After a task of the job started, a task that cannot start is a failed attempt reported as "could
+# not start", not mistaken for exit 127.
 cat >noexec.yaml <<EOF
 name: noexec
-command: ["$SCRATCH/does-not-exist", "{x}"]
+command: ["{prog}"]
 parameters:
-  x: {values: [1, 2]}
+  prog: {values: [/bin/true, "$SCRATCH/does-not-exist"]}
 EOF
-expect_rc 1 "a sweep whose program does not exist" smx run noexec.yaml --state noexec.h5
+expect_rc 1 "a sweep whose second program does not exist" smx run noexec.yaml --state noexec.h5
 js=$(status_json noexec.h5)
 "$PY" - "$js" <<'EOF' || fail "exec failure not reported as 'could not start' (see above)"
 import json, sys
 j = json.loads(sys.argv[1])
-assert j["failed"] == 2 and j["done"] == 0, j
+assert j["failed"] == 1 and j["done"] == 1, j
 for f in j["failures"]:
     assert "could not start" in f["stderr_tail"], f
     assert f["exit_code"] != 127, "exec failure recorded as exit 127: %s" % f
 EOF
 h5check noexec.h5 default '
-if (s["status"][:] != 3).any(): fail("status %s" % s["status"][:])
+if list(s["status"][:]) != [2, 3]: fail("status %s" % s["status"][:])
 if (s["exit_code"][:] == 127).any(): fail("exec failure stored as exit_code 127")
 '
+# When no task of the job could start, the job stops (exit 2) and the elements stay pending.
+cat >noexec2.yaml <<EOF
+name: noexec2
+command: ["$SCRATCH/does-not-exist", "{x}"]
+parameters:
+  x: {values: [1, 2]}
+EOF
+expect_rc 2 "a sweep whose program does not exist" smx run noexec2.yaml --state noexec2.h5
+grep -q "could not start" last.out || fail "no 'could not start' message: $OUTPUT"
+h5check noexec2.h5 default 'if (s["status"][:] != 0).any(): fail("status %s" % s["status"][:])'
 # A real exit 127 is an exit code, not a start failure.
 cat >e127.yaml <<'EOF'
 name: e127
