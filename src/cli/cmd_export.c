@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "options.h"
 #include "core/error.h"
-#include "inspect.h"
-#include "state/params.h"
 #include "core/value.h"
+#include "options.h"
+#include "render.h"
+#include "state/inspect.h"
 
 static const char *const status_names[] = {"pending", "running", "done", "failed", NULL};
 static const char *const formats[] = {"csv", "json", NULL};
@@ -84,6 +84,198 @@ static void number(FILE *f, double v, int json)
     fputs(buf, f);
 }
 
+/* What every row needs: the open file, the tables rows point into, and a values buffer. */
+typedef struct export_ctx {
+    smx__inspect *in;
+    size_t np;       /* parameters */
+    smx_value *vals; /* the parameter values of one slice of elements, element by element */
+    char rnames[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    int nres; /* result columns in use */
+    char (*hosts)[SMX__HOST_NAME_MAX];
+    smx__job *jobs; /* ring of SMX__JOBS_MAX */
+    int json;
+    uint64_t rows; /* rows written so far */
+} export_ctx;
+
+/* Elements read at a time: bounded memory on any session size. */
+#define EXPORT_SLICE 16384
+
+static const char *const fixed_columns[] = {"status", "attempts", "exit_code", "signal",
+                                            "rank",   "host",     "job",       "t_start",
+                                            "t_end",  "duration"};
+
+static int export_open(export_ctx *x, const char *path, const char *session)
+{
+    int64_t njobs = 0;
+    memset(x, 0, sizeof *x);
+    int rc = smx__inspect_open(&x->in, path, session);
+    if (rc != SMX_OK)
+        return rc;
+    /* The parameter values are the stored ones, bit for bit: never recomputed from the spec. */
+    rc = smx__inspect_nparams(x->in, &x->np);
+    if (rc == SMX_OK && !(x->vals = calloc(EXPORT_SLICE * (x->np ? x->np : 1), sizeof *x->vals)))
+        rc = smx__error_oom();
+    if (rc == SMX_OK)
+        rc = smx__inspect_result_names(x->in, x->rnames, &x->nres);
+    if (rc == SMX_OK)
+        rc = smx__inspect_hosts(x->in, &x->hosts);
+    if (rc == SMX_OK)
+        rc = smx__inspect_jobs(x->in, &x->jobs, &njobs);
+    return rc;
+}
+
+static void export_close(export_ctx *x)
+{
+    free(x->vals);
+    free(x->hosts);
+    free(x->jobs);
+    smx__inspect_close(x->in);
+}
+
+static void csv_header(const export_ctx *x)
+{
+    fputs("index", stdout);
+    for (size_t j = 0; j < x->np; j++) {
+        fputc(',', stdout);
+        csv_field(stdout, smx__inspect_param_name(x->in, j));
+    }
+    for (size_t k = 0; k < sizeof fixed_columns / sizeof *fixed_columns; k++)
+        printf(",%s", fixed_columns[k]);
+    for (int k = 0; k < x->nres; k++) {
+        fputc(',', stdout);
+        csv_field(stdout, x->rnames[k]);
+    }
+    fputc('\n', stdout);
+}
+
+static const char *host_of(const export_ctx *x, const smx__record *r)
+{
+    return r->host > 0 && r->host <= SMX__HOSTS_MAX ? x->hosts[r->host - 1] : "";
+}
+
+static const char *job_of(const export_ctx *x, const smx__record *r)
+{
+    return r->job > 0 && r->job <= SMX__JOBS_MAX ? x->jobs[r->job - 1].id : "";
+}
+
+static int has_run(const smx__record *r)
+{
+    return r->status == SMX_STATUS_DONE || r->status == SMX_STATUS_FAILED;
+}
+
+static void json_params(export_ctx *x, const smx_value *vals)
+{
+    char buf[4096];
+    for (size_t j = 0; j < x->np; j++) {
+        const smx_value *v = &vals[j];
+        printf(", ");
+        smx_json_string(stdout, smx__inspect_param_name(x->in, j));
+        printf(": ");
+        smx__value_format(v, buf, sizeof buf);
+        if (v->type == SMX_VALUE_STRING)
+            smx_json_string(stdout, buf);
+        else if (v->type == SMX_VALUE_FLOAT && (isnan(v->u.f) || isinf(v->u.f)))
+            printf("null");
+        else
+            fputs(buf, stdout);
+    }
+}
+
+static void json_row(export_ctx *x, uint64_t index, const smx__record *r, const smx_value *vals)
+{
+    int ran = has_run(r);
+    printf("%s\n{\"index\": %llu", x->rows ? "," : "", (unsigned long long)index);
+    json_params(x, vals);
+    printf(", \"status\": \"%s\", \"attempts\": %u", smx_status_name(r->status), r->attempts);
+    if (ran) {
+        printf(", \"exit_code\": ");
+        if (r->exit_code >= 0 && !r->term_signal)
+            printf("%d", r->exit_code);
+        else
+            printf("null");
+        printf(", \"signal\": %d, \"rank\": %d, \"host\": ", r->term_signal, r->rank);
+        smx_json_string(stdout, host_of(x, r));
+        printf(", \"job\": ");
+        smx_json_string(stdout, job_of(x, r));
+        printf(", \"t_start\": %.3f, \"t_end\": %.3f, \"duration\": %.3f", r->t_start, r->t_end,
+               r->t_end - r->t_start);
+    } else {
+        printf(", \"exit_code\": null, \"signal\": null, \"rank\": null, \"host\": "
+               "null, \"job\": null, \"t_start\": null, \"t_end\": null, "
+               "\"duration\": null");
+    }
+    for (int k = 0; k < x->nres; k++) {
+        printf(", ");
+        smx_json_string(stdout, x->rnames[k]);
+        printf(": ");
+        if (ran)
+            number(stdout, r->results[k], 1);
+        else
+            printf("null");
+    }
+    printf("}");
+}
+
+static void csv_row(export_ctx *x, uint64_t index, const smx__record *r, const smx_value *vals)
+{
+    char buf[4096];
+    int ran = has_run(r);
+    printf("%llu", (unsigned long long)index);
+    for (size_t j = 0; j < x->np; j++) {
+        smx__value_format(&vals[j], buf, sizeof buf);
+        fputc(',', stdout);
+        csv_field(stdout, buf);
+    }
+    printf(",%s,%u", smx_status_name(r->status), r->attempts);
+    if (ran) {
+        if (r->exit_code >= 0 && !r->term_signal)
+            printf(",%d", r->exit_code);
+        else
+            printf(",");
+        printf(",%d,%d,", r->term_signal, r->rank);
+        csv_field(stdout, host_of(x, r));
+        fputc(',', stdout);
+        csv_field(stdout, job_of(x, r));
+        printf(",%.3f,%.3f,%.3f", r->t_start, r->t_end, r->t_end - r->t_start);
+    } else {
+        printf(",,,,,,,,");
+    }
+    for (int k = 0; k < x->nres; k++) {
+        fputc(',', stdout);
+        if (ran)
+            number(stdout, r->results[k], 0);
+    }
+    fputc('\n', stdout);
+}
+
+/* Every element in STATUS (-1: all), read in slices so that memory stays bounded. */
+static int export_rows(export_ctx *x, int status)
+{
+    const uint64_t chunk = EXPORT_SLICE;
+    uint64_t n = smx__inspect_count(x->in);
+    smx__record *recs = malloc(sizeof *recs * chunk);
+    if (!recs)
+        return smx__error_oom();
+    int rc = SMX_OK;
+    for (uint64_t s = 0; rc == SMX_OK && s < n; s += chunk) {
+        uint64_t c = n - s < chunk ? n - s : chunk;
+        rc = smx__inspect_records(x->in, s, c, recs);
+        if (rc == SMX_OK)
+            rc = smx__inspect_values(x->in, s, c, x->vals);
+        for (uint64_t i = 0; rc == SMX_OK && i < c; i++) {
+            if (status >= 0 && recs[i].status != status)
+                continue;
+            if (x->json)
+                json_row(x, s + i, &recs[i], x->vals + i * x->np);
+            else
+                csv_row(x, s + i, &recs[i], x->vals + i * x->np);
+            x->rows++;
+        }
+    }
+    free(recs);
+    return rc;
+}
+
 static int export_main(int argc, char **argv)
 {
     export_args args = {.status = -1};
@@ -91,150 +283,18 @@ static int export_main(int argc, char **argv)
     int prc = smx_cli_args(&smx_cli_cmd_export, argc, argv, &args, &p);
     if (prc != SMX_CLI_PROCEED)
         return prc;
-    const char *path = p.args[0], *session = args.session;
-    int want = args.status;
-    smx_inspect in;
-    int rc = smx_inspect_open(&in, path, session);
-    if (rc != SMX_OK)
-        return smx_cli_fail(rc);
-    int json = !strcmp(formats[args.format], "json");
-    char rnames[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
-    char(*hosts)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
-    smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
-    const uint64_t chunk = 16384;
-    smx__record *recs = malloc(sizeof *recs * chunk);
-    /* The parameter values are the stored ones, bit for bit: never recomputed from the spec. */
-    smx__params *pp = NULL;
-    rc = smx__store_params(in.st, &pp);
-    size_t np = rc == SMX_OK ? smx__params_count(pp) : 0;
-    smx_value *vals = calloc(chunk * (np ? np : 1), sizeof *vals);
-    if (!hosts || !jobs || !recs || !vals)
-        rc = smx__error_oom();
-    if (rc == SMX_OK)
-        rc = smx__sess_result_names(in.sess, rnames);
-    if (rc == SMX_OK)
-        rc = smx__sess_hosts(in.sess, hosts);
-    if (rc == SMX_OK)
-        rc = smx__sess_jobs(in.sess, jobs);
-    int nres = 0;
-    while (rc == SMX_OK && nres < SMX__RESULTS_MAX && rnames[nres][0])
-        nres++;
-    const char *fixed[] = {"status", "attempts", "exit_code", "signal", "rank",
-                           "host",   "job",      "t_start",   "t_end",  "duration"};
-    if (rc == SMX_OK && !json) {
-        fputs("index", stdout);
-        for (size_t j = 0; j < np; j++) {
-            fputc(',', stdout);
-            csv_field(stdout, smx__params_name(pp, j));
-        }
-        for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
-            printf(",%s", fixed[k]);
-        for (int k = 0; k < nres; k++) {
-            fputc(',', stdout);
-            csv_field(stdout, rnames[k]);
-        }
-        fputc('\n', stdout);
-    }
-    if (rc == SMX_OK && json)
+    export_ctx x;
+    int rc = export_open(&x, p.args[0], args.session);
+    x.json = !strcmp(formats[args.format], "json");
+    if (rc == SMX_OK && x.json)
         fputs("[", stdout);
-    uint64_t n = rc == SMX_OK ? smx__sess_count(in.sess) : 0, rows = 0;
-    char buf[4096];
-    for (uint64_t s = 0; rc == SMX_OK && s < n; s += chunk) {
-        uint64_t c = n - s < chunk ? n - s : chunk;
-        rc = smx__sess_read_records(in.sess, s, c, recs);
-        if (rc == SMX_OK && np)
-            rc = smx__params_read(pp, s, c, vals);
-        for (uint64_t i = 0; rc == SMX_OK && i < c; i++) {
-            smx__record *r = &recs[i];
-            if (want >= 0 && r->status != want)
-                continue;
-            uint64_t index = s + i;
-            const smx_value *v = vals + i * np;
-            int ran = r->status == 2 || r->status == 3;
-            const char *host = r->host > 0 && r->host <= SMX__HOSTS_MAX ? hosts[r->host - 1] : "";
-            const char *job = r->job > 0 && r->job <= SMX__JOBS_MAX ? jobs[r->job - 1].id : "";
-            if (json) {
-                printf("%s\n{\"index\": %llu", rows ? "," : "", (unsigned long long)index);
-                for (size_t j = 0; j < np; j++) {
-                    printf(", ");
-                    smx_json_string(stdout, smx__params_name(pp, j));
-                    printf(": ");
-                    smx__value_format(&v[j], buf, sizeof buf);
-                    if (v[j].type == SMX_VALUE_STRING)
-                        smx_json_string(stdout, buf);
-                    else if (v[j].type == SMX_VALUE_FLOAT && (isnan(v[j].u.f) || isinf(v[j].u.f)))
-                        printf("null");
-                    else
-                        fputs(buf, stdout);
-                }
-                printf(", \"status\": \"%s\", \"attempts\": %u", smx_status_name(r->status),
-                       r->attempts);
-                if (ran) {
-                    printf(", \"exit_code\": ");
-                    if (r->exit_code >= 0 && !r->term_signal)
-                        printf("%d", r->exit_code);
-                    else
-                        printf("null");
-                    printf(", \"signal\": %d, \"rank\": %d, \"host\": ", r->term_signal, r->rank);
-                    smx_json_string(stdout, host);
-                    printf(", \"job\": ");
-                    smx_json_string(stdout, job);
-                    printf(", \"t_start\": %.3f, \"t_end\": %.3f, \"duration\": %.3f", r->t_start,
-                           r->t_end, r->t_end - r->t_start);
-                } else {
-                    printf(", \"exit_code\": null, \"signal\": null, \"rank\": null, \"host\": "
-                           "null, \"job\": null, \"t_start\": null, \"t_end\": null, "
-                           "\"duration\": null");
-                }
-                for (int k = 0; k < nres; k++) {
-                    printf(", ");
-                    smx_json_string(stdout, rnames[k]);
-                    printf(": ");
-                    if (ran)
-                        number(stdout, r->results[k], 1);
-                    else
-                        printf("null");
-                }
-                printf("}");
-            } else {
-                printf("%llu", (unsigned long long)index);
-                for (size_t j = 0; j < np; j++) {
-                    smx__value_format(&v[j], buf, sizeof buf);
-                    fputc(',', stdout);
-                    csv_field(stdout, buf);
-                }
-                printf(",%s,%u", smx_status_name(r->status), r->attempts);
-                if (ran) {
-                    if (r->exit_code >= 0 && !r->term_signal)
-                        printf(",%d", r->exit_code);
-                    else
-                        printf(",");
-                    printf(",%d,%d,", r->term_signal, r->rank);
-                    csv_field(stdout, host);
-                    fputc(',', stdout);
-                    csv_field(stdout, job);
-                    printf(",%.3f,%.3f,%.3f", r->t_start, r->t_end, r->t_end - r->t_start);
-                } else {
-                    printf(",,,,,,,,");
-                }
-                for (int k = 0; k < nres; k++) {
-                    fputc(',', stdout);
-                    if (ran)
-                        number(stdout, r->results[k], 0);
-                }
-                fputc('\n', stdout);
-            }
-            rows++;
-        }
-    }
-    if (rc == SMX_OK && json)
+    else if (rc == SMX_OK)
+        csv_header(&x);
+    if (rc == SMX_OK)
+        rc = export_rows(&x, args.status);
+    if (rc == SMX_OK && x.json)
         fputs("\n]\n", stdout);
-    free(hosts);
-    free(jobs);
-    free(recs);
-    free(vals);
-    smx__params_close(pp);
-    smx_inspect_close(&in);
+    export_close(&x);
     if (rc != SMX_OK)
         return smx_cli_fail(rc);
     if (fflush(stdout) != 0) {

@@ -6,9 +6,8 @@
 
 #include "cli.h"
 #include "options.h"
-#include "core/error.h"
-#include "state/lock.h"
-#include "state/store.h"
+#include "state/inspect.h"
+#include "sweepmux/errors.h"
 
 /* The states requeue takes, and the stored status of each. */
 static const char *const requeue_names[] = {"failed", "running", "done", NULL};
@@ -58,51 +57,8 @@ static int requeue_main(int argc, char **argv)
         return prc;
     const char *path = p.args[0], *session = args.session, *status = requeue_names[args.status];
     int want = requeue_status[args.status];
-    smx__lock *lock = NULL;
-    smx__store *st = NULL;
-    smx__sess *sess = NULL;
-    uint8_t *stv = NULL, *newst = NULL;
-    uint16_t *att = NULL;
-    uint64_t *idx = NULL, k = 0;
-    int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
-    if (rc == SMX_OK)
-        rc = smx__store_open(&st, path, SMX__STORE_WRITE);
-    if (rc == SMX_OK) {
-        rc = smx__sess_open(st, session, &sess);
-        if (rc == SMX_ENOTFOUND)
-            rc = smx__error(SMX_EINPUT, "%s has no session '%s'", path, session);
-    }
-    uint64_t n = rc == SMX_OK ? smx__sess_count(sess) : 0;
-    if (rc == SMX_OK) {
-        stv = malloc(n ? n : 1);
-        att = malloc(sizeof *att * (n ? n : 1));
-        idx = malloc(sizeof *idx * (n ? n : 1));
-        if (!stv || !att || !idx)
-            rc = smx__error_oom();
-    }
-    if (rc == SMX_OK)
-        rc = smx__sess_read_state(sess, stv, att);
-    for (uint64_t i = 0; rc == SMX_OK && i < n; i++)
-        if (stv[i] == want) {
-            idx[k] = i;
-            att[k] = att[i];
-            k++;
-        }
-    if (rc == SMX_OK && k) {
-        newst = calloc(k, 1); /* all SMX_STATUS_PENDING */
-        if (!newst)
-            rc = smx__error_oom();
-        if (rc == SMX_OK)
-            rc = smx__sess_write_state(sess, idx, newst, att, k);
-        if (rc == SMX_OK)
-            rc = smx__store_sync(st);
-    }
-    free(stv);
-    free(att);
-    free(idx);
-    free(newst);
-    smx__store_close(st);
-    smx__lock_release(lock);
+    uint64_t k = 0;
+    int rc = smx__requeue(path, session, want, &k);
     if (rc != SMX_OK)
         return smx_cli_fail(rc);
     printf("requeued %llu %s element%s of session '%s' in %s\n", (unsigned long long)k, status,

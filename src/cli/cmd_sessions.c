@@ -4,9 +4,8 @@
 
 #include "cli.h"
 #include "options.h"
-#include "core/error.h"
-#include "state/mux_internal.h"
-#include "state/store.h"
+#include "state/inspect.h"
+#include "sweepmux/errors.h"
 #include "spec/template.h"
 
 static int sessions_main(int argc, char **argv);
@@ -29,20 +28,18 @@ static int sessions_main(int argc, char **argv)
     if (prc != SMX_CLI_PROCEED)
         return prc;
     const char *path = p.args[0];
-    smx__store *st = NULL;
+    smx__inspect *in = NULL;
     char **names = NULL;
     size_t n = 0;
-    int rc = smx__store_open(&st, path, SMX__STORE_READ);
+    int rc = smx__inspect_open_file(&in, path);
     if (rc == SMX_OK)
-        rc = smx__store_sessions(st, &names, &n);
-    smx__store_close(st);
-    if (rc != SMX_OK)
-        return smx_cli_fail(rc);
-    printf("%-24s %12s %12s %12s %12s %12s\n", "session", "total", "done", "failed", "running",
-           "pending");
+        rc = smx__inspect_sessions(in, &names, &n);
+    if (rc == SMX_OK)
+        printf("%-24s %12s %12s %12s %12s %12s\n", "session", "total", "done", "failed", "running",
+               "pending");
     for (size_t i = 0; i < n && rc == SMX_OK; i++) {
         smx_stat s;
-        rc = smx__mux_stat_path(path, names[i], &s);
+        rc = smx__inspect_counts(in, names[i], &s, NULL);
         if (rc == SMX_OK)
             printf("%-24s %12llu %12llu %12llu %12llu %12llu\n", names[i],
                    (unsigned long long)s.total, (unsigned long long)s.done,
@@ -50,5 +47,6 @@ static int sessions_main(int argc, char **argv)
                    (unsigned long long)s.pending);
     }
     smx__strv_free(names);
+    smx__inspect_close(in);
     return rc == SMX_OK ? SMX_EXIT_COMPLETE : smx_cli_fail(rc);
 }

@@ -1,18 +1,17 @@
 /* sweepmux status: where a sweep stands, from the durable state (safe while a run holds the file).
  */
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
-#include "options.h"
 #include "core/error.h"
-#include "inspect.h"
-#include "state/mux_internal.h"
-#include "session/session_internal.h"
+#include "options.h"
+#include "render.h"
 #include "spec/template.h"
+#include "state/inspect.h"
 
 typedef struct status_args {
     const char *session;
@@ -55,38 +54,259 @@ const smx_cli_command smx_cli_cmd_status = {
     .fn = status_main,
 };
 
-typedef struct job_stat {
-    double rate;     /* elements finished per second by the latest job */
-    double eta;      /* seconds, or -1 */
-    uint64_t by_job; /* elements the latest job finished */
-} job_stat;
+/* Everything status shows, gathered before anything is printed. */
+typedef struct status_view {
+    const char *path;
+    smx__inspect *in;
+    smx_stat st;
+    smx__job *jobs; /* ring of SMX__JOBS_MAX */
+    int64_t njobs;
+    smx__failure *fails; /* ring of SMX__FAILURES_MAX */
+    int64_t nfails;
+    char **names; /* every session of the file */
+    size_t nsess;
+    smx_stat *others; /* counts of each of names */
+    int latest;       /* ring row of the latest job, or -1 */
+    uint64_t by_job;  /* elements the latest job finished */
+    double rate;      /* per second, by the latest job */
+    double eta;       /* seconds, or -1 */
+} status_view;
 
-/* Rate of the latest job: its finished records over its run time so far. */
-static int latest_rate(smx_inspect *in, const smx__job *job, int row, const smx_stat *st,
-                       job_stat *js)
+static void view_free(status_view *v)
 {
-    memset(js, 0, sizeof *js);
-    js->eta = -1;
-    uint64_t n = smx__sess_count(in->sess);
-    const uint64_t chunk = 65536;
-    smx__record *recs = malloc(sizeof *recs * chunk);
-    if (!recs)
-        return smx__error_oom();
-    int rc = SMX_OK;
-    for (uint64_t s = 0; s < n && rc == SMX_OK; s += chunk) {
-        uint64_t c = n - s < chunk ? n - s : chunk;
-        rc = smx__sess_read_records(in->sess, s, c, recs);
-        for (uint64_t i = 0; rc == SMX_OK && i < c; i++)
-            if ((recs[i].status == 2 || recs[i].status == 3) && recs[i].job == row + 1)
-                js->by_job++;
-    }
-    free(recs);
-    double end = job->t_end > 0 ? job->t_end : smx__wall();
-    if (end > job->t_start && js->by_job)
-        js->rate = (double)js->by_job / (end - job->t_start);
-    if (js->rate > 0 && job->t_end <= 0)
-        js->eta = (double)(st->pending + st->running) / js->rate;
+    free(v->jobs);
+    free(v->fails);
+    free(v->others);
+    smx__strv_free(v->names);
+    smx__inspect_close(v->in);
+}
+
+/* The latest job's rate: what it finished over its run time so far, and the ETA it implies. */
+static int latest_rate(status_view *v)
+{
+    v->latest = v->njobs > 0 ? (int)((v->njobs - 1) % SMX__JOBS_MAX) : -1;
+    v->eta = -1;
+    if (v->latest < 0)
+        return SMX_OK;
+    int rc = smx__inspect_latest_finished(v->in, &v->by_job);
+    const smx__job *job = &v->jobs[v->latest];
+    double end = job->t_end > 0 ? job->t_end : (double)time(NULL);
+    if (end > job->t_start && v->by_job)
+        v->rate = (double)v->by_job / (end - job->t_start);
+    if (v->rate > 0 && job->t_end <= 0)
+        v->eta = (double)(v->st.pending + v->st.running) / v->rate;
     return rc;
+}
+
+/* Counts of every session of the file (the open one's are already in V->st). */
+static int session_counts(status_view *v)
+{
+    int rc = smx__inspect_sessions(v->in, &v->names, &v->nsess);
+    if (rc == SMX_OK && !(v->others = calloc(v->nsess ? v->nsess : 1, sizeof *v->others)))
+        rc = smx__error_oom();
+    for (size_t i = 0; rc == SMX_OK && i < v->nsess; i++) {
+        if (!strcmp(v->names[i], smx__inspect_session(v->in)))
+            v->others[i] = v->st;
+        else
+            rc = smx__inspect_counts(v->in, v->names[i], &v->others[i], NULL);
+    }
+    return rc;
+}
+
+static int gather(status_view *v, const char *path, const char *session)
+{
+    memset(v, 0, sizeof *v);
+    v->path = path;
+    int rc = smx__inspect_open(&v->in, path, session);
+    if (rc == SMX_OK)
+        rc = smx__inspect_counts(v->in, NULL, &v->st, NULL);
+    if (rc == SMX_OK)
+        rc = smx__inspect_jobs(v->in, &v->jobs, &v->njobs);
+    if (rc == SMX_OK)
+        rc = smx__inspect_failures(v->in, &v->fails, &v->nfails);
+    if (rc == SMX_OK)
+        rc = latest_rate(v);
+    if (rc == SMX_OK)
+        rc = session_counts(v);
+    return rc;
+}
+
+/* The first job and failure to show: jobs as far as the ring reaches, the last NFAIL failures. */
+static int64_t first_job(const status_view *v)
+{
+    return v->njobs > SMX__JOBS_MAX ? v->njobs - SMX__JOBS_MAX : 0;
+}
+
+static int64_t first_failure(const status_view *v, long nfail)
+{
+    int64_t first = v->nfails > nfail ? v->nfails - nfail : 0;
+    if (v->nfails - first > SMX__FAILURES_MAX)
+        first = v->nfails - SMX__FAILURES_MAX;
+    return first;
+}
+
+static void json_counts(const smx_stat *st)
+{
+    printf("\"total\": %llu, \"pending\": %llu, \"running\": %llu, \"done\": %llu, "
+           "\"failed\": %llu",
+           (unsigned long long)st->total, (unsigned long long)st->pending,
+           (unsigned long long)st->running, (unsigned long long)st->done,
+           (unsigned long long)st->failed);
+}
+
+static void json_jobs(const status_view *v)
+{
+    for (int64_t k = first_job(v); k < v->njobs; k++) {
+        const smx__job *j = &v->jobs[k % SMX__JOBS_MAX];
+        printf("%s{\"id\": ", k > first_job(v) ? ", " : "");
+        smx_json_string(stdout, j->id);
+        printf(", \"host\": ");
+        smx_json_string(stdout, j->host);
+        printf(", \"start\": %.3f, \"end\": ", j->t_start);
+        if (j->t_end > 0)
+            printf("%.3f", j->t_end);
+        else
+            printf("null");
+        printf(", \"ranks\": %d, \"exit_code\": ", j->ranks);
+        if (j->exit_code >= 0)
+            printf("%d", j->exit_code);
+        else
+            printf("null");
+        printf(", \"reason\": ");
+        smx_json_string(stdout, j->reason);
+        printf(", \"claims\": ");
+        if (j->claims[0])
+            smx_json_string(stdout, j->claims);
+        else
+            printf("null");
+        printf("}");
+    }
+}
+
+static void json_failures(const status_view *v, long nfail)
+{
+    int64_t first = first_failure(v, nfail);
+    for (int64_t k = first; k < v->nfails; k++) {
+        const smx__failure *f = &v->fails[k % SMX__FAILURES_MAX];
+        printf("%s{\"index\": %llu, \"attempt\": %d, \"exit_code\": %d, \"signal\": %d, "
+               "\"stderr_tail\": ",
+               k > first ? ", " : "", (unsigned long long)f->index, f->attempt, f->exit_code,
+               f->term_signal);
+        smx_json_string(stdout, f->tail);
+        printf("}");
+    }
+}
+
+static void render_json(const status_view *v, long nfail)
+{
+    printf("{\"state\": ");
+    smx_json_string(stdout, v->path);
+    printf(", \"sweep\": ");
+    smx_json_string(stdout, smx__spec_name(smx__inspect_spec(v->in)));
+    printf(", \"session\": ");
+    smx_json_string(stdout, smx__inspect_session(v->in));
+    printf(", ");
+    json_counts(&v->st);
+    printf(", \"complete\": %s", v->st.done + v->st.failed == v->st.total ? "true" : "false");
+    printf(", \"rate\": %.6g, \"eta_seconds\": ", v->rate);
+    if (v->eta >= 0)
+        printf("%.1f", v->eta);
+    else
+        printf("null");
+    printf(", \"sessions\": [");
+    for (size_t i = 0; i < v->nsess; i++) {
+        printf("%s{\"name\": ", i ? ", " : "");
+        smx_json_string(stdout, v->names[i]);
+        printf(", ");
+        json_counts(&v->others[i]);
+        printf("}");
+    }
+    printf("], \"jobs\": [");
+    json_jobs(v);
+    printf("], \"failures\": [");
+    json_failures(v, nfail);
+    printf("]}\n");
+}
+
+static void text_jobs(const status_view *v)
+{
+    char t1[32], t2[32], code[16];
+    printf("  jobs:\n");
+    for (int64_t k = first_job(v); k < v->njobs; k++) {
+        const smx__job *j = &v->jobs[k % SMX__JOBS_MAX];
+        smx_format_time(j->t_start, t1, sizeof t1);
+        smx_format_time(j->t_end, t2, sizeof t2);
+        snprintf(code, sizeof code, "%d", j->exit_code);
+        printf("    %-3lld %-16s %-20s %s -> %s  %d ranks  exit %s  %s%s%s\n", (long long)k + 1,
+               j->id, j->host, t1, j->t_end > 0 ? t2 : "(running or died)", j->ranks,
+               j->exit_code >= 0 ? code : "-", j->reason, j->claims[0] ? "  claims " : "",
+               j->claims);
+    }
+}
+
+/* A failure's stderr tail, indented, at most its last 5 lines. */
+static void text_tail(const char *tail)
+{
+    const char *t = tail + strlen(tail);
+    int lines = 0;
+    while (t > tail && lines < 6)
+        if (*--t == '\n')
+            lines++;
+    if (*t == '\n')
+        t++;
+    while (*t) {
+        const char *e = strchr(t, '\n');
+        int len = e ? (int)(e - t) : (int)strlen(t);
+        if (len)
+            printf("      | %.*s\n", len, t);
+        t += len + (e ? 1 : 0);
+    }
+}
+
+static void text_failures(const status_view *v, long nfail)
+{
+    printf("  recent failures (%lld in all):\n", (long long)v->nfails);
+    for (int64_t k = first_failure(v, nfail); k < v->nfails; k++) {
+        const smx__failure *f = &v->fails[k % SMX__FAILURES_MAX];
+        if (f->term_signal)
+            printf("    element %llu attempt %d: killed by signal %d\n",
+                   (unsigned long long)f->index, f->attempt, f->term_signal);
+        else
+            printf("    element %llu attempt %d: exit %d\n", (unsigned long long)f->index,
+                   f->attempt, f->exit_code);
+        text_tail(f->tail);
+    }
+}
+
+static void render_text(const status_view *v, long nfail)
+{
+    const smx_stat *st = &v->st;
+    double pct = st->total ? 100.0 * (double)(st->done + st->failed) / (double)st->total : 100;
+    printf("%s: sweep '%s', session '%s'\n", v->path, smx__spec_name(smx__inspect_spec(v->in)),
+           smx__inspect_session(v->in));
+    printf("  %llu elements: %llu done, %llu failed, %llu running, %llu pending (%.1f%% "
+           "finished)%s\n",
+           (unsigned long long)st->total, (unsigned long long)st->done,
+           (unsigned long long)st->failed, (unsigned long long)st->running,
+           (unsigned long long)st->pending, pct,
+           st->done + st->failed == st->total ? ", complete" : "");
+    if (v->latest >= 0) {
+        printf("  latest job: %llu finished, %.2f/s", (unsigned long long)v->by_job, v->rate);
+        if (v->eta >= 0)
+            printf(", ETA %.0fs", v->eta);
+        printf("\n");
+    }
+    if (v->njobs > 0)
+        text_jobs(v);
+    if (v->nfails > 0)
+        text_failures(v, nfail);
+    if (v->nsess > 1) {
+        printf("  sessions:\n");
+        for (size_t i = 0; i < v->nsess; i++)
+            printf("    %-20s %llu/%llu done, %llu failed\n", v->names[i],
+                   (unsigned long long)v->others[i].done, (unsigned long long)v->others[i].total,
+                   (unsigned long long)v->others[i].failed);
+    }
 }
 
 static int status_main(int argc, char **argv)
@@ -96,188 +316,12 @@ static int status_main(int argc, char **argv)
     int prc = smx_cli_args(&smx_cli_cmd_status, argc, argv, &args, &p);
     if (prc != SMX_CLI_PROCEED)
         return prc;
-    const char *path = p.args[0], *session = args.session;
-    int json = args.json;
-    long nfail = args.failures;
-    smx_inspect in;
-    int rc = smx_inspect_open(&in, path, session);
-    if (rc != SMX_OK)
-        return smx_cli_fail(rc);
-
-    smx_stat st;
-    smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
-    smx__failure *fails = calloc(SMX__FAILURES_MAX, sizeof *fails);
-    int64_t meta[SMX__META_LEN] = {0};
-    char **names = NULL;
-    size_t nsess = 0;
-    if (!jobs || !fails)
-        rc = smx__error_oom();
-    if (rc == SMX_OK)
-        rc = smx__mux_stat_path(path, in.session, &st);
-    if (rc == SMX_OK)
-        rc = smx__sess_jobs(in.sess, jobs);
-    if (rc == SMX_OK)
-        rc = smx__sess_failures(in.sess, fails);
-    if (rc == SMX_OK)
-        rc = smx__sess_meta(in.sess, meta);
-    if (rc == SMX_OK)
-        rc = smx__store_sessions(in.st, &names, &nsess);
-    int64_t njobs = rc == SMX_OK ? meta[SMX__META_N_JOBS] : 0;
-    int latest = njobs > 0 ? (int)((njobs - 1) % SMX__JOBS_MAX) : -1;
-    job_stat js = {0, -1, 0};
-    if (rc == SMX_OK && latest >= 0)
-        rc = latest_rate(&in, &jobs[latest], latest, &st, &js);
-    smx_stat *others = calloc(nsess ? nsess : 1, sizeof *others);
-    for (size_t i = 0; rc == SMX_OK && others && i < nsess; i++)
-        rc = smx__mux_stat_path(path, names[i], &others[i]);
-    if (rc != SMX_OK) {
-        free(jobs);
-        free(fails);
-        free(others);
-        smx__strv_free(names);
-        smx_inspect_close(&in);
-        return smx_cli_fail(rc);
-    }
-
-    int64_t nf = meta[SMX__META_N_FAILURES];
-    int64_t first_fail = nf > nfail ? nf - nfail : 0;
-    if (nf - first_fail > SMX__FAILURES_MAX)
-        first_fail = nf - SMX__FAILURES_MAX;
-    int64_t first_job = njobs > SMX__JOBS_MAX ? njobs - SMX__JOBS_MAX : 0;
-    char t1[32], t2[32];
-    if (json) {
-        printf("{\"state\": ");
-        smx_json_string(stdout, path);
-        printf(", \"sweep\": ");
-        smx_json_string(stdout, smx__spec_name(in.spec));
-        printf(", \"session\": ");
-        smx_json_string(stdout, in.session);
-        printf(", \"total\": %llu, \"pending\": %llu, \"running\": %llu, \"done\": %llu, "
-               "\"failed\": %llu, \"complete\": %s",
-               (unsigned long long)st.total, (unsigned long long)st.pending,
-               (unsigned long long)st.running, (unsigned long long)st.done,
-               (unsigned long long)st.failed, st.done + st.failed == st.total ? "true" : "false");
-        printf(", \"rate\": %.6g, \"eta_seconds\": ", js.rate);
-        if (js.eta >= 0)
-            printf("%.1f", js.eta);
-        else
-            printf("null");
-        printf(", \"sessions\": [");
-        for (size_t i = 0; i < nsess; i++) {
-            printf("%s{\"name\": ", i ? ", " : "");
-            smx_json_string(stdout, names[i]);
-            printf(", \"total\": %llu, \"pending\": %llu, \"running\": %llu, \"done\": %llu, "
-                   "\"failed\": %llu}",
-                   (unsigned long long)others[i].total, (unsigned long long)others[i].pending,
-                   (unsigned long long)others[i].running, (unsigned long long)others[i].done,
-                   (unsigned long long)others[i].failed);
-        }
-        printf("], \"jobs\": [");
-        for (int64_t k = first_job; k < njobs; k++) {
-            smx__job *j = &jobs[k % SMX__JOBS_MAX];
-            printf("%s{\"id\": ", k > first_job ? ", " : "");
-            smx_json_string(stdout, j->id);
-            printf(", \"host\": ");
-            smx_json_string(stdout, j->host);
-            printf(", \"start\": %.3f, \"end\": ", j->t_start);
-            if (j->t_end > 0)
-                printf("%.3f", j->t_end);
-            else
-                printf("null");
-            printf(", \"ranks\": %d, \"exit_code\": ", j->ranks);
-            if (j->exit_code >= 0)
-                printf("%d", j->exit_code);
-            else
-                printf("null");
-            printf(", \"reason\": ");
-            smx_json_string(stdout, j->reason);
-            printf(", \"claims\": ");
-            if (j->claims[0])
-                smx_json_string(stdout, j->claims);
-            else
-                printf("null");
-            printf("}");
-        }
-        printf("], \"failures\": [");
-        for (int64_t k = first_fail; k < nf; k++) {
-            smx__failure *f = &fails[k % SMX__FAILURES_MAX];
-            printf("%s{\"index\": %llu, \"attempt\": %d, \"exit_code\": %d, \"signal\": %d, "
-                   "\"stderr_tail\": ",
-                   k > first_fail ? ", " : "", (unsigned long long)f->index, f->attempt,
-                   f->exit_code, f->term_signal);
-            smx_json_string(stdout, f->tail);
-            printf("}");
-        }
-        printf("]}\n");
-    } else {
-        double pct = st.total ? 100.0 * (double)(st.done + st.failed) / (double)st.total : 100;
-        printf("%s: sweep '%s', session '%s'\n", path, smx__spec_name(in.spec), in.session);
-        printf("  %llu elements: %llu done, %llu failed, %llu running, %llu pending (%.1f%% "
-               "finished)%s\n",
-               (unsigned long long)st.total, (unsigned long long)st.done,
-               (unsigned long long)st.failed, (unsigned long long)st.running,
-               (unsigned long long)st.pending, pct,
-               st.done + st.failed == st.total ? ", complete" : "");
-        if (latest >= 0) {
-            printf("  latest job: %llu finished, %.2f/s", (unsigned long long)js.by_job, js.rate);
-            if (js.eta >= 0)
-                printf(", ETA %.0fs", js.eta);
-            printf("\n");
-        }
-        if (njobs > 0) {
-            printf("  jobs:\n");
-            for (int64_t k = first_job; k < njobs; k++) {
-                smx__job *j = &jobs[k % SMX__JOBS_MAX];
-                smx_format_time(j->t_start, t1, sizeof t1);
-                smx_format_time(j->t_end, t2, sizeof t2);
-                char code[16];
-                snprintf(code, sizeof code, "%d", j->exit_code);
-                printf("    %-3lld %-16s %-20s %s -> %s  %d ranks  exit %s  %s%s%s\n",
-                       (long long)k + 1, j->id, j->host, t1,
-                       j->t_end > 0 ? t2 : "(running or died)", j->ranks,
-                       j->exit_code >= 0 ? code : "-", j->reason, j->claims[0] ? "  claims " : "",
-                       j->claims);
-            }
-        }
-        if (nf > 0) {
-            printf("  recent failures (%lld in all):\n", (long long)nf);
-            for (int64_t k = first_fail; k < nf; k++) {
-                smx__failure *f = &fails[k % SMX__FAILURES_MAX];
-                if (f->term_signal)
-                    printf("    element %llu attempt %d: killed by signal %d\n",
-                           (unsigned long long)f->index, f->attempt, f->term_signal);
-                else
-                    printf("    element %llu attempt %d: exit %d\n", (unsigned long long)f->index,
-                           f->attempt, f->exit_code);
-                /* The tail, indented, at most its last 5 lines. */
-                const char *t = f->tail + strlen(f->tail);
-                int lines = 0;
-                while (t > f->tail && lines < 6)
-                    if (*--t == '\n')
-                        lines++;
-                if (*t == '\n')
-                    t++;
-                while (*t) {
-                    const char *e = strchr(t, '\n');
-                    int len = e ? (int)(e - t) : (int)strlen(t);
-                    if (len)
-                        printf("      | %.*s\n", len, t);
-                    t += len + (e ? 1 : 0);
-                }
-            }
-        }
-        if (nsess > 1) {
-            printf("  sessions:\n");
-            for (size_t i = 0; i < nsess; i++)
-                printf("    %-20s %llu/%llu done, %llu failed\n", names[i],
-                       (unsigned long long)others[i].done, (unsigned long long)others[i].total,
-                       (unsigned long long)others[i].failed);
-        }
-    }
-    free(jobs);
-    free(fails);
-    free(others);
-    smx__strv_free(names);
-    smx_inspect_close(&in);
-    return SMX_EXIT_COMPLETE;
+    status_view v;
+    int rc = gather(&v, p.args[0], args.session);
+    if (rc == SMX_OK && args.json)
+        render_json(&v, args.failures);
+    else if (rc == SMX_OK)
+        render_text(&v, args.failures);
+    view_free(&v);
+    return rc == SMX_OK ? SMX_EXIT_COMPLETE : smx_cli_fail(rc);
 }

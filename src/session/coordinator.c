@@ -192,6 +192,17 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
         return smx__error_oom();
     if (rc == SMX_OK)
         rc = smx__sess_hosts(c->sess, table);
+    /*
+     * The stored counters stop being exact (README "Layout": counts_job) durably before this job
+     * changes any status, so that status never trusts counters a kill left behind mid-way. The
+     * journal writes status changes before tables within a batch, hence a direct write here.
+     */
+    if (rc == SMX_OK && c->meta[SMX__META_COUNTS_JOB] != 0) {
+        c->meta[SMX__META_COUNTS_JOB] = 0;
+        rc = smx__sess_put_meta(c->sess, c->meta);
+        if (rc == SMX_OK)
+            rc = smx__store_sync(c->st);
+    }
     if (rc == SMX_OK)
         rc = smx__journal_start(&c->j, c->st, c->sess, c->lock, s->opts.sync_interval);
     if (rc == SMX_OK) {
@@ -442,6 +453,9 @@ static void update_meta(smx__coord *c)
 {
     c->meta[SMX__META_N_DONE] = (int64_t)c->counts.done;
     c->meta[SMX__META_N_FAILED] = (int64_t)c->counts.failed;
+    c->meta[SMX__META_N_RUNNING] = (int64_t)c->counts.running;
+    c->meta[SMX__META_JOB_FINISHED] = (int64_t)(c->done_this_job + c->failed_this_job);
+    c->meta[SMX__META_LAYOUT] = 1;
     if (!memcmp(c->meta, c->meta_queued, sizeof c->meta))
         return;
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
@@ -620,8 +634,11 @@ int smx__coord_finish(smx_session *s, smx__outcome *out)
                                                  : 5;
     snprintf(c->job.reason, sizeof c->job.reason, "%s", out->reason);
     journal_running(s);
-    smx__journal_job(c->j, c->job_row, &c->job);
+    /* Exact counters as of this close; n_jobs moves (and counts_job is cleared) before the next
+     * job changes a status. */
+    c->meta[SMX__META_COUNTS_JOB] = c->meta[SMX__META_N_JOBS];
     update_meta(c);
+    smx__journal_job(c->j, c->job_row, &c->job);
     int rc = smx__journal_stop(c->j);
     c->j = NULL;
     /* A last look, so that a loss just now fences the file before HDF5 flushes it at close. */

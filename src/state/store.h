@@ -100,6 +100,12 @@ enum smx__meta_slot {
         2,                /* failures ever recorded (ring position = this % SMX__FAILURES_MAX) */
     SMX__META_N_DONE = 3, /* counts as of the last sync, for cheap status */
     SMX__META_N_FAILED = 4,
+    SMX__META_N_RUNNING = 5,
+    /* n_jobs when the counts were last made exact (a job's clean close, a requeue); 0 while a
+     * writer may be changing statuses. Counts are exact only while this equals n_jobs. */
+    SMX__META_COUNTS_JOB = 6,
+    SMX__META_JOB_FINISHED = 7, /* elements the latest job finished, as of the last sync */
+    SMX__META_LAYOUT = 8,       /* 1: slots 5-7 are kept (0 in files from before them) */
     SMX__META_LEN = 16
 };
 

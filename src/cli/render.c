@@ -1,0 +1,62 @@
+/* Rendering helpers: see render.h. */
+#include "render.h"
+
+#include <time.h>
+
+const char *smx_status_name(int status)
+{
+    switch (status) {
+    case 0:
+        return "pending";
+    case 1:
+        return "running";
+    case 2:
+        return "done";
+    case 3:
+        return "failed";
+    default:
+        return "unknown";
+    }
+}
+
+void smx_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void smx_format_time(double t, char *buf, size_t n)
+{
+    if (t <= 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
