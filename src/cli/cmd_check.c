@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/error.h"
 #include "options.h"
 #include "spec/spec.h"
 #include "sweepmux/errors.h"
@@ -62,27 +63,8 @@ static void print_arg(const char *s)
     putchar('\'');
 }
 
-static int check_main(int argc, char **argv)
+static void print_summary(const smx_spec *spec, const char *path)
 {
-    check_args args = {.show = 5};
-    smx_cli_parsed p;
-    int prc = smx_cli_args(&smx_cli_cmd_check, argc, argv, &args, &p);
-    if (prc != SMX_CLI_PROCEED)
-        return prc;
-    const char *path = p.args[0];
-    long show = args.show;
-
-    smx_spec *spec = NULL;
-    int rc = smx__spec_load(&spec, path);
-    if (rc)
-        return smx_cli_fail(rc);
-    if (p.cmd_argc && (rc = smx__spec_set_command(spec, p.cmd_argc, p.cmd_argv))) {
-        smx__spec_free(spec);
-        return smx_cli_fail(rc);
-    }
-    for (size_t i = 0; i < smx__spec_nwarnings(spec); i++)
-        fprintf(stderr, "warning: %s\n", smx__spec_warning(spec, i));
-
     size_t np = smx__spec_nparams(spec);
     uint64_t count = smx__spec_count(spec);
     printf("%s: valid\n", path);
@@ -95,61 +77,96 @@ static int check_main(int argc, char **argv)
     if (!smx__spec_has_command(spec))
         printf("note: no command (fine for library use; 'run' needs one, in the spec or after "
                "'--')\n");
+}
 
-    smx_value *vals = calloc(np ? np : 1, sizeof *vals);
-    if (!vals) {
+/* "[IDX] name=value ..." */
+static void print_values(const smx_spec *spec, uint64_t idx, const smx_value *vals)
+{
+    char buf[64];
+    printf("[%" PRIu64 "]", idx);
+    for (size_t p = 0; p < smx__spec_nparams(spec); p++) {
+        printf(" %s=", smx__spec_param_name(spec, p));
+        if (vals[p].type == SMX_VALUE_STRING) {
+            print_arg(vals[p].u.s);
+        } else {
+            smx__value_format(&vals[p], buf, sizeof buf);
+            fputs(buf, stdout);
+        }
+    }
+    putchar('\n');
+}
+
+/* PREFIX followed by each word of V, quoted as a shell would need, on one line. */
+static void print_words(const char *prefix, char **v)
+{
+    fputs(prefix, stdout);
+    for (size_t i = 0; v[i]; i++) {
+        putchar(' ');
+        print_arg(v[i]);
+    }
+    putchar('\n');
+}
+
+/* One element: its values, then the command, environment and directory its task would get. */
+static int print_element(const smx_spec *spec, uint64_t idx, smx_value *vals)
+{
+    int rc = smx__spec_values(spec, idx, vals);
+    if (rc)
+        return rc;
+    print_values(spec, idx, vals);
+    if (smx__spec_has_command(spec)) {
+        char **av = NULL;
+        if ((rc = smx__template_argv(spec, idx, vals, &av)))
+            return rc;
+        print_words("    $", av);
+        smx__strv_free(av);
+    }
+    char **env = NULL;
+    if ((rc = smx__template_env(spec, idx, vals, &env)))
+        return rc;
+    for (size_t e = 0; env[e]; e++) {
+        char *one[] = {env[e], NULL};
+        print_words("    env", one);
+    }
+    smx__strv_free(env);
+    char *dir = NULL;
+    if ((rc = smx__template_workdir(spec, idx, vals, &dir)))
+        return rc;
+    if (dir) {
+        char *one[] = {dir, NULL};
+        print_words("    workdir", one);
+        free(dir);
+    }
+    return SMX_OK;
+}
+
+static int check_main(int argc, char **argv)
+{
+    check_args args = {.show = 5};
+    smx_cli_parsed p;
+    int prc = smx_cli_args(&smx_cli_cmd_check, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    smx_spec *spec = NULL;
+    int rc = smx__spec_load(&spec, p.args[0]);
+    if (rc == SMX_OK && p.cmd_argc)
+        rc = smx__spec_set_command(spec, p.cmd_argc, p.cmd_argv);
+    if (rc != SMX_OK) {
         smx__spec_free(spec);
-        fprintf(stderr, "sweepmux: out of memory\n");
-        return SMX_EXIT_OTHER;
+        return smx_cli_fail(rc);
     }
-    uint64_t n = (uint64_t)show < count ? (uint64_t)show : count;
-    for (uint64_t idx = 0; idx < n && !rc; idx++) {
-        char buf[64];
-        if ((rc = smx__spec_values(spec, idx, vals)))
-            break;
-        printf("[%" PRIu64 "]", idx);
-        for (size_t p = 0; p < np; p++) {
-            printf(" %s=", smx__spec_param_name(spec, p));
-            if (vals[p].type == SMX_VALUE_STRING) {
-                print_arg(vals[p].u.s);
-            } else {
-                smx__value_format(&vals[p], buf, sizeof buf);
-                fputs(buf, stdout);
-            }
-        }
-        putchar('\n');
-        if (smx__spec_has_command(spec)) {
-            char **av = NULL;
-            if ((rc = smx__template_argv(spec, idx, vals, &av)))
-                break;
-            fputs("    $", stdout);
-            for (size_t a = 0; av[a]; a++) {
-                putchar(' ');
-                print_arg(av[a]);
-            }
-            putchar('\n');
-            smx__strv_free(av);
-        }
-        char **env = NULL;
-        if ((rc = smx__template_env(spec, idx, vals, &env)))
-            break;
-        for (size_t e = 0; env[e]; e++) {
-            fputs("    env ", stdout);
-            print_arg(env[e]);
-            putchar('\n');
-        }
-        smx__strv_free(env);
-        char *dir = NULL;
-        if ((rc = smx__template_workdir(spec, idx, vals, &dir)))
-            break;
-        if (dir) {
-            fputs("    workdir ", stdout);
-            print_arg(dir);
-            putchar('\n');
-            free(dir);
-        }
-    }
-    if (!rc && n < count)
+    for (size_t i = 0; i < smx__spec_nwarnings(spec); i++)
+        fprintf(stderr, "warning: %s\n", smx__spec_warning(spec, i));
+    print_summary(spec, p.args[0]);
+    size_t np = smx__spec_nparams(spec);
+    uint64_t count = smx__spec_count(spec);
+    uint64_t n = (uint64_t)args.show < count ? (uint64_t)args.show : count;
+    smx_value *vals = calloc(np ? np : 1, sizeof *vals);
+    if (!vals)
+        rc = smx__error_oom();
+    for (uint64_t idx = 0; idx < n && rc == SMX_OK; idx++)
+        rc = print_element(spec, idx, vals);
+    if (rc == SMX_OK && n < count)
         printf("... %" PRIu64 " more\n", count - n);
     free(vals);
     smx__spec_free(spec);

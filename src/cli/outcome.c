@@ -14,7 +14,7 @@ static void session_opt(char *buf, size_t n, const char *session)
         buf[0] = '\0';
 }
 
-void smx_cli_say_next(FILE *f, int code, const smx__outcome *out, const char *state,
+void smx_cli_say_next(FILE *f, int code, const smx__sweep_result *out, const char *state,
                       const char *session, int nranks, int slurm_job)
 {
     char sess[96], again[512];

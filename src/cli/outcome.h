@@ -2,7 +2,9 @@
 #ifndef SMX_CLI_OUTCOME_H
 #define SMX_CLI_OUTCOME_H
 
-#include "session/session_internal.h"
+#include <stdio.h>
+
+#include "exec/sweep.h"
 
 /*
  * For the exit codes that are normal ends but look like crashes to mpirun and Slurm (1: some
@@ -11,7 +13,7 @@
  * again for a stop. STATE and SESSION (NULL: default) name the sweep, NRANKS the job's size and
  * SLURM_JOB whether it runs under Slurm. Prints nothing for other codes.
  */
-void smx_cli_say_next(FILE *f, int code, const smx__outcome *out, const char *state,
+void smx_cli_say_next(FILE *f, int code, const smx__sweep_result *out, const char *state,
                       const char *session, int nranks, int slurm_job);
 
 #endif

@@ -11,6 +11,9 @@ import sys
 
 LAYERS = ["core", "spec", "state", "session", "exec", "cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+# The tool reads and edits state files only through the inspect, prepare and mux calls, never
+# through the store, the lock or the session's insides.
+FORBIDDEN = {"cli": {"state/store.h", "state/lock.h", "session/session_internal.h"}}
 
 
 def module_of(layer, filename):
@@ -47,6 +50,8 @@ def main(src):
                     continue
                 if LAYERS.index(ilayer) > LAYERS.index(layer):
                     problems.append(f"{path}: {layer} includes \"{inc}\" from the higher layer {ilayer}")
+                if f"{ilayer}/{ifile}" in FORBIDDEN.get(layer, ()):
+                    problems.append(f"{path}: {layer} includes \"{inc}\", which only layers below it may use")
                 other = module_of(ilayer, ifile)
                 if other != me:
                     edges[me].add(other)

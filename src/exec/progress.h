@@ -1,6 +1,6 @@
 /* Progress output on rank 0: a live line on a terminal, a plain line every N seconds otherwise. */
-#ifndef SMX_CLI_PROGRESS_H
-#define SMX_CLI_PROGRESS_H
+#ifndef SMX_PROGRESS_H
+#define SMX_PROGRESS_H
 
 #include "sweepmux/session.h"
 

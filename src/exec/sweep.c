@@ -1,0 +1,78 @@
+/* One rank's part of `sweepmux run`: see sweep.h. */
+#include "sweep.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "exec/progress.h"
+#include "exec/worker.h"
+#include "session/session_internal.h"
+#include "sweepmux/errors.h"
+
+/* Seconds between SIGTERM and SIGKILL for a task that outlives its grace period. */
+#define KILL_GRACE 5.0
+
+/* Runs the command loop on the open session S; a failure here stops the whole run. */
+static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *prog)
+{
+    smx__worker_opts wo = {.slots = o->slots,
+                           .log_dir = o->logs,
+                           .log_mode = o->log_mode,
+                           .grace = o->grace,
+                           .kill_grace = KILL_GRACE,
+                           .gpus_per_slot = o->gpus,
+                           .tick = smx_progress_tick,
+                           .tick_arg = prog,
+                           .keep_launcher_env = o->keep_launcher_env};
+    int rc = SMX_OK;
+    /* Validated by rank 0 before the session opened; every rank renders commands. */
+    if (o->cmd_argc)
+        rc = smx__spec_set_command((smx_spec *)smx__session_spec(s), o->cmd_argc, o->cmd_argv);
+    if (rc == SMX_OK)
+        rc = smx__worker_run(s, &wo);
+    if (rc != SMX_OK) {
+        fprintf(stderr, "sweepmux: rank %d: %s\n", s->rank, smx_error_last());
+        smx_session_request_stop(s, "error");
+    }
+    return rc;
+}
+
+int smx__sweep_run(const smx__sweep_opts *o, smx__sweep_result *out)
+{
+    smx_session *s = NULL;
+    memset(out, 0, sizeof *out);
+    out->rc =
+        smx__session_open(&s, o->state, o->session, MPI_COMM_WORLD, &o->session_opts, o->slots);
+    if (out->rc != SMX_OK)
+        return out->rc;
+    out->opened = 1;
+    int rank = s->rank;
+    const char *why = "";
+    smx__session_claims(s, &why);
+    if (rank == 0 && why[0])
+        fprintf(stderr,
+                "sweepmux: warning: %s; claims go to rank 0 as point-to-point messages instead "
+                "(correct, but each waits for rank 0's next poll). For MPI one-sided claims with "
+                "Open MPI: export OMPI_MCA_osc=pt2pt under srun, or mpirun --mca osc pt2pt\n",
+                why);
+    if (o->on_session)
+        o->on_session(s);
+    smx_progress prog;
+    smx_progress_init(&prog, o->progress);
+    int wrc = command_loop(s, o, &prog);
+    smx__outcome oc;
+    int rc = smx__session_close_ex(s, &oc);
+    if (o->on_session)
+        o->on_session(NULL);
+    if (rank == 0)
+        smx_progress_end(&prog);
+    out->halted = oc.halted;
+    out->stat = oc.stat;
+    snprintf(out->reason, sizeof out->reason, "%s", oc.reason);
+    if (wrc != SMX_OK && (rc == SMX_OK || rc == SMX_ESTOPPED)) {
+        rc = wrc; /* the stop was ours: report why */
+        out->reported = 1;
+    }
+    out->rc = rc;
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * One rank's part of `sweepmux run` once rank 0 has made the state file ready: open the session,
+ * run the command loop with progress output, close, and say how it ended. Collective over the
+ * communicator in the session options' place (MPI_COMM_WORLD).
+ */
+#ifndef SMX_SWEEP_H
+#define SMX_SWEEP_H
+
+#include "exec/log.h"
+#include "sweepmux/session.h"
+
+typedef struct smx__sweep_opts {
+    const char *state, *session;
+    smx_session_options session_opts;
+    int slots;    /* tasks at once on this rank */
+    int cmd_argc; /* the `-- CMD ARG...` override (validated by rank 0), or 0 */
+    char **cmd_argv;
+    const char *logs; /* task output directory */
+    smx__log_mode log_mode;
+    double grace;          /* seconds running tasks get after a stop */
+    int gpus;              /* per slot, or 0 */
+    int keep_launcher_env; /* tasks inherit the MPI launcher's and Slurm step's variables */
+    double progress;       /* seconds between progress lines off a terminal */
+    /* Told the open session, and NULL once it is closed (the CLI's signal handler stops it). */
+    void (*on_session)(smx_session *s);
+} smx__sweep_opts;
+
+typedef struct smx__sweep_result {
+    int rc;       /* SMX_OK, SMX_ESTOPPED (stopped or halted) or the error */
+    int opened;   /* the session opened: stat and reason are meaningful */
+    int reported; /* rc is this rank's command-loop error, already printed with the rank */
+    int halted;   /* stopped by the failure policy */
+    smx_stat stat;
+    char reason[64]; /* why it stopped ("complete", "signal SIGUSR1", "max-time", ...) */
+} smx__sweep_result;
+
+/* Runs the sweep as above. Returns OUT->rc. */
+int smx__sweep_run(const smx__sweep_opts *o, smx__sweep_result *out);
+
+#endif
