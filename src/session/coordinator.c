@@ -228,6 +228,7 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
     c->t_start_mono = smx__now();
     c->job_row = (int)(c->meta[SMX__META_N_JOBS] % SMX__JOBS_MAX);
     c->meta[SMX__META_N_JOBS]++;
+    c->meta[SMX__META_JOB_FINISHED] = 0; /* this job's, from now on */
     memset(&c->job, 0, sizeof c->job);
     const char *id = s->opts.job_id;
     const char *slurm = getenv("SLURM_JOB_ID");

@@ -60,7 +60,9 @@ for ex in montecarlo resume; do
     cmake --build "$tmp/cmake-$ex" > "$tmp/build-$ex.log" 2>&1 ||
         { cat "$tmp/build-$ex.log"; fail "building examples/$ex"; }
     # The shared target: the program must load the installed library (via the RUNPATH CMake set).
-    ldd "$tmp/cmake-$ex/$ex" | grep -q "$libdir/libsweepmux.so" ||
+    # grep reads all of ldd's output (no -q): with pipefail an early exit would fail the pipeline
+    # by SIGPIPE even though the library was found.
+    ldd "$tmp/cmake-$ex/$ex" | grep "$libdir/libsweepmux.so" >/dev/null ||
         fail "examples/$ex does not use $libdir/libsweepmux.so: $(ldd "$tmp/cmake-$ex/$ex")"
 done
 step "build the examples against sweepmux::sweepmux_static"
@@ -69,7 +71,7 @@ cmake -S "$SMX_SOURCE_DIR/tests/package" -B "$tmp/cmake-static" -DCMAKE_PREFIX_P
     { cat "$tmp/cmake-static.log"; fail "configuring tests/package"; }
 cmake --build "$tmp/cmake-static" > "$tmp/build-static.log" 2>&1 ||
     { cat "$tmp/build-static.log"; fail "linking the examples statically"; }
-if ldd "$tmp/cmake-static/montecarlo_static" | grep -q libsweepmux; then
+if ldd "$tmp/cmake-static/montecarlo_static" | grep libsweepmux >/dev/null; then
     fail "montecarlo_static still needs libsweepmux.so"
 fi
 
