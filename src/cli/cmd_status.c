@@ -12,11 +12,16 @@
 #include "render.h"
 #include "spec/template.h"
 #include "state/inspect.h"
+#include "status_by.h"
 
 typedef struct status_args {
     const char *session;
     int json, failures;
+    const char *by, *metric; /* --by view (cmd_status_by.c) */
+    int best, watch;         /* --best: 0 min, 1 max; --watch (watch.c) */
 } status_args;
+
+static const char *const best_choices[] = {"min", "max", NULL};
 
 static const smx_opt status_opts[] = {{.name = "session",
                                        .type = SMX_OPT_STRING,
@@ -32,6 +37,28 @@ static const smx_opt status_opts[] = {{.name = "session",
                                        .offset = offsetof(status_args, failures),
                                        .metavar = "N",
                                        .help = "show the N most recent failures (default 5)"},
+                                      {.name = "by",
+                                       .type = SMX_OPT_STRING,
+                                       .offset = offsetof(status_args, by),
+                                       .metavar = "P[,Q...]",
+                                       .help = "counts and the metric for each value (or "
+                                               "combination) of these parameters, best first"},
+                                      {.name = "metric",
+                                       .type = SMX_OPT_STRING,
+                                       .offset = offsetof(status_args, metric),
+                                       .metavar = "NAME",
+                                       .help = "the result --by summarises (default: the first)"},
+                                      {.name = "best",
+                                       .type = SMX_OPT_ENUM,
+                                       .offset = offsetof(status_args, best),
+                                       .choices = best_choices,
+                                       .help = "for --by: the lowest (default) or highest mean "
+                                               "of the metric is best"},
+                                      {.name = "watch",
+                                       .type = SMX_OPT_FLAG,
+                                       .offset = offsetof(status_args, watch),
+                                       .help = "redraw a live view every SECONDS (default 2) "
+                                               "until the sweep is complete; q or Ctrl-C quits"},
                                       {0}};
 
 static int status_main(int argc, char **argv);
@@ -39,7 +66,8 @@ static int status_main(int argc, char **argv);
 const smx_cli_command smx_cli_cmd_status = {
     .name = "status",
     .summary = "counts by state, rate, jobs and recent failures",
-    .synopsis = "RUN.h5 [--session NAME] [--json] [--failures N]",
+    .synopsis = "RUN.h5 [--session NAME] [--json] [--failures N] [--by P[,Q...] [--metric NAME] "
+                "[--best min|max]] [--watch [SECONDS]]",
     .description =
         "Counts by state (pending, running, done, failed), the rate and ETA of the latest job, "
         "the\n"
@@ -49,7 +77,7 @@ const smx_cli_command smx_cli_cmd_status = {
         "failed (plus session, sessions, jobs, failures, rate, eta_seconds).",
     .opts = status_opts,
     .min_args = 1,
-    .max_args = 1,
+    .max_args = 2, /* RUN.h5 and, after --watch, SECONDS */
     .args_name = "RUN.h5",
     .fn = status_main,
 };
@@ -309,11 +337,43 @@ static void render_text(const status_view *v, long nfail)
     }
 }
 
+/* A usage error of status: one line, exit 2. */
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "sweepmux status: %s%s%s%s\n", msg, arg ? " '" : "", arg ? arg : "",
+            arg ? "'" : "");
+    return SMX_EXIT_INPUT;
+}
+
+/* --watch and --by: their own views (status_by.h); SMX_CLI_PROCEED for the plain status. */
+static int other_views(const status_args *a, const smx_cli_parsed *p)
+{
+    if (p->nargs > 1 && !a->watch)
+        return usage_error("unexpected argument (only --watch takes SECONDS):", p->args[1]);
+    if (a->watch) {
+        char *end = NULL;
+        double secs = p->nargs > 1 ? strtod(p->args[1], &end) : 2.0;
+        if (p->nargs > 1 && (end == p->args[1] || *end || !(secs >= 0.1 && secs <= 3600)))
+            return usage_error("--watch SECONDS is a number from 0.1 to 3600, not", p->args[1]);
+        if (a->json || a->by)
+            return usage_error("--watch is a live text view: not with --json or --by", NULL);
+        return smx_cli_status_watch(p->args[0], a->session, secs);
+    }
+    if (a->by)
+        return smx_cli_status_by(p->args[0], a->session, a->by, a->metric, a->best, a->json);
+    if (a->metric || a->best)
+        return usage_error("--metric and --best go with --by", NULL);
+    return SMX_CLI_PROCEED;
+}
+
 static int status_main(int argc, char **argv)
 {
     status_args args = {.failures = 5};
     smx_cli_parsed p;
     int prc = smx_cli_args(&smx_cli_cmd_status, argc, argv, &args, &p);
+    if (prc != SMX_CLI_PROCEED)
+        return prc;
+    prc = other_views(&args, &p);
     if (prc != SMX_CLI_PROCEED)
         return prc;
     status_view v;
