@@ -9,11 +9,12 @@
 #include "core/error.h"
 #include "core/value.h"
 #include "options.h"
+#include "export_spec.h"
 #include "render.h"
 #include "state/inspect.h"
 
 static const char *const status_names[] = {"pending", "running", "done", "failed", NULL};
-static const char *const formats[] = {"csv", "json", NULL};
+static const char *const formats[] = {"csv", "json", "spec", NULL};
 
 typedef struct export_args {
     const char *session;
@@ -36,7 +37,8 @@ static const smx_opt export_opts[] = {
      .type = SMX_OPT_ENUM,
      .offset = offsetof(export_args, format),
      .choices = formats,
-     .help = "CSV with a header row (default), or a JSON array of objects"},
+     .help = "CSV with a header row (default), a JSON array of objects, or a list-sweep spec "
+             "of the elements that check and run accept"},
     {0}};
 
 static int export_main(int argc, char **argv);
@@ -44,11 +46,15 @@ static int export_main(int argc, char **argv);
 const smx_cli_command smx_cli_cmd_export = {
     .name = "export",
     .summary = "one row per element as CSV or JSON",
-    .synopsis = "RUN.h5 [--session NAME] [--status STATE] [--format csv|json]",
+    .synopsis = "RUN.h5 [--session NAME] [--status STATE] [--format csv|json|spec]",
     .description =
         "One row per element: index, each parameter, status, attempts, exit_code, signal, rank,\n"
         "host, job, t_start, t_end (unix seconds), duration, and one column per result name.\n"
-        "CSV has a header row; JSON is an array of objects (null where there is no value).",
+        "CSV has a header row; JSON is an array of objects (null where there is no value).\n"
+        "--format spec writes the elements (with --status, those in that state) as a sweep of\n"
+        "their own: method list, one row of stored parameter values per element, and the\n"
+        "original command and settings (sweepmux export RUN.h5 --status failed --format spec\n"
+        "> retry.yaml; sweepmux run retry.yaml --state retry.h5).",
     .opts = export_opts,
     .min_args = 1,
     .max_args = 1,
@@ -276,6 +282,23 @@ static int export_rows(export_ctx *x, int status)
     return rc;
 }
 
+/* --format spec (export_spec.c). */
+static int export_as_spec(const char *path, const char *session, int status)
+{
+    smx__inspect *in = NULL;
+    int rc = smx__inspect_open(&in, path, session);
+    if (rc == SMX_OK)
+        rc = smx_cli_export_spec(in, status, stdout);
+    smx__inspect_close(in);
+    if (rc != SMX_OK)
+        return smx_cli_fail(rc);
+    if (fflush(stdout) != 0) {
+        perror("sweepmux export");
+        return SMX_EXIT_OTHER;
+    }
+    return SMX_EXIT_COMPLETE;
+}
+
 static int export_main(int argc, char **argv)
 {
     export_args args = {.status = -1};
@@ -283,6 +306,8 @@ static int export_main(int argc, char **argv)
     int prc = smx_cli_args(&smx_cli_cmd_export, argc, argv, &args, &p);
     if (prc != SMX_CLI_PROCEED)
         return prc;
+    if (!strcmp(formats[args.format], "spec"))
+        return export_as_spec(p.args[0], args.session, args.status);
     export_ctx x;
     int rc = export_open(&x, p.args[0], args.session);
     x.json = !strcmp(formats[args.format], "json");

@@ -91,18 +91,20 @@ static int lookup(by_view *v, const char *key, group **out)
 /* Resolves the comma-separated parameter names BY and the result METRIC against the file. */
 static int resolve(by_view *v, smx__inspect *in, const char *by, const char *metric)
 {
-    const smx_spec *spec = smx__inspect_spec(in);
-    size_t np = smx__spec_nparams(spec);
+    size_t np = 0;
+    int rc = smx__inspect_nparams(in, &np);
+    if (rc != SMX_OK)
+        return rc;
     char names[MAX_BY * 64], *save = NULL;
     snprintf(names, sizeof names, "%s", by);
     for (char *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         size_t j = 0;
-        while (j < np && strcmp(smx__spec_param_name(spec, j), t))
+        while (j < np && strcmp(smx__inspect_param_name(in, j), t))
             j++;
         if (j == np) {
             char list[1024] = "";
             for (size_t k = 0; k < np; k++)
-                append(list, sizeof list, ", ", smx__spec_param_name(spec, k));
+                append(list, sizeof list, ", ", smx__inspect_param_name(in, k));
             return smx__error(SMX_EINPUT, "--by: the sweep has no parameter '%s' (parameters: %s)",
                               t, list);
         }
@@ -114,7 +116,7 @@ static int resolve(by_view *v, smx__inspect *in, const char *by, const char *met
         return smx__error(SMX_EINPUT, "--by needs parameter names (--by lr or --by lr,depth)");
     char rn[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
     int nr = 0;
-    int rc = smx__inspect_result_names(in, rn, &nr);
+    rc = smx__inspect_result_names(in, rn, &nr);
     v->metric = -1;
     for (int k = 0; rc == SMX_OK && k < nr && metric; k++)
         if (!strcmp(rn[k], metric))
@@ -135,41 +137,47 @@ static int resolve(by_view *v, smx__inspect *in, const char *by, const char *met
     return rc;
 }
 
-/* Reads every record and adds it to its group. */
+/* Adds element INDEX (record R, parameter values VALS) to its group. */
+static int add(by_view *v, const smx__record *r, const smx_value *vals)
+{
+    char key[MAX_BY * VALUE_MAX] = "", buf[VALUE_MAX];
+    for (size_t b = 0; b < v->nby; b++) {
+        smx__value_format(&vals[v->col[b]], buf, sizeof buf);
+        v->is_str[b] = vals[v->col[b]].type == SMX_VALUE_STRING;
+        append(key, sizeof key, "\x1f", buf[0] ? buf : "\x1e");
+    }
+    group *g = NULL;
+    int rc = lookup(v, key, &g);
+    if (rc != SMX_OK)
+        return rc;
+    g->n[r->status <= 3 ? r->status : 0]++;
+    double m = v->metric >= 0 ? r->results[v->metric] : NAN;
+    if (r->status == SMX_STATUS_DONE && isfinite(m)) {
+        g->nm++;
+        g->sum += m;
+        g->min = m < g->min ? m : g->min;
+        g->max = m > g->max ? m : g->max;
+    }
+    return SMX_OK;
+}
+
+/* Reads every record and its stored parameter values, slice by slice, into the groups. */
 static int gather(by_view *v, smx__inspect *in)
 {
-    const smx_spec *spec = smx__inspect_spec(in);
     uint64_t n = smx__inspect_count(in);
-    size_t np = smx__spec_nparams(spec);
+    size_t np = 0;
+    int rc = smx__inspect_nparams(in, &np);
     smx__record *recs = malloc(sizeof *recs * SLICE);
-    smx_value *vals = calloc(np ? np : 1, sizeof *vals);
-    int rc = recs && vals ? SMX_OK : smx__error_oom();
+    smx_value *vals = calloc(SLICE * (np ? np : 1), sizeof *vals);
+    if (rc == SMX_OK && (!recs || !vals))
+        rc = smx__error_oom();
     for (uint64_t s = 0; rc == SMX_OK && s < n; s += SLICE) {
         uint64_t c = n - s < SLICE ? n - s : SLICE;
         rc = smx__inspect_records(in, s, c, recs);
-        for (uint64_t i = 0; rc == SMX_OK && i < c; i++) {
-            rc = smx__spec_values(spec, s + i, vals);
-            char key[MAX_BY * VALUE_MAX] = "", buf[VALUE_MAX];
-            for (size_t b = 0; rc == SMX_OK && b < v->nby; b++) {
-                smx__value_format(&vals[v->col[b]], buf, sizeof buf);
-                v->is_str[b] = vals[v->col[b]].type == SMX_VALUE_STRING;
-                snprintf(key + strlen(key), sizeof key - strlen(key), "%s%s", b ? "\x1f" : "", buf);
-            }
-            group *g = NULL;
-            if (rc == SMX_OK)
-                rc = lookup(v, key[0] ? key : "\x1e", &g);
-            if (rc != SMX_OK)
-                break;
-            const smx__record *r = &recs[i];
-            g->n[r->status <= 3 ? r->status : 0]++;
-            double m = v->metric >= 0 ? r->results[v->metric] : NAN;
-            if (r->status == SMX_STATUS_DONE && isfinite(m)) {
-                g->nm++;
-                g->sum += m;
-                g->min = m < g->min ? m : g->min;
-                g->max = m > g->max ? m : g->max;
-            }
-        }
+        if (rc == SMX_OK)
+            rc = smx__inspect_values(in, s, c, vals);
+        for (uint64_t i = 0; rc == SMX_OK && i < c; i++)
+            rc = add(v, &recs[i], &vals[i * np]);
     }
     free(recs);
     free(vals);
@@ -197,13 +205,13 @@ static int cmp_groups(const void *a, const void *b)
 /* Field B of KEY into BUF. */
 static void field(const char *key, size_t b, char *buf, size_t n)
 {
-    if (!strcmp(key, "\x1e"))
-        key = "";
     for (; b > 0 && key; b--) {
         key = strchr(key, '\x1f');
         key = key ? key + 1 : NULL;
     }
     size_t len = key ? strcspn(key, "\x1f") : 0;
+    if (len == 1 && key[0] == '\x1e') /* an empty value */
+        len = 0;
     snprintf(buf, n, "%.*s", (int)len, key ? key : "");
 }
 
@@ -221,7 +229,6 @@ static void number_json(double x)
 
 static void render_json(const by_view *v, smx__inspect *in, const group *g)
 {
-    const smx_spec *spec = smx__inspect_spec(in);
     char buf[VALUE_MAX];
     printf("{\"state\": ");
     smx_json_string(stdout, smx__inspect_path(in));
@@ -230,7 +237,7 @@ static void render_json(const by_view *v, smx__inspect *in, const group *g)
     printf(", \"by\": [");
     for (size_t b = 0; b < v->nby; b++) {
         printf("%s", b ? ", " : "");
-        smx_json_string(stdout, smx__spec_param_name(spec, v->col[b]));
+        smx_json_string(stdout, smx__inspect_param_name(in, v->col[b]));
     }
     printf("], \"metric\": ");
     if (v->metric >= 0)
@@ -243,7 +250,7 @@ static void render_json(const by_view *v, smx__inspect *in, const group *g)
         for (size_t b = 0; b < v->nby; b++) {
             field(g[k].key, b, buf, sizeof buf);
             printf("%s", b ? ", " : "");
-            smx_json_string(stdout, smx__spec_param_name(spec, v->col[b]));
+            smx_json_string(stdout, smx__inspect_param_name(in, v->col[b]));
             printf(": ");
             if (v->is_str[b])
                 smx_json_string(stdout, buf);
@@ -268,11 +275,10 @@ static void render_json(const by_view *v, smx__inspect *in, const group *g)
 
 static void render_text(const by_view *v, smx__inspect *in, const group *g)
 {
-    const smx_spec *spec = smx__inspect_spec(in);
     char buf[VALUE_MAX];
     int w[MAX_BY];
     for (size_t b = 0; b < v->nby; b++) {
-        w[b] = (int)strlen(smx__spec_param_name(spec, v->col[b]));
+        w[b] = (int)strlen(smx__inspect_param_name(in, v->col[b]));
         for (size_t k = 0; k < v->ng; k++) {
             field(g[k].key, b, buf, sizeof buf);
             w[b] = (int)strlen(buf) > w[b] ? (int)strlen(buf) : w[b];
@@ -280,7 +286,7 @@ static void render_text(const by_view *v, smx__inspect *in, const group *g)
     }
     printf("%s, session '%s': by ", smx__inspect_path(in), smx__inspect_session(in));
     for (size_t b = 0; b < v->nby; b++)
-        printf("%s%s", b ? "," : "", smx__spec_param_name(spec, v->col[b]));
+        printf("%s%s", b ? "," : "", smx__inspect_param_name(in, v->col[b]));
     if (v->metric >= 0)
         printf(", %s mean of done elements, best (%s) first; * best, ! failures\n", v->metric_name,
                v->best_max ? "highest" : "lowest");
@@ -288,7 +294,7 @@ static void render_text(const by_view *v, smx__inspect *in, const group *g)
         printf(", no results reported yet; most failures first; ! failures\n");
     printf("  ");
     for (size_t b = 0; b < v->nby; b++)
-        printf("%-*s  ", w[b], smx__spec_param_name(spec, v->col[b]));
+        printf("%-*s  ", w[b], smx__inspect_param_name(in, v->col[b]));
     printf("%7s %7s %7s %7s %7s", "total", "done", "failed", "running", "pending");
     if (v->metric >= 0)
         printf(" %12s %12s %12s", "mean", "min", "max");
