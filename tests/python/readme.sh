@@ -31,9 +31,6 @@ for b in block-*; do
     *.py) timeout -k 5 300 "$PY" "$b" >"$b.out" 2>&1 || rc=$? ;;
     esac
     [ "$rc" -eq 0 ] || { tail -n 30 "$b.out" >&2; fail "README example $b exited $rc"; }
-    # A state file without stored parameters gets them from the CLI's export (no-op with /params).
-    [ "$b" != block-00.sh ] || "$PY" "$SMX_SOURCE_DIR/tests/python/lib-params.py" "$SWEEPMUX" demo.h5 default ||
-        fail "lib-params.py demo.h5"
 done
 
 # The examples' results are what the README says they are.
