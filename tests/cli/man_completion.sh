@@ -61,7 +61,7 @@ want "--retries --retry-failed " sweepmux run spec.yaml --ret
 want "alpha beta " sweepmux status run.h5 --session ""
 want "alpha " sweepmux run --state run.h5 --session al
 want "done failed pending running " sweepmux export run.h5 --status ""
-want "csv json " sweepmux export run.h5 --format ""
+want "csv json spec " sweepmux export run.h5 --format ""
 want "none rank task " sweepmux run spec.yaml --log-mode ""
 want "prefix/ run.h5 run.logs/ sub/ " sweepmux status ""
 want "spec.yaml " sweepmux check sp
