@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/status.h"
 #include "cli.h"
 #include "core/error.h"
 #include "core/value.h"
@@ -13,12 +14,11 @@
 #include "render.h"
 #include "state/inspect.h"
 
-static const char *const status_names[] = {"pending", "running", "done", "failed", NULL};
 static const char *const formats[] = {"csv", "json", "spec", NULL};
 
 typedef struct export_args {
     const char *session;
-    int status; /* index into status_names (= the stored status), or -1 for all */
+    int status; /* index into smx__status_names (= the stored status), or -1 for all */
     int format; /* index into formats */
 } export_args;
 
@@ -31,7 +31,7 @@ static const smx_opt export_opts[] = {
     {.name = "status",
      .type = SMX_OPT_ENUM,
      .offset = offsetof(export_args, status),
-     .choices = status_names,
+     .choices = smx__status_names,
      .help = "only the elements in this state"},
     {.name = "format",
      .type = SMX_OPT_ENUM,
@@ -166,7 +166,7 @@ static const char *job_of(const export_ctx *x, const smx__record *r)
 
 static int has_run(const smx__record *r)
 {
-    return r->status == SMX_STATUS_DONE || r->status == SMX_STATUS_FAILED;
+    return smx__status_is_final(r->status);
 }
 
 static void json_params(export_ctx *x, const smx_value *vals)
@@ -192,7 +192,7 @@ static void json_row(export_ctx *x, uint64_t index, const smx__record *r, const 
     int ran = has_run(r);
     printf("%s\n{\"index\": %llu", x->rows ? "," : "", (unsigned long long)index);
     json_params(x, vals);
-    printf(", \"status\": \"%s\", \"attempts\": %u", smx_status_name(r->status), r->attempts);
+    printf(", \"status\": \"%s\", \"attempts\": %u", smx__status_name(r->status), r->attempts);
     if (ran) {
         printf(", \"exit_code\": ");
         if (r->exit_code >= 0 && !r->term_signal)
@@ -232,7 +232,7 @@ static void csv_row(export_ctx *x, uint64_t index, const smx__record *r, const s
         fputc(',', stdout);
         csv_field(stdout, buf);
     }
-    printf(",%s,%u", smx_status_name(r->status), r->attempts);
+    printf(",%s,%u", smx__status_name(r->status), r->attempts);
     if (ran) {
         if (r->exit_code >= 0 && !r->term_signal)
             printf(",%d", r->exit_code);

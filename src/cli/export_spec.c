@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/status.h"
 #include "cli.h"
 #include "core/error.h"
 #include "core/value.h"
@@ -143,7 +144,7 @@ static void yaml_key(FILE *out, const char *k)
 
 int smx_cli_export_spec(smx__inspect *in, int status, FILE *out)
 {
-    const char *what = status >= 0 ? smx_status_name(status) : "all";
+    const char *what = status >= 0 ? smx__status_name(status) : "all";
     const smx_spec *spec = smx__inspect_spec(in);
     size_t np = 0, len = 0;
     int rc = smx__inspect_nparams(in, &np);

@@ -3,22 +3,6 @@
 
 #include <time.h>
 
-const char *smx_status_name(int status)
-{
-    switch (status) {
-    case 0:
-        return "pending";
-    case 1:
-        return "running";
-    case 2:
-        return "done";
-    case 3:
-        return "failed";
-    default:
-        return "unknown";
-    }
-}
-
 void smx_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

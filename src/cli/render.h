@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* "pending", "running", "done", "failed" for a stored status. */
-const char *smx_status_name(int status);
 /* Writes S as a JSON string literal. */
 void smx_json_string(FILE *f, const char *s);
 /* Formats unix time T as "YYYY-MM-DD HH:MM:SS" local time ("-" for 0). */

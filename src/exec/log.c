@@ -7,6 +7,7 @@
 #include "exec/log.h"
 
 #include "core/error.h"
+#include "core/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,22 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define SMX__LOG_COPY_BUF (1 << 20)
 
 struct smx__log {
     smx__log_mode mode;
     int rank;
     char *dir;
-    int log_fd;    /* rank-NNNNN.log, written at explicit offsets */
-    int idx_fd;    /* rank-NNNNN.idx, O_APPEND */
-    off_t log_end; /* where the next record of rank-NNNNN.log goes */
-    int no_cfr;    /* copy_file_range does not work between these files: skip trying it */
-    int no_sendfile;
-    char *path_buf; /* scratch for file names in the log directory */
+    int log_fd;             /* rank-NNNNN.log, written at explicit offsets */
+    int idx_fd;             /* rank-NNNNN.idx, O_APPEND */
+    off_t log_end;          /* where the next record of rank-NNNNN.log goes */
+    smx__fs_copy_caps caps; /* in-kernel copies that do not work into this log directory */
+    char *path_buf;         /* scratch for file names in the log directory */
     size_t path_cap;
 };
 
@@ -188,112 +185,6 @@ int smx__log_open(smx__log **out, const char *dir, int rank, smx__log_mode mode)
     return 0;
 }
 
-/* Writes all LEN bytes of BUF at OFF. */
-static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
-{
-    while (len > 0) {
-        ssize_t w = pwrite(fd, buf, len, off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += w;
-        len -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
-static int cfr_unsupported(int e)
-{
-    return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == EBADF ||
-           e == ETXTBSY;
-}
-
-/*
- * Copies up to LEN bytes from IN (at offset 0) to OUT at offset OFF without reading them into
- * user space when the kernel can: copy_file_range, then sendfile, then read/pwrite. Returns the
- * number of bytes copied (less than LEN only if IN is shorter) or -1 with errno set.
- */
-static long long copy_range(smx__log *log, int in, int out, off_t off, long long len)
-{
-    long long done = 0;
-    loff_t in_off = 0;
-    loff_t out_off = off;
-    if (!log->no_cfr) {
-        while (done < len) {
-            ssize_t c = copy_file_range(in, &in_off, out, &out_off, (size_t)(len - done), 0);
-            if (c < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (done == 0 && cfr_unsupported(errno)) {
-                    log->no_cfr = 1;
-                    break;
-                }
-                return -1;
-            }
-            if (c == 0)
-                return done;
-            done += c;
-        }
-        if (done == len)
-            return done;
-    }
-    if (!log->no_sendfile && done == 0) {
-        /* sendfile writes at OUT's file position; nobody else uses that position. */
-        off_t s_in = (off_t)in_off;
-        if (lseek(out, (off_t)out_off, SEEK_SET) < 0)
-            return -1;
-        while (done < len) {
-            ssize_t c = sendfile(out, in, &s_in, (size_t)(len - done));
-            if (c < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (done == 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
-                    log->no_sendfile = 1;
-                    break;
-                }
-                return -1;
-            }
-            if (c == 0)
-                return done;
-            done += c;
-        }
-        if (done == len)
-            return done;
-        in_off = s_in;
-        out_off = off + done;
-    }
-    char *buf = malloc(SMX__LOG_COPY_BUF);
-    if (!buf) {
-        errno = ENOMEM;
-        return -1;
-    }
-    while (done < len) {
-        size_t want =
-            (size_t)(len - done) < SMX__LOG_COPY_BUF ? (size_t)(len - done) : SMX__LOG_COPY_BUF;
-        ssize_t r = pread(in, buf, want, (off_t)in_off);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            free(buf);
-            return -1;
-        }
-        if (r == 0)
-            break;
-        if (pwrite_all(out, buf, (size_t)r, (off_t)out_off) != 0) {
-            free(buf);
-            return -1;
-        }
-        in_off += r;
-        out_off += r;
-        done += r;
-    }
-    free(buf);
-    return done;
-}
-
 /*
  * Opens SRC if the caller did not, and finds its size. *OWNED says whether to close the fd. Returns
  * 0, 1 for a missing stream (an empty one), or SMX_EIO with the error set.
@@ -342,11 +233,11 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
                      index, attempt, stream, size);
         off_t start = log->log_end;
         off_t payload = start + hl;
-        if (pwrite_all(log->log_fd, hdr, (size_t)hl, start) != 0) {
+        if (smx__fs_pwrite_all(log->log_fd, hdr, (size_t)hl, start) != 0) {
             rc = smx__error(SMX_EIO, "cannot write rank log: %s", strerror(errno));
             break;
         }
-        long long got = copy_range(log, fd, log->log_fd, payload, size);
+        long long got = smx__fs_copy(fd, 0, log->log_fd, payload, size, 0, &log->caps);
         if (got < 0) {
             rc = smx__error(SMX_EIO, "cannot copy task output '%s' to the rank log: %s",
                             src->path ? src->path : "?", strerror(errno));
@@ -368,7 +259,7 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
             if (pread(fd, &last, 1, (off_t)(got - 1)) != 1)
                 last = '\n';
             if (last != '\n') {
-                if (pwrite_all(log->log_fd, "\n", 1, end) != 0) {
+                if (smx__fs_pwrite_all(log->log_fd, "\n", 1, end) != 0) {
                     rc = smx__error(SMX_EIO, "cannot write rank log: %s", strerror(errno));
                     break;
                 }
@@ -409,7 +300,7 @@ static int log_stream_task(smx__log *log, uint64_t index, int attempt, const cha
             if (out < 0) {
                 rc = smx__error(SMX_EIO, "cannot create task log '%s': %s", dst, strerror(errno));
             } else {
-                long long got = copy_range(log, fd, out, 0, size);
+                long long got = smx__fs_copy(fd, 0, out, 0, size, 0, &log->caps);
                 if (got < 0)
                     rc =
                         smx__error(SMX_EIO, "cannot write task log '%s': %s", dst, strerror(errno));

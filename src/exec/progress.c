@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "session/session_internal.h"
 
 /* Seconds after the start of a run when the first plain progress line is printed. */
@@ -14,7 +15,7 @@ void smx_progress_init(smx_progress *p, double interval)
 {
     p->tty = isatty(STDERR_FILENO);
     p->interval = interval > 0 ? interval : 30;
-    p->started = smx__now();
+    p->started = smx__clock_mono();
     p->last = p->started;
     /* Under mpirun rank 0's stderr is a pipe even when the user watches a terminal, so a first
      * plain line comes after FIRST_LINE seconds rather than after a whole interval: whoever
@@ -40,7 +41,7 @@ void smx_progress_tick(smx_session *s, void *arg)
     smx_progress *p = arg;
     if (s->rank != 0)
         return;
-    double now = smx__now();
+    double now = smx__clock_mono();
     if (now - p->last < (p->tty ? 0.2 : p->interval))
         return;
     p->last = now;

@@ -16,6 +16,7 @@
  */
 #include "exec/runner.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "exec/launch_env.h"
 #include "exec/log.h"
@@ -47,7 +48,6 @@ extern char **environ;
 #define SMX__RESULT_FILE_MAX (64 * 1024) /* bytes of $SWEEPMUX_RESULT that are read */
 #define SMX__RESULTS_MAX 256             /* results kept per task */
 #define SMX__POLL_FALLBACK_MS 2          /* waitpid polling period without pidfds */
-#define SMX__DEFAULT_GRACE 5.0
 
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };
 
@@ -131,20 +131,6 @@ struct smx__runner {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static char *str_printf(const char *fmt, ...) SMX__PRINTF(1, 2);
 static char *str_printf(const char *fmt, ...)
@@ -480,10 +466,10 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->mode = opts->log_mode;
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
     r->grace = opts->kill_grace > 0    ? opts->kill_grace
-               : opts->kill_grace == 0 ? SMX__DEFAULT_GRACE
+               : opts->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT
                                        : 0.0;
     if (isnan(r->grace))
-        r->grace = SMX__DEFAULT_GRACE;
+        r->grace = SMX__KILL_GRACE_DEFAULT;
     r->devnull = -1;
 
     int rc = 0;
@@ -608,14 +594,14 @@ void smx__runner_free(smx__runner *r)
                 killpg(s->pid, SIGKILL);
         }
         /* Reap what we killed, but do not hang forever on a child stuck in the kernel. */
-        double until = mono_now() + 2.0;
+        double until = smx__clock_mono() + 2.0;
         for (int i = 0; i < r->nslots; i++) {
             struct slot *s = &r->slots[i];
             if (s->state != SLOT_RUNNING)
                 continue;
             for (;;) {
                 pid_t w = waitpid(s->pid, &s->status, WNOHANG);
-                if (w != 0 || mono_now() > until)
+                if (w != 0 || smx__clock_mono() > until)
                     break;
                 struct timespec ts = {0, 1000000};
                 nanosleep(&ts, NULL);
@@ -717,7 +703,7 @@ static void spawn_failed(struct slot *s, const smx__task *t, int err)
         /* Nothing to do: the reason is in spawn_error anyway. */
     }
     s->started = 0;
-    s->t_end = wall_now();
+    s->t_end = smx__clock_wall();
 }
 
 /*
@@ -775,7 +761,7 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     }
     /* A leftover of the slot's previous task that ignores SIGTERM could still write its result
      * file until it is killed: do not let that count for this task. */
-    if (s->linger_until > 0 && mono_now() <= s->linger_until) {
+    if (s->linger_until > 0 && smx__clock_mono() <= s->linger_until) {
         unlink(s->res_path);
     }
     int rc = fresh_result_path(r, s);
@@ -798,8 +784,8 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     s->termed = s->killed = s->timed_out = s->stopped = 0;
     s->kill_at = INFINITY;
     s->pidfd = -1;
-    s->t_start = wall_now();
-    double m0 = mono_now();
+    s->t_start = smx__clock_wall();
+    double m0 = smx__clock_mono();
     s->deadline = task->timeout > 0 ? m0 + task->timeout : INFINITY;
 
     pid_t pid;
@@ -889,7 +875,7 @@ static void slot_exited(smx__runner *r, struct slot *s, int status, int known)
 {
     s->status = status;
     s->status_known = known;
-    s->t_end = wall_now();
+    s->t_end = smx__clock_wall();
     if (s->pidfd >= 0) {
         close(s->pidfd);
         s->pidfd = -1;
@@ -899,7 +885,7 @@ static void slot_exited(smx__runner *r, struct slot *s, int status, int known)
     /* Members of the group that outlive the leader (a task that started something in the
      * background) are asked to stop now and killed after the grace period. */
     if (kill(-s->pid, 0) == 0 || errno == EPERM) {
-        double now = mono_now();
+        double now = smx__clock_mono();
         double at = now + r->grace;
         if (s->termed && s->kill_at < at)
             at = s->kill_at;
@@ -1206,9 +1192,9 @@ int smx__runner_wait(smx__runner *r, int timeout_ms, smx__task_result *out, size
         *n = 0;
     if (!r || !n || (!out && max > 0))
         return smx__error(SMX_EUSAGE, "smx__runner_wait: NULL argument");
-    double end = timeout_ms < 0 ? INFINITY : mono_now() + timeout_ms / 1000.0;
+    double end = timeout_ms < 0 ? INFINITY : smx__clock_mono() + timeout_ms / 1000.0;
     for (;;) {
-        double now = mono_now();
+        double now = smx__clock_mono();
         enforce(r, now);
         deliver_done(r, out, max, n);
         if (*n > 0 || r->running == 0)
@@ -1240,8 +1226,8 @@ int smx__runner_wait(smx__runner *r, int timeout_ms, smx__task_result *out, size
         deliver_done(r, out, max, n);
         if (*n > 0 || max == 0)
             return 0;
-        if (mono_now() >= end) {
-            enforce(r, mono_now());
+        if (smx__clock_mono() >= end) {
+            enforce(r, smx__clock_mono());
             return 0;
         }
     }
@@ -1251,7 +1237,7 @@ void smx__runner_kill_all(smx__runner *r, double grace)
 {
     if (!r)
         return;
-    double now = mono_now();
+    double now = smx__clock_mono();
     if (!(grace > 0))
         grace = 0;
     for (int i = 0; i < r->nslots; i++) {

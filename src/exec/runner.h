@@ -17,6 +17,9 @@
 #include "core/limits.h"
 #include "exec/log.h"
 
+/* Seconds a task's process group gets between SIGTERM and SIGKILL unless told otherwise. */
+#define SMX__KILL_GRACE_DEFAULT 5.0
+
 typedef struct smx__runner smx__runner;
 
 typedef struct smx__runner_opts {
@@ -24,10 +27,11 @@ typedef struct smx__runner_opts {
     int rank;            /* MPI rank, for file names and SWEEPMUX_RANK */
     const char *log_dir; /* directory for logs and scratch files; created if missing */
     smx__log_mode log_mode;
-    double kill_grace;     /* seconds between SIGTERM and SIGKILL on timeout or stop (default 5) */
+    /* Seconds between SIGTERM and SIGKILL on timeout or stop: 0 (unset) means
+     * SMX__KILL_GRACE_DEFAULT, a negative value means SIGKILL right away. */
+    double kill_grace;
     int gpus_per_slot;     /* > 0: slot s gets CUDA_VISIBLE_DEVICES = its share of the devices */
     int keep_launcher_env; /* pass the launcher's variables (launch_env.h) on to tasks */
-                           /* 0 (unset) means the default 5 s; a negative value means no grace */
 } smx__runner_opts;
 
 /* What to run. All strings are copied by smx__runner_start. */

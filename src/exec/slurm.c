@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 extern char **environ;
@@ -34,13 +35,6 @@ static long env_long(const char *name)
     if (errno != 0 || end == v || *end != '\0' || n < 0)
         return -1;
     return n;
-}
-
-static double now_monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -138,9 +132,9 @@ static int run_squeue(const char *job, char *out, size_t outsz, double timeout)
     close(fds[1]);
     fds[1] = -1;
 
-    double deadline = now_monotonic() + timeout;
+    double deadline = smx__clock_mono() + timeout;
     for (;;) {
-        double left = deadline - now_monotonic();
+        double left = deadline - smx__clock_mono();
         if (left <= 0)
             goto done;
         struct pollfd p = {.fd = fds[0], .events = POLLIN};
@@ -175,7 +169,7 @@ static int run_squeue(const char *job, char *out, size_t outsz, double timeout)
             rc = 0;
             break;
         }
-        if (now_monotonic() >= deadline)
+        if (smx__clock_mono() >= deadline)
             break;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);

@@ -9,9 +9,6 @@
 #include "session/session_internal.h"
 #include "sweepmux/errors.h"
 
-/* Seconds between SIGTERM and SIGKILL for a task that outlives its grace period. */
-#define KILL_GRACE 5.0
-
 /* Runs the command loop on the open session S; a failure here stops the whole run. */
 static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *prog)
 {
@@ -19,7 +16,7 @@ static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *
                            .log_dir = o->logs,
                            .log_mode = o->log_mode,
                            .grace = o->grace,
-                           .kill_grace = KILL_GRACE,
+                           .kill_grace = SMX__KILL_GRACE_DEFAULT,
                            .gpus_per_slot = o->gpus,
                            .tick = smx_progress_tick,
                            .tick_arg = prog,

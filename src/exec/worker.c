@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "exec/log.h"
 #include "session/session_internal.h"
@@ -189,13 +190,11 @@ static int cannot_start(smx_session *s, int n, const char *why)
 
 int smx__worker_run(smx_session *s, const smx__worker_opts *o)
 {
-    smx__runner_opts ro = {o->slots > 0 ? o->slots : 1,
-                           s->rank,
-                           o->log_dir,
-                           o->log_mode,
-                           o->kill_grace > 0 ? o->kill_grace : 5.0,
-                           o->gpus_per_slot,
-                           o->keep_launcher_env};
+    /* Resolved once, so the runner's timeouts and a stop's kill_all use the same grace. */
+    double kill_grace = o->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT : o->kill_grace;
+    smx__runner_opts ro = {
+        o->slots > 0 ? o->slots : 1, s->rank, o->log_dir, o->log_mode, kill_grace, o->gpus_per_slot,
+        o->keep_launcher_env};
     smx__runner *r = NULL;
     int rc = smx__runner_create(&r, &ro);
     if (rc != SMX_OK)
@@ -252,11 +251,9 @@ int smx__worker_run(smx_session *s, const smx__worker_opts *o)
             rc = smx_session_progress(s);
         if (smx_session_stopping(s)) {
             exhausted = 1;
-            if (kill_at == 0) {
-                double ka = smx__session_kill_at(s);
-                kill_at = ka > 0 ? ka : smx__wall() + o->grace;
-            }
-            if (!killed && smx__wall() >= kill_at && smx__runner_active(r) > 0) {
+            if (kill_at == 0)
+                kill_at = smx__clock_wall() + o->grace; /* the grace starts when we learn of it */
+            if (!killed && smx__clock_wall() >= kill_at && smx__runner_active(r) > 0) {
                 smx__runner_kill_all(r, ro.kill_grace);
                 killed = 1;
             }

@@ -14,7 +14,7 @@ typedef struct smx__worker_opts {
     const char *log_dir;
     smx__log_mode log_mode;
     double grace;      /* seconds started tasks get to finish after a stop (then killed) */
-    double kill_grace; /* seconds between SIGTERM and SIGKILL */
+    double kill_grace; /* seconds between SIGTERM and SIGKILL (smx__runner_opts.kill_grace) */
     int gpus_per_slot; /* > 0: CUDA_VISIBLE_DEVICES per slot */
     void (*tick)(smx_session *s, void *arg); /* called every loop turn (progress output) */
     void *tick_arg;

@@ -1,9 +1,9 @@
 /*
- * Rank 0's coordinator: owns the state file (through the journal's writer thread), notices claims
- * by watching its own counter, commits each element's final record exactly once, and decides when
- * to stop (signal, --max-time, deadline, failure policy). Everything here runs on the thread that
- * opened the session, between MPI calls that keep claims progressing; nothing here blocks.
+ * Rank 0's coordinator (see coordinator.h). Everything here runs on the thread that opened the
+ * session, between MPI calls that keep claims progressing; nothing here blocks.
  */
+#include "session/coordinator.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "state/journal.h"
 #include "state/lock.h"
-#include "session/session_internal.h"
 #include "state/store.h"
-#include "spec/template.h"
 
 #define DURATION_SAMPLES 1024
 /* Dropped result names warned about one by one; later ones are summarised in one line. */
@@ -25,6 +24,11 @@
 #define SMX__BACKLOG_MAX ((size_t)1 << 17)
 
 struct smx__coord {
+    smx_session_options opts;
+    char name[SMX__SESSION_NAME_MAX];
+    MPI_Comm comm; /* the session's; borrowed */
+    int size;
+    smx__claim *claim; /* the session's; borrowed */
     smx__lock *lock;
     smx__store *st;
     smx__sess *sess;
@@ -87,9 +91,11 @@ void smx__coord_free(smx__coord *c)
     free(c);
 }
 
-int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, uint64_t *todo_len,
-                    uint64_t **todo)
+int smx__coord_open(smx__coord **out, const char *state_path, const char *session,
+                    const smx_session_options *opts, smx_spec **spec, char **workdir,
+                    int *todo_identity, uint64_t *todo_len, uint64_t **todo)
 {
+    *out = NULL;
     *todo = NULL;
     if (!state_path || !*state_path)
         return smx_error_last_code() ? smx_error_last_code()
@@ -97,7 +103,10 @@ int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, 
     smx__coord *c = calloc(1, sizeof *c);
     if (!c)
         return smx__error_oom();
-    s->coord = c;
+    *out = c;
+    c->opts = *opts;
+    snprintf(c->name, sizeof c->name, "%s", session);
+    c->comm = MPI_COMM_NULL;
     int rc = smx__lock_acquire(&c->lock, state_path, SMX__LOCK_STALE_SECONDS);
     if (rc == SMX_OK)
         rc = smx__store_open(&c->st, state_path, SMX__STORE_WRITE);
@@ -105,22 +114,22 @@ int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, 
     if (rc == SMX_OK)
         rc = smx__lock_guard(c->lock, smx__store_fd(c->st));
     if (rc == SMX_OK) {
-        rc = smx__sess_open(c->st, s->name, &c->sess);
+        rc = smx__sess_open(c->st, c->name, &c->sess);
         if (rc == SMX_ENOTFOUND)
             rc =
-                smx__error(SMX_ENOTFOUND, "state file %s has no session '%s'", state_path, s->name);
+                smx__error(SMX_ENOTFOUND, "state file %s has no session '%s'", state_path, c->name);
     }
     if (rc == SMX_OK)
-        rc = smx__store_load_spec(c->st, &s->spec);
+        rc = smx__store_load_spec(c->st, spec);
     if (rc == SMX_OK)
-        rc = smx__store_workdir(c->st, &s->workdir);
+        rc = smx__store_workdir(c->st, workdir);
     if (rc != SMX_OK)
         return rc;
     c->n = smx__sess_count(c->sess);
-    if (c->n != smx__spec_count(s->spec))
+    if (c->n != smx__spec_count(*spec))
         return smx__error(SMX_EFORMAT, "%s: session '%s' has %llu elements, its spec %llu",
-                          state_path, s->name, (unsigned long long)c->n,
-                          (unsigned long long)smx__spec_count(s->spec));
+                          state_path, c->name, (unsigned long long)c->n,
+                          (unsigned long long)smx__spec_count(*spec));
     c->status = malloc(c->n ? c->n : 1);
     c->attempts = malloc(sizeof(uint16_t) * (c->n ? c->n : 1));
     if (!c->status || !c->attempts)
@@ -139,7 +148,7 @@ int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, 
         uint8_t st = c->status[i];
         if (st == SMX_STATUS_DONE) {
             c->counts.done++;
-        } else if (st == SMX_STATUS_FAILED && !s->opts.retry_failed) {
+        } else if (st == SMX_STATUS_FAILED && !c->opts.retry_failed) {
             c->counts.failed++;
         } else {
             ntodo++;
@@ -157,7 +166,7 @@ int smx__coord_open(smx_session *s, const char *state_path, int *todo_identity, 
             return smx__error_oom();
         for (uint64_t i = 0; i < c->n; i++) {
             uint8_t st = c->status[i];
-            if (st == SMX_STATUS_DONE || (st == SMX_STATUS_FAILED && !s->opts.retry_failed))
+            if (st == SMX_STATUS_DONE || (st == SMX_STATUS_FAILED && !c->opts.retry_failed))
                 continue;
             unsigned a = c->attempts[i] + 1u;
             t[k++] = SMX__ENTRY(i, a > 0xffff ? 0xffff : a);
@@ -181,9 +190,11 @@ static int find_or_add_host(smx__coord *c, char (*table)[SMX__HOST_NAME_MAX], co
     return (int)n + 1;
 }
 
-int smx__coord_start(smx_session *s, char (*hosts)[64])
+int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hosts)[64])
 {
-    smx__coord *c = s->coord;
+    c->comm = comm;
+    c->claim = claim;
+    MPI_Comm_size(comm, &c->size);
     int rc = smx__sess_meta(c->sess, c->meta);
     if (rc == SMX_OK)
         rc = smx__sess_result_names(c->sess, c->result_names);
@@ -204,13 +215,13 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
             rc = smx__store_sync(c->st);
     }
     if (rc == SMX_OK)
-        rc = smx__journal_start(&c->j, c->st, c->sess, c->lock, s->opts.sync_interval);
+        rc = smx__journal_start(&c->j, c->st, c->sess, c->lock, c->opts.sync_interval);
     if (rc == SMX_OK) {
-        c->host_of_rank = calloc((size_t)s->size, sizeof(uint16_t));
+        c->host_of_rank = calloc((size_t)c->size, sizeof(uint16_t));
         if (!c->host_of_rank)
             rc = smx__error_oom();
     }
-    for (int r = 0; rc == SMX_OK && r < s->size; r++)
+    for (int r = 0; rc == SMX_OK && r < c->size; r++)
         c->host_of_rank[r] = (uint16_t)find_or_add_host(c, table, hosts[r]);
     free(table);
     if (rc != SMX_OK)
@@ -219,18 +230,18 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
     /* Elements a dead job left running are pending again until someone claims them. */
     for (uint64_t i = 0; i < c->n; i++)
         if (c->status[i] == SMX_STATUS_RUNNING ||
-            (c->status[i] == SMX_STATUS_FAILED && s->opts.retry_failed)) {
+            (c->status[i] == SMX_STATUS_FAILED && c->opts.retry_failed)) {
             c->status[i] = SMX_STATUS_PENDING;
             smx__journal_state(c->j, i, SMX_STATUS_PENDING, c->attempts[i]);
         }
 
-    c->t_start_wall = smx__wall();
-    c->t_start_mono = smx__now();
+    c->t_start_wall = smx__clock_wall();
+    c->t_start_mono = smx__clock_mono();
     c->job_row = (int)(c->meta[SMX__META_N_JOBS] % SMX__JOBS_MAX);
     c->meta[SMX__META_N_JOBS]++;
     c->meta[SMX__META_JOB_FINISHED] = 0; /* this job's, from now on */
     memset(&c->job, 0, sizeof c->job);
-    const char *id = s->opts.job_id;
+    const char *id = c->opts.job_id;
     const char *slurm = getenv("SLURM_JOB_ID");
     if (id && *id)
         snprintf(c->job.id, sizeof c->job.id, "%s", id);
@@ -240,32 +251,32 @@ int smx__coord_start(smx_session *s, char (*hosts)[64])
         snprintf(c->job.id, sizeof c->job.id, "pid:%ld", (long)getpid());
     snprintf(c->job.host, sizeof c->job.host, "%s", hosts[0]);
     c->job.t_start = c->t_start_wall;
-    c->job.ranks = s->size;
+    c->job.ranks = c->size;
     c->job.exit_code = -1;
     snprintf(c->job.reason, sizeof c->job.reason, "running");
     snprintf(c->job.claims, sizeof c->job.claims, "%s",
-             s->claim.path == SMX__CLAIM_P2P ? "p2p" : "rma");
+             c->claim->path == SMX__CLAIM_P2P ? "p2p" : "rma");
     smx__journal_job(c->j, c->job_row, &c->job);
 
-    if (s->opts.max_time > 0) {
-        c->deadline = c->t_start_wall + s->opts.max_time;
+    if (c->opts.max_time > 0) {
+        c->deadline = c->t_start_wall + c->opts.max_time;
         c->deadline_reason = "max-time";
     }
-    if (s->opts.deadline > 0 && (c->deadline == 0 || s->opts.deadline < c->deadline)) {
-        c->deadline = s->opts.deadline;
+    if (c->opts.deadline > 0 && (c->deadline == 0 || c->opts.deadline < c->deadline)) {
+        c->deadline = c->opts.deadline;
         c->deadline_reason = "deadline";
     }
     smx__journal_meta(c->j, c->meta);
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_sync(c->j);
-    c->last_sync = smx__now();
+    c->last_sync = smx__clock_mono();
     return SMX_OK;
 }
 
 void smx__coord_counts(const smx__coord *c, smx_stat *st, double *rate, uint64_t *done_this_job)
 {
     *st = c->counts;
-    double dt = smx__now() - c->t_start_mono;
+    double dt = smx__clock_mono() - c->t_start_mono;
     if (rate)
         *rate = dt > 0 ? (double)(c->done_this_job + c->failed_this_job) / dt : 0;
     if (done_this_job)
@@ -343,9 +354,8 @@ uint64_t smx__coord_events(const smx__coord *c)
     return c->seen + c->reports;
 }
 
-int smx__coord_report(smx_session *s, const smx__report *r)
+int smx__coord_report(smx__coord *c, const smx__report *r)
 {
-    smx__coord *c = s->coord;
     c->reports++;
     uint64_t i = r->index;
     if (i >= c->n || c->status[i] != SMX_STATUS_RUNNING) {
@@ -378,7 +388,7 @@ int smx__coord_report(smx_session *s, const smx__report *r)
     rec.rank = r->rank;
     rec.exit_code = r->exit_code;
     rec.term_signal = r->term_signal;
-    rec.host = (r->rank >= 0 && r->rank < s->size) ? c->host_of_rank[r->rank] : 0;
+    rec.host = (r->rank >= 0 && r->rank < c->size) ? c->host_of_rank[r->rank] : 0;
     rec.job = (uint16_t)(c->job_row + 1);
     rec.t_start = r->t_start;
     rec.t_end = r->t_end;
@@ -407,19 +417,18 @@ int smx__coord_report(smx_session *s, const smx__report *r)
 }
 
 /* Marks the positions claimed since the last look as running, in memory. */
-int smx__coord_notice(smx_session *s)
+int smx__coord_notice(smx__coord *c)
 {
-    smx__coord *c = s->coord;
     uint64_t counter = 0;
-    int rc = smx__claim_counter(&s->claim, &counter);
+    int rc = smx__claim_counter(c->claim, &counter);
     if (rc != SMX_OK)
         return rc;
     uint64_t upto = counter >= SMX__CLAIM_STOP ? c->handed_out : counter;
-    if (upto > s->claim.todo_len)
-        upto = s->claim.todo_len;
+    if (upto > c->claim->todo_len)
+        upto = c->claim->todo_len;
     for (uint64_t p = c->seen; p < upto; p++) {
         uint64_t e;
-        smx__claim_entries(&s->claim, p, 1, &e);
+        smx__claim_entries(c->claim, p, 1, &e);
         uint64_t i = SMX__ENTRY_INDEX(e);
         c->status[i] = SMX_STATUS_RUNNING;
         c->attempts[i] = (uint16_t)SMX__ENTRY_ATTEMPT(e);
@@ -435,12 +444,11 @@ int smx__coord_notice(smx_session *s)
  * Before a sync: elements claimed since the last sync and still running get their running state
  * (and attempt count) written. Elements claimed and finished in between only get their record.
  */
-static void journal_running(smx_session *s)
+static void journal_running(smx__coord *c)
 {
-    smx__coord *c = s->coord;
     for (uint64_t p = c->synced_seen; p < c->seen; p++) {
         uint64_t e;
-        smx__claim_entries(&s->claim, p, 1, &e);
+        smx__claim_entries(c->claim, p, 1, &e);
         uint64_t i = SMX__ENTRY_INDEX(e);
         if (c->status[i] == SMX_STATUS_RUNNING)
             smx__journal_state(c->j, i, SMX_STATUS_RUNNING, c->attempts[i]);
@@ -463,31 +471,30 @@ static void update_meta(smx__coord *c)
     smx__journal_meta(c->j, c->meta);
 }
 
-int smx__coord_stop(smx_session *s, const char *reason)
+int smx__coord_stop(smx__coord *c, const char *reason)
 {
-    smx__coord *c = s->coord;
     if (c->stopped)
         return SMX_OK;
-    int rc = smx__coord_notice(s);
+    int rc = smx__coord_notice(c);
     if (rc == SMX_OK)
-        rc = smx__claim_stop(&s->claim, &c->handed_out);
+        rc = smx__claim_stop(c->claim, &c->handed_out);
     c->stopped = 1;
-    s->stopping = 1;
-    s->exhausted = 1;
     snprintf(c->reason, sizeof c->reason, "%s", reason);
     /*
-     * Whatever made us stop, started tasks get the grace period from now (each rank applies its
-     * own --grace: kill_at 0). A deadline already leaves room for it: the Slurm deadline is
-     * max(grace, 15 s) before the end, and --max-time promises only to stop handing out work.
+     * Whatever made us stop, each rank gives its started tasks its own grace period from when it
+     * learns of the stop. A deadline already leaves room for that: the Slurm deadline is
+     * max(grace, 15 s) before the end, and max_time promises only to stop handing out work.
      */
-    double kill_at = 0;
-    s->kill_at = kill_at;
-    for (int r = 1; r < s->size; r++)
-        MPI_Send(&kill_at, 1, MPI_DOUBLE, r, SMX__TAG_STOP, s->comm);
-    /* Rank 0's own queue goes back like everyone else's. */
-    smx__coord_notice(s);
-    int rrc = smx__session_release_queue(s);
-    return rc != SMX_OK ? rc : rrc;
+    for (int r = 1; r < c->size; r++)
+        MPI_Send(NULL, 0, MPI_BYTE, r, SMX__TAG_STOP, c->comm);
+    /* Rank 0's own claims up to the stop are running, so that the session can give them back. */
+    int nrc = smx__coord_notice(c);
+    return rc != SMX_OK ? rc : nrc;
+}
+
+int smx__coord_stopped(const smx__coord *c)
+{
+    return c->stopped;
 }
 
 typedef struct inbox {
@@ -496,12 +503,11 @@ typedef struct inbox {
     int len;
 } inbox;
 
-int smx__coord_poll(smx_session *s, int full)
+int smx__coord_poll(smx__coord *c, int full)
 {
-    smx__coord *c = s->coord;
-    double t = smx__now();
+    double t = smx__clock_mono();
     if (!full && t - c->last_poll < 2e-4)
-        return smx__coord_notice(s);
+        return smx__coord_notice(c);
     c->last_poll = t;
     inbox box[64];
     int nbox = 0, rc = SMX_OK;
@@ -511,14 +517,14 @@ int smx__coord_poll(smx_session *s, int full)
      * which holds the workers back): rank 0's memory stays bounded however fast elements finish.
      */
     int backlogged = smx__journal_backlog(c->j) > SMX__BACKLOG_MAX;
-    while (nbox < 64 && s->size > 1 && !backlogged) {
+    while (nbox < 64 && c->size > 1 && !backlogged) {
         int flag = 0, len = 0;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, s->comm, &flag, &st);
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &st);
         if (!flag)
             break;
         if (st.MPI_TAG == SMX__TAG_CLAIM) { /* point-to-point claims are answered at once */
-            int serr = smx__claim_serve(&s->claim);
+            int serr = smx__claim_serve(c->claim);
             if (serr != SMX_OK) {
                 fail_with(c, serr);
                 break;
@@ -529,44 +535,44 @@ int smx__coord_poll(smx_session *s, int full)
         char *buf = malloc(len ? (size_t)len : 1);
         if (!buf)
             return smx__error_oom();
-        MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, s->comm, MPI_STATUS_IGNORE);
+        MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, c->comm, MPI_STATUS_IGNORE);
         box[nbox++] = (inbox){st.MPI_TAG, st.MPI_SOURCE, buf, len};
     }
-    rc = smx__coord_notice(s);
+    rc = smx__coord_notice(c);
     for (int k = 0; k < nbox; k++) {
         if (box[k].tag == SMX__TAG_REPORT) {
             size_t off = 0;
             smx__report r;
             while (off < (size_t)box[k].len &&
                    smx__report_unpack(box[k].data, (size_t)box[k].len, &off, &r) == SMX_OK)
-                smx__coord_report(s, &r);
+                smx__coord_report(c, &r);
         } else if (box[k].tag == SMX__TAG_FINISHED) {
             c->finished_workers++;
         } else if (box[k].tag == SMX__TAG_STOP) {
-            smx__coord_stop(s, "stop requested by a rank");
+            smx__coord_stop(c, "stop requested by a rank");
         }
         free(box[k].data);
     }
-    double now = smx__now();
+    double now = smx__clock_mono();
     if (!c->stopped) {
         if (c->deadline > 0) {
             if (now - c->last_median >= 1.0) { /* a sort of 1024 samples: not on every poll */
                 update_median(c);
                 c->last_median = now;
             }
-            if (smx__wall() + c->median >= c->deadline)
-                smx__coord_stop(s, c->deadline_reason);
+            if (smx__clock_wall() + c->median >= c->deadline)
+                smx__coord_stop(c, c->deadline_reason);
         }
         uint64_t finished = c->done_this_job + c->failed_this_job;
-        if ((s->opts.halt_failures > 0 && (long)c->failed_this_job >= s->opts.halt_failures) ||
-            (s->opts.halt_fraction > 0 && finished >= 10 &&
-             (double)c->failed_this_job >= s->opts.halt_fraction * (double)finished)) {
+        if ((c->opts.halt_failures > 0 && (long)c->failed_this_job >= c->opts.halt_failures) ||
+            (c->opts.halt_fraction > 0 && finished >= 10 &&
+             (double)c->failed_this_job >= c->opts.halt_fraction * (double)finished)) {
             c->halted = 1;
-            smx__coord_stop(s, "halt-on-failures");
+            smx__coord_stop(c, "halt-on-failures");
         }
     }
-    if (now - c->last_sync >= s->opts.sync_interval) {
-        journal_running(s);
+    if (now - c->last_sync >= c->opts.sync_interval) {
+        journal_running(c);
         update_meta(c);
         smx__journal_sync(c->j);
         c->last_sync = now;
@@ -582,7 +588,7 @@ int smx__coord_poll(smx_session *s, int full)
     if (lost != SMX_OK)
         fail_with(c, lost);
     if (c->error && !c->stopped)
-        smx__coord_stop(s, c->error == SMX_ELOCKED ? "lock lost" : "error");
+        smx__coord_stop(c, c->error == SMX_ELOCKED ? "lock lost" : "error");
     return rc;
 }
 
@@ -590,27 +596,26 @@ int smx__coord_poll(smx_session *s, int full)
  * Rank 0's own iteration waits (serving the others) while the writer is far behind, so a loop of
  * microsecond elements cannot pile up completions in memory faster than they reach the file.
  */
-void smx__coord_throttle(smx_session *s)
+int smx__coord_throttle(smx__coord *c)
 {
-    smx__coord *c = s->coord;
     if (smx__journal_backlog(c->j) < SMX__BACKLOG_MAX)
-        return;
+        return SMX_OK;
     struct timespec nap = {0, 200000};
     while (smx__journal_backlog(c->j) > SMX__BACKLOG_MAX / 4 && !c->error) {
-        smx__coord_poll(s, 1);
+        smx__coord_poll(c, 1);
         nanosleep(&nap, NULL);
     }
+    return SMX_OK;
 }
 
-int smx__coord_finish(smx_session *s, smx__outcome *out)
+int smx__coord_finish(smx__coord *c, smx__outcome *out)
 {
-    smx__coord *c = s->coord;
     struct timespec nap = {0, 1000000};
-    while (c->finished_workers < s->size - 1) {
-        smx__coord_poll(s, 1);
+    while (c->finished_workers < c->size - 1) {
+        smx__coord_poll(c, 1);
         nanosleep(&nap, NULL);
     }
-    smx__coord_poll(s, 1);
+    smx__coord_poll(c, 1);
     memset(out, 0, sizeof *out);
     out->stat = c->counts;
     out->halted = c->halted;
@@ -629,12 +634,12 @@ int smx__coord_finish(smx_session *s, smx__outcome *out)
                                      : (c->reason[0] ? c->reason : "stopped"));
 
     /* The job's row says how it ended; then everything becomes durable. */
-    c->job.t_end = smx__wall();
+    c->job.t_end = smx__clock_wall();
     c->job.exit_code = out->rc == SMX_OK         ? (c->counts.failed ? 1 : 0)
                        : out->rc == SMX_ESTOPPED ? (c->halted ? 1 : 3)
                                                  : 5;
     snprintf(c->job.reason, sizeof c->job.reason, "%s", out->reason);
-    journal_running(s);
+    journal_running(c);
     /* Exact counters as of this close; n_jobs moves (and counts_job is cleared) before the next
      * job changes a status. */
     c->meta[SMX__META_COUNTS_JOB] = c->meta[SMX__META_N_JOBS];
@@ -659,7 +664,7 @@ int smx__coord_finish(smx_session *s, smx__outcome *out)
     /* The others wait in MPI_Ibcast (they sleep between tests); a non-blocking match is required.
      */
     MPI_Request req;
-    MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, s->comm, &req);
+    MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, c->comm, &req);
     MPI_Wait(&req, MPI_STATUS_IGNORE);
     return out->rc;
 }

@@ -1,6 +1,7 @@
 /*
- * Sessions, the public iteration API (sweepmux/session.h), and the worker side of the protocol:
- * claims through claim.c, reports batched to rank 0. Rank 0's part lives in coordinator.c.
+ * Sessions, the public iteration API (sweepmux/session.h), and every rank's side of the protocol:
+ * claims through claim.c, reports batched to rank 0. Rank 0's coordinator (coordinator.h) lives
+ * beside the session on rank 0; the session applies its decisions (a stop) to itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,24 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "session/session_internal.h"
 #include "spec/spec.h"
 #include "state/store.h"
-
-double smx__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-double smx__wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Every rank returns the same code; the failing ranks' first message is shared with all. */
 static int agree(MPI_Comm comm, int rc)
@@ -173,7 +161,8 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     int rc = SMX_OK, identity = 1;
     uint64_t todo_len = 0, *todo = NULL;
     if (s->rank == 0)
-        rc = smx__coord_open(s, state_path, &identity, &todo_len, &todo);
+        rc = smx__coord_open(&s->coord, state_path, s->name, &s->opts, &s->spec, &s->workdir,
+                             &identity, &todo_len, &todo);
     rc = agree(s->comm, rc);
     if (rc != SMX_OK)
         goto fail;
@@ -205,7 +194,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
                                s->opts.chunk);
     free(todo);
     if (s->rank == 0 && rc == SMX_OK)
-        rc = smx__coord_start(s, hosts);
+        rc = smx__coord_start(s->coord, s->comm, &s->claim, hosts);
     free(hosts);
     rc = agree(s->comm, rc);
     if (rc != SMX_OK)
@@ -293,7 +282,7 @@ int smx__session_flush(smx_session *s, int force)
 {
     if (s->out.count == 0)
         return SMX_OK;
-    if (!force && smx__now() - s->out.oldest < s->opts.report_interval && s->out.len < 65536)
+    if (!force && smx__clock_mono() - s->out.oldest < s->opts.report_interval && s->out.len < 65536)
         return SMX_OK;
     for (;;) {
         reap_sends(s);
@@ -314,9 +303,9 @@ int smx__session_flush(smx_session *s, int force)
 static int report(smx_session *s, const smx__report *r)
 {
     if (s->rank == 0)
-        return smx__coord_report(s, r);
+        return smx__coord_report(s->coord, r);
     if (s->out.count == 0)
-        s->out.oldest = smx__now();
+        s->out.oldest = smx__clock_mono();
     int rc = smx__report_pack(&s->out, r);
     if (rc == SMX_OK)
         rc = smx__session_flush(s, 0);
@@ -334,7 +323,8 @@ static void init_report(smx_session *s, smx__report *r, int kind, uint64_t index
     r->tail[0] = '\0';
 }
 
-int smx__session_release_queue(smx_session *s)
+/* Gives back the claimed positions not handed out yet, and failed elements awaiting retry. */
+static int release_queue(smx_session *s)
 {
     smx__report r;
     int rc = SMX_OK;
@@ -361,7 +351,14 @@ static void become_stopping(smx_session *s)
         return;
     s->stopping = 1;
     s->exhausted = 1;
-    smx__session_release_queue(s);
+    release_queue(s);
+}
+
+/* Rank 0: once the coordinator has stopped (for any reason), this rank stops like the others. */
+static void follow_coordinator(smx_session *s)
+{
+    if (s->coord && smx__coord_stopped(s->coord))
+        become_stopping(s);
 }
 
 /* Worker ranks: messages from rank 0, due reports, finished sends, a requested stop. */
@@ -369,12 +366,11 @@ static int worker_poll(smx_session *s)
 {
     int rc = SMX_OK;
     if (s->stop_flag && !s->stopping) {
-        double msg = 0;
         become_stopping(s);
-        rc = send_to_root(s, SMX__TAG_STOP, &msg, sizeof msg);
+        rc = send_to_root(s, SMX__TAG_STOP, NULL, 0);
     }
     /* A stop also shows in the claim counter; probing for rank 0's message every ms is enough. */
-    double now = smx__now();
+    double now = smx__clock_mono();
     if (now - s->last_probe < 1e-3 && !s->finished)
         return smx__session_flush(s, 0);
     s->last_probe = now;
@@ -384,11 +380,8 @@ static int worker_poll(smx_session *s)
         MPI_Iprobe(0, SMX__TAG_STOP, s->comm, &flag, &st);
         if (!flag)
             break;
-        double kill_at = 0;
-        MPI_Recv(&kill_at, 1, MPI_DOUBLE, 0, SMX__TAG_STOP, s->comm, MPI_STATUS_IGNORE);
+        MPI_Recv(NULL, 0, MPI_BYTE, 0, SMX__TAG_STOP, s->comm, MPI_STATUS_IGNORE);
         become_stopping(s);
-        if (kill_at > 0 && (s->kill_at == 0 || kill_at < s->kill_at))
-            s->kill_at = kill_at;
     }
     if (rc == SMX_OK)
         rc = smx__session_flush(s, 0);
@@ -402,8 +395,10 @@ int smx_session_progress(smx_session *s)
         return smx__error(SMX_EUSAGE, "smx_session_progress: session is NULL");
     if (s->rank == 0) {
         if (s->stop_flag && !s->stopping)
-            smx__coord_stop(s, s->stop_reason ? s->stop_reason : "stop requested");
-        return smx__coord_poll(s, 0);
+            smx__coord_stop(s->coord, s->stop_reason ? s->stop_reason : "stop requested");
+        int rc = smx__coord_poll(s->coord, 0);
+        follow_coordinator(s);
+        return rc;
     }
     return worker_poll(s);
 }
@@ -453,7 +448,7 @@ static void drop_element(smx_session *s, smx_element *e)
 
 static void give(smx_session *s, smx_element *e)
 {
-    e->t_given = smx__wall();
+    e->t_given = smx__clock_wall();
     e->prev = NULL;
     e->next = s->given;
     if (s->given)
@@ -482,8 +477,10 @@ int smx_session_next(smx_session *s, smx_element **out)
         return rc;
     if (!s->iterates || s->stopping)
         return SMX_ITEROVER;
-    if (s->rank == 0)
-        smx__coord_throttle(s);
+    if (s->rank == 0) {
+        smx__coord_throttle(s->coord);
+        follow_coordinator(s);
+    }
     /* New work first: this rank's failed elements are retried once the claims have run out. */
     if (s->qhead == s->qlen && !s->exhausted) {
         uint64_t first = 0, n = 0;
@@ -509,7 +506,7 @@ int smx_session_next(smx_session *s, smx_element **out)
             s->qhead = 0;
             s->qlen = n;
             if (s->rank == 0)
-                smx__coord_notice(s); /* mark our own claim as running before we report on it */
+                smx__coord_notice(s->coord); /* our own claim runs before we report on it */
         }
     }
     smx_element *e = NULL;
@@ -637,7 +634,7 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
     r.exit_code = c->exit_code;
     r.term_signal = c->term_signal;
     r.t_start = c->t_start > 0 ? c->t_start : e->t_given;
-    r.t_end = c->t_end > 0 ? c->t_end : smx__wall();
+    r.t_end = c->t_end > 0 ? c->t_end : smx__clock_wall();
     size_t nres = c->nresults < SMX__REPORT_MAX_RESULTS ? c->nresults : SMX__REPORT_MAX_RESULTS;
     for (size_t i = 0; i < nres; i++) {
         snprintf(r.result_names[i], SMX__RESULT_NAME_MAX, "%s", c->result_names[i]);
@@ -702,11 +699,6 @@ const smx_spec *smx__session_spec(const smx_session *s)
     return s->spec;
 }
 
-double smx__session_kill_at(const smx_session *s)
-{
-    return s->kill_at;
-}
-
 uint64_t smx__session_events(const smx_session *s)
 {
     return s->coord ? smx__coord_events(s->coord) : 0;
@@ -727,7 +719,7 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
         return out->rc = smx__error(SMX_EUSAGE, "smx_session_close: session is NULL");
     s->finished = 1;
     /* Whatever this rank still holds goes back to pending. */
-    smx__session_release_queue(s);
+    release_queue(s);
     smx__report r;
     while (s->given) {
         smx_element *e = s->given;
@@ -739,7 +731,7 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
     }
     int rc = SMX_OK;
     if (s->rank == 0) {
-        rc = smx__coord_finish(s, out);
+        rc = smx__coord_finish(s->coord, out);
     } else {
         smx__session_flush(s, 1);
         send_to_root(s, SMX__TAG_FINISHED, NULL, 0);

@@ -1931,7 +1931,7 @@ static int parse_command(ctx *c, const ynode *n)
             return smx__error_oom();
         s->ncommand = 1;
         smx__where w = where_of(c, n);
-        return smx__template_compile(s, n->str, &w, &s->command[0]);
+        return smx__template_compile(s->params, s->nparams, n->str, &w, &s->command[0]);
     }
     if (n->type != Y_SEQ)
         return fail(c, n,
@@ -1956,7 +1956,7 @@ static int parse_command(ctx *c, const ynode *n)
                         "for an empty argument)",
                         i + 1);
         smx__where w = where_of(c, a);
-        if ((rc = smx__template_compile(s, a->str, &w, &s->command[i])))
+        if ((rc = smx__template_compile(s->params, s->nparams, a->str, &w, &s->command[i])))
             return rc;
     }
     if (s->command[0].nsegs == 0)
@@ -1995,7 +1995,7 @@ static int parse_env(ctx *c, const ynode *n)
         smx_value tmp;
         const char *text = classify(v, &tmp) == K_NULL && !v->quoted ? "" : v->str;
         smx__where w = where_of(c, v);
-        if ((rc = smx__template_compile(s, text, &w, &e->value)))
+        if ((rc = smx__template_compile(s->params, s->nparams, text, &w, &e->value)))
             return rc;
     }
     return 0;
@@ -2161,7 +2161,7 @@ static int parse_root(ctx *c, const ynode *root)
         if ((rc = get_text(c, n, "'workdir'", 0)))
             return rc;
         smx__where w = where_of(c, n);
-        if ((rc = smx__template_compile(s, n->str, &w, &s->workdir)))
+        if ((rc = smx__template_compile(s->params, s->nparams, n->str, &w, &s->workdir)))
             return rc;
         s->has_workdir = 1;
     }
@@ -2346,10 +2346,7 @@ const char *smx__spec_param_name(const smx_spec *s, size_t i)
 
 int smx__spec_param_find(const smx_spec *s, const char *name)
 {
-    for (size_t i = 0; i < s->nparams; i++)
-        if (!strcmp(s->params[i].name, name))
-            return (int)i;
-    return -1;
+    return smx__param_find(s->params, s->nparams, name);
 }
 
 smx_value_type smx__spec_param_type(const smx_spec *s, size_t i)
@@ -2456,7 +2453,7 @@ int smx__spec_set_command(smx_spec *s, int argc, char *const *argv)
         return smx__error_oom();
     for (int i = 0; i < argc; i++) {
         smx__where w = {NULL, 0, 1, i + 1};
-        int rc = smx__template_compile(s, argv[i] ? argv[i] : "", &w, &cmd[i]);
+        int rc = smx__template_compile(s->params, s->nparams, argv[i] ? argv[i] : "", &w, &cmd[i]);
         if (rc) {
             for (int j = 0; j <= i; j++)
                 smx__template_clear(&cmd[j]);

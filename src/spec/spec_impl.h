@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "spec/spec.h"
 
@@ -130,14 +131,26 @@ int smx__space_init(smx_spec *spec);
 /* space.c: the counter-based generator: 64 random bits for (seed, index, key, draw). */
 uint64_t smx__space_random(uint64_t seed, uint64_t index, uint64_t key, uint64_t draw);
 
-/* template.c: compiles TEXT; WHERE names the template's position for messages. */
+/* Position of the parameter called NAME among PARAMS[0 .. N-1], or -1. */
+static inline int smx__param_find(const smx__param *params, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(params[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+/*
+ * template.c: compiles TEXT, whose placeholders name PARAMS[0 .. NPARAMS-1] (the spec's
+ * parameters, so far as they are parsed); WHERE names the template's position for messages.
+ */
 typedef struct smx__where {
     const char *file; /* NULL: a command-line argument (argn) */
     int line, col;    /* where the template's first character is */
     int argn;
 } smx__where;
-int smx__template_compile(const smx_spec *spec, const char *text, const smx__where *where,
-                          smx__tmpl *out);
+int smx__template_compile(const smx__param *params, size_t nparams, const char *text,
+                          const smx__where *where, smx__tmpl *out);
 void smx__template_clear(smx__tmpl *t);
 
 #endif

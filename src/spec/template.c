@@ -63,8 +63,8 @@ void smx__template_clear(smx__tmpl *t)
     memset(t, 0, sizeof *t);
 }
 
-int smx__template_compile(const smx_spec *spec, const char *text, const smx__where *where,
-                          smx__tmpl *out)
+int smx__template_compile(const smx__param *params, size_t nparams, const char *text,
+                          const smx__where *where, smx__tmpl *out)
 {
     size_t len = strlen(text);
     memset(out, 0, sizeof *out);
@@ -110,13 +110,12 @@ int smx__template_compile(const smx_spec *spec, const char *text, const smx__whe
         int param;
         if (!strcmp(name, "index")) {
             param = -1;
-        } else if (nlen >= 150 || (param = smx__spec_param_find(spec, name)) < 0) {
+        } else if (nlen >= 150 || (param = smx__param_find(params, nparams, name)) < 0) {
             char known[512];
             size_t off = 0;
             known[0] = '\0';
-            for (size_t p = 0; p < smx__spec_nparams(spec) && off < sizeof known; p++)
-                off += (size_t)snprintf(known + off, sizeof known - off, "{%s}, ",
-                                        smx__spec_param_name(spec, p));
+            for (size_t p = 0; p < nparams && off < sizeof known; p++)
+                off += (size_t)snprintf(known + off, sizeof known - off, "{%s}, ", params[p].name);
             rc = tfail(where, text, i,
                        "unknown placeholder '{%s}'; expected one of %s{index} (write '{{' and "
                        "'}}' for literal braces)",

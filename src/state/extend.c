@@ -1,11 +1,9 @@
 /* Extending a sweep: see extend.h. */
 #include "state/extend.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -322,27 +320,6 @@ static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu,
     return rc;
 }
 
-/* Makes the rename of PATH durable: fsync of its directory. */
-static int sync_dir_of(const char *path)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return smx__error(SMX_EIO, "--extend: cannot open %s: %s", dir, strerror(errno));
-    int r = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (r != 0 && e != EINVAL)
-        return smx__error(SMX_EIO, "--extend: cannot fsync %s: %s", dir, strerror(e));
-    return SMX_OK;
-}
-
 int smx__extend(const char *path, smx_spec *neu, uint64_t *added)
 {
     smx__lock *lock = NULL;
@@ -378,11 +355,8 @@ int smx__extend(const char *path, smx_spec *neu, uint64_t *added)
     if (rc == SMX_OK)
         rc = write_extended(ost, tmp, neu, names, nsess, workdir, &created);
     smx__store_close(ost);
-    if (rc == SMX_OK && rename(tmp, path) != 0)
-        rc =
-            smx__error(SMX_EIO, "--extend: cannot rename %s to %s: %s", tmp, path, strerror(errno));
     if (rc == SMX_OK)
-        rc = sync_dir_of(path);
+        rc = smx__store_replace(tmp, path);
     if (rc != SMX_OK && created)
         unlink(tmp);
     if (rc == SMX_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 enum op_kind { OP_FAILURE, OP_META, OP_JOB, OP_HOST, OP_RESULT_NAME };
@@ -77,13 +78,6 @@ static void batch_free(batch *b)
     memset(b, 0, sizeof *b);
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int write_batch(smx__journal *j, batch *b)
 {
     int rc = SMX_OK;
@@ -123,7 +117,7 @@ static int write_batch(smx__journal *j, batch *b)
 static void *writer_main(void *arg)
 {
     smx__journal *j = arg;
-    double last_sync = now_mono();
+    double last_sync = smx__clock_mono();
     int dirty = 0;
     pthread_mutex_lock(&j->mu);
     for (;;) {
@@ -158,7 +152,7 @@ static void *writer_main(void *arg)
         if (!j->error)
             rc = write_batch(j, &j->writing);
         dirty = dirty || j->writing.nrecs || j->writing.nstates || j->writing.nops;
-        double t = now_mono();
+        double t = smx__clock_mono();
         int do_sync =
             dirty && (quit || wanted > j->durable_seq || t - last_sync >= j->sync_interval);
         if (rc == SMX_OK && !j->error && do_sync) {

@@ -35,7 +35,9 @@
 #include <unistd.h>
 #include <signal.h>
 
+#include "core/clock.h"
 #include "core/error.h"
+#include "core/fsutil.h"
 
 #define LOCK_TEXT_MAX 1024
 #define TOKEN_LEN 32
@@ -258,10 +260,7 @@ static int holder_dead(const holder *h)
 
 static double age_of(const struct stat *st)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (double)(now.tv_sec - st->st_mtim.tv_sec) +
-           1e-9 * (double)(now.tv_nsec - st->st_mtim.tv_nsec);
+    return smx__clock_wall() - ((double)st->st_mtim.tv_sec + 1e-9 * (double)st->st_mtim.tv_nsec);
 }
 
 static int locked_error(const char *state_path, const char *lock_path, const holder *h)
@@ -278,29 +277,6 @@ static int locked_error(const char *state_path, const char *lock_path, const hol
                       "run is dead, remove %s",
                       state_path, h->host[0] ? h->host : "?", h->pid, h->slurm_job, when,
                       lock_path);
-}
-
-static int fsync_dir_of(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        snprintf(dir, sizeof dir, ".");
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n == 0)
-            n = 1;
-        if (n >= sizeof dir)
-            return -1;
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    fsync(fd); /* best effort: the lock does not need to survive a machine crash */
-    close(fd);
-    return 0;
 }
 
 /* Creates the lock with O_EXCL. Returns 0, 1 if it exists, or an SMX error. */
@@ -330,8 +306,11 @@ static int try_create(const char *lock_path, const char *text)
         unlink(lock_path);
         return smx__error(SMX_EIO, "cannot write lock file %s: %s", lock_path, strerror(e));
     }
-    fsync_dir_of(lock_path);
-    return 0;
+    /* The lock must be visible to a run on another node: its directory entry is made durable. */
+    int rc = smx__fs_sync_dir_of(lock_path);
+    if (rc != 0)
+        unlink(lock_path);
+    return rc;
 }
 
 static void sleep_ms(long ms)
@@ -618,13 +597,6 @@ int smx__lock_heartbeat(smx__lock *l)
     return smx__lock_check(l);
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The heartbeat thread: refreshes the lock every interval until told to quit or the lock is lost.
  * It makes no MPI call. */
 static void *heartbeat_main(void *arg)
@@ -636,9 +608,9 @@ static void *heartbeat_main(void *arg)
     if (interval < 0.05)
         interval = 0.05;
     pthread_mutex_lock(&l->mu);
-    double next = mono_now() + interval;
+    double next = smx__clock_mono() + interval;
     while (!l->quit && !l->lost) {
-        double wait = next - mono_now();
+        double wait = next - smx__clock_mono();
         if (wait > 0) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
@@ -648,7 +620,7 @@ static void *heartbeat_main(void *arg)
             pthread_cond_timedwait(&l->cv, &l->mu, &until);
             continue;
         }
-        next = mono_now() + interval;
+        next = smx__clock_mono() + interval;
         pthread_mutex_unlock(&l->mu);
         int rc = smx__lock_heartbeat(l);
         pthread_mutex_lock(&l->mu);
@@ -711,7 +683,16 @@ void smx__lock_release(smx__lock *l)
     smx__lock_unguard(l);
     if (!l->lost && still_ours(l)) {
         unlink(l->lock_path);
-        fsync_dir_of(l->lock_path);
+        /*
+         * Releasing cannot fail the run that is ending (this runs on its error paths too, whose
+         * message must survive): a removal the directory sync could not make durable is at worst
+         * a stale lock after a machine crash, which the next run recognises by its age.
+         */
+        char saved[1024];
+        int code = smx_error_last_code();
+        snprintf(saved, sizeof saved, "%s", smx_error_last());
+        if (smx__fs_sync_dir_of(l->lock_path) != 0)
+            smx__error(code, "%s", saved);
     }
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);

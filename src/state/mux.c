@@ -308,9 +308,9 @@ int smx__mux_ensure_session(const char *path, const char *name, uint64_t n, cons
     int rc = has_session(path, name, &has);
     if (rc != SMX_OK || has)
         return rc;
-    if (strlen(name) >= SMX__SESSION_NAME_MAX || strchr(name, '/') || !name[0])
-        return smx__error(SMX_EINPUT, "invalid session name '%s' (1 to %d characters, no '/')",
-                          name, SMX__SESSION_NAME_MAX - 1);
+    rc = smx__store_check_session_name(name);
+    if (rc != SMX_OK)
+        return rc;
     /* Adding a session rewrites the file: only while no run holds it. */
     smx__lock *lock = NULL;
     rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);

@@ -36,6 +36,8 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/fsutil.h"
+#include "core/status.h"
 #include "state/params.h"
 #include "sweepmux/common.h"
 
@@ -164,12 +166,11 @@ static hid_t str_type(size_t size)
 /* The status enum (over one unsigned byte, so h5py reads plain integers). */
 static hid_t status_type(void)
 {
-    static const char *const names[] = {"pending", "running", "done", "failed"};
     hid_t t = H5Tenum_create(H5T_STD_U8LE);
     if (t < 0)
         return t;
-    for (uint8_t v = 0; v < 4; v++) {
-        if (H5Tenum_insert(t, names[v], &v) < 0) {
+    for (uint8_t v = 0; v < SMX__STATUS_COUNT; v++) {
+        if (H5Tenum_insert(t, smx__status_name(v), &v) < 0) {
             H5Tclose(t);
             return H5I_INVALID_HID;
         }
@@ -506,86 +507,16 @@ typedef struct range {
     uint64_t off, len;
 } range;
 
-static int fsync_path(const char *path, int dir)
-{
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-    if (fd < 0)
-        return smx__error(SMX_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
-    int r = fsync(fd);
-    int e = errno;
-    close(fd);
-    /* Some file systems refuse fsync on a directory (EINVAL); the rename is still done. */
-    if (r != 0 && !(dir && (e == EINVAL || e == EBADF)))
-        return smx__error(SMX_EIO, "cannot fsync %s: %s", path, strerror(e));
-    return 0;
-}
-
-static int fsync_parent(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return fsync_path(".", 1);
-    size_t n = (size_t)(slash - path);
-    if (n == 0)
-        n = 1; /* "/file" */
-    if (n >= sizeof dir)
-        return smx__error(SMX_EIO, "path too long: %s", path);
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return fsync_path(dir, 1);
-}
-
-static int all_zero(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
-}
-
-/* Copies [off, off+len) from IN to OUT at the same offset, skipping blocks of zeros. */
-static int copy_extent(int in, int out, uint64_t off, uint64_t len, char *buf, size_t bufsz,
+/* Copies [off, off+len) from IN to OUT at the same offset, leaving blocks of zeros as holes. */
+static int copy_extent(int in, int out, uint64_t off, uint64_t len, smx__fs_copy_caps *caps,
                        const char *src, const char *dst)
 {
-    while (len > 0) {
-        /* copy_file_range keeps the data extents (and may share them on CoW file systems). */
-        loff_t io = (loff_t)off, oo = (loff_t)off;
-        size_t want = len > ((uint64_t)1 << 30) ? ((size_t)1 << 30) : (size_t)len;
-        ssize_t r = copy_file_range(in, &io, out, &oo, want, 0);
-        if (r > 0) {
-            off += (uint64_t)r;
-            len -= (uint64_t)r;
-            continue;
-        }
-        if (r == 0)
-            return smx__error(SMX_EIO, "%s changed size while being copied", src);
-        if (errno == EINTR)
-            continue;
-        if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
-            return smx__error(SMX_EIO, "cannot copy %s to %s: %s", src, dst, strerror(errno));
-        /* Fallback: plain reads and writes; blocks of zeros stay holes (OUT was ftruncated). */
-        size_t chunk = len > bufsz ? bufsz : (size_t)len;
-        ssize_t g = pread(in, buf, chunk, (off_t)off);
-        if (g < 0 && errno == EINTR)
-            continue;
-        if (g <= 0)
-            return smx__error(SMX_EIO, "cannot read %s: %s", src,
-                              g < 0 ? strerror(errno) : "unexpected end of file");
-        if (!all_zero(buf, (size_t)g)) {
-            size_t w = 0;
-            while (w < (size_t)g) {
-                ssize_t p = pwrite(out, buf + w, (size_t)g - w, (off_t)(off + w));
-                if (p < 0 && errno == EINTR)
-                    continue;
-                if (p < 0)
-                    return smx__error(SMX_EIO, "cannot write %s: %s", dst, strerror(errno));
-                w += (size_t)p;
-            }
-        }
-        off += (uint64_t)g;
-        len -= (uint64_t)g;
-    }
+    long long got =
+        smx__fs_copy(in, (off_t)off, out, (off_t)off, (long long)len, SMX__FS_COPY_SPARSE, caps);
+    if (got < 0)
+        return smx__error(SMX_EIO, "cannot copy %s to %s: %s", src, dst, strerror(errno));
+    if ((uint64_t)got < len)
+        return smx__error(SMX_EIO, "%s changed size while being copied", src);
     return 0;
 }
 
@@ -603,8 +534,7 @@ static int range_cmp(const void *a, const void *b)
 static int sparse_copy(const char *src, const char *dst, range *skip, size_t nskip)
 {
     int rc = 0, in = -1, out = -1;
-    char *buf = NULL;
-    const size_t bufsz = (size_t)1 << 20;
+    smx__fs_copy_caps caps = {0, 0};
     struct stat sb;
     if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
         rc = smx__error(errno == ENOENT ? SMX_ENOTFOUND : SMX_EIO, "cannot open %s: %s", src,
@@ -635,10 +565,6 @@ static int sparse_copy(const char *src, const char *dst, range *skip, size_t nsk
         }
         goto synced;
     }
-    if (!(buf = malloc(bufsz))) {
-        rc = smx__error_oom();
-        goto done;
-    }
     if (nskip)
         qsort(skip, nskip, sizeof *skip, range_cmp);
     uint64_t size = (uint64_t)sb.st_size, pos = 0;
@@ -665,11 +591,11 @@ static int sparse_copy(const char *src, const char *dst, range *skip, size_t nsk
             if (s1 <= cur || s0 >= end)
                 continue;
             if (s0 > cur)
-                CHECK(copy_extent(in, out, cur, s0 - cur, buf, bufsz, src, dst));
+                CHECK(copy_extent(in, out, cur, s0 - cur, &caps, src, dst));
             cur = s1;
         }
         if (cur < end)
-            CHECK(copy_extent(in, out, cur, end - cur, buf, bufsz, src, dst));
+            CHECK(copy_extent(in, out, cur, end - cur, &caps, src, dst));
         pos = end;
     }
 synced:
@@ -678,7 +604,6 @@ synced:
         goto done;
     }
 done:
-    free(buf);
     if (in >= 0)
         close(in);
     if (out >= 0 && close(out) != 0 && rc == 0)
@@ -702,7 +627,7 @@ static char *tmp_name(const char *path)
 static int install_file(const char *tmp, const char *path, int must_not_exist)
 {
     int rc;
-    CHECK(fsync_path(tmp, 0));
+    CHECK(smx__fs_sync(tmp));
     if (must_not_exist) {
         /* link() fails if PATH appeared meanwhile, unlike rename(). */
         if (link(tmp, path) != 0) {
@@ -731,16 +656,21 @@ static int install_file(const char *tmp, const char *path, int must_not_exist)
         rc = smx__error(SMX_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         goto done;
     }
-    rc = fsync_parent(path);
+    rc = smx__fs_sync_dir_of(path);
 done:
     return rc;
+}
+
+int smx__store_replace(const char *tmp, const char *path)
+{
+    return install_file(tmp, path, 0);
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Creating sessions
  * ------------------------------------------------------------------------------------------- */
 
-static int check_session_name(const char *name)
+int smx__store_check_session_name(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n >= SMX__SESSION_NAME_MAX)
@@ -783,7 +713,7 @@ static int add_session_to(hid_t file, const char *fpath, const char *session, ui
     hid_t g = H5I_INVALID_HID, d = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     char gpath[32 + SMX__SESSION_NAME_MAX];
     void *zeros = NULL;
-    CHECK(check_session_name(session));
+    CHECK(smx__store_check_session_name(session));
     if (n > SMX__ELEMENTS_MAX) {
         rc = smx__error(SMX_EINPUT, "session %s: %llu elements exceed the maximum of %llu", session,
                         (unsigned long long)n, (unsigned long long)SMX__ELEMENTS_MAX);
@@ -874,7 +804,7 @@ static int create_file(const char *path, const char *spec_text, size_t spec_len,
     if (access(path, F_OK) == 0)
         return smx__error(SMX_EIO, "cannot create %s: it already exists", path);
     if (session)
-        CHECK(check_session_name(session));
+        CHECK(smx__store_check_session_name(session));
     if (!(tmp = tmp_name(path))) {
         rc = smx__error_oom();
         goto done;
@@ -1090,7 +1020,7 @@ int smx__store_add_session(const char *path, const char *session, uint64_t n, co
     h5_quiet();
     if (!path || !session)
         return smx__error(SMX_EUSAGE, "smx__store_add_session: NULL argument");
-    int rc = check_session_name(session);
+    int rc = smx__store_check_session_name(session);
     if (rc)
         return rc;
     add_arg a = {path, session, command, n};
@@ -1152,7 +1082,7 @@ int smx__store_destroy_session(const char *path, const char *session)
     h5_quiet();
     if (!path || !session)
         return smx__error(SMX_EUSAGE, "smx__store_destroy_session: NULL argument");
-    if (check_session_name(session) != 0)
+    if (smx__store_check_session_name(session) != 0)
         return smx__error(SMX_ENOTFOUND, "%s: no session \"%s\"", path, session);
     snprintf(gpath, sizeof gpath, "/sessions/%s", session);
     CHECK(open_file(path, 0, &f));
@@ -1353,7 +1283,7 @@ int smx__sess_open(smx__store *st, const char *name, smx__sess **out)
     char gpath[32 + SMX__SESSION_NAME_MAX];
     h5_quiet();
     *out = NULL;
-    if (!name || check_session_name(name) != 0)
+    if (!name || smx__store_check_session_name(name) != 0)
         return smx__error(SMX_ENOTFOUND, "%s: no session \"%s\"", st->path, name ? name : "");
     snprintf(gpath, sizeof gpath, "/sessions/%s", name);
     htri_t ex = H5Lexists(st->file, gpath, H5P_DEFAULT);

@@ -151,6 +151,18 @@ int smx__store_add_session(const char *path, const char *session, uint64_t n, co
 int smx__store_destroy_session(const char *path, const char *session);
 
 /*
+ * Makes the finished file TMP (closed, on the same file system) the new PATH atomically: fsync TMP,
+ * rename it over PATH, fsync the directory. A crash leaves the old or the new file at PATH.
+ */
+int smx__store_replace(const char *tmp, const char *path);
+
+/*
+ * SMX_EINPUT unless NAME is a valid session name: 1 to SMX__SESSION_NAME_MAX - 1 bytes, not
+ * starting with '.', no '/' and no control characters (README "State file").
+ */
+int smx__store_check_session_name(const char *name);
+
+/*
  * Opens PATH. READ never takes HDF5's file lock, so status and export work while a run holds the
  * file. SMX_ENOTFOUND if PATH does not exist, SMX_EFORMAT if it is not a sweepmux file.
  */
