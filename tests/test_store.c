@@ -65,7 +65,7 @@ static smx__record rec_for(uint64_t i)
     r.job = (uint16_t)(1 + i % 2);
     r.t_start = 1.7e9 + (double)i;
     r.t_end = 1.7e9 + (double)i + 0.25;
-    for (int k = 0; k < SMX__RESULTS_MAX; k++)
+    for (int k = 0; k < SMX__RESULT_COLUMNS; k++)
         r.results[k] = k < (int)(i % 4) ? (double)i * 10.0 + k : NAN;
     return r;
 }
@@ -83,7 +83,7 @@ static int rec_ok(const smx__record *r)
         r->exit_code != e.exit_code || r->term_signal != e.term_signal || r->host != e.host ||
         r->job != e.job || r->t_start != e.t_start || r->t_end != e.t_end)
         return 0;
-    for (int k = 0; k < SMX__RESULTS_MAX; k++)
+    for (int k = 0; k < SMX__RESULT_COLUMNS; k++)
         if (!same_double(r->results[k], e.results[k]))
             return 0;
     return 1;
@@ -94,7 +94,7 @@ static int rec_zero(const smx__record *r)
     if (r->status || r->attempts || r->rank || r->exit_code || r->term_signal || r->host ||
         r->job || r->t_start != 0 || r->t_end != 0)
         return 0;
-    for (int k = 0; k < SMX__RESULTS_MAX; k++)
+    for (int k = 0; k < SMX__RESULT_COLUMNS; k++)
         if (r->results[k] != 0)
             return 0;
     return 1;
@@ -238,7 +238,7 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(smx__sess_read_state(s, status, att), 0);
     CU_ASSERT(status[999] == rr[999].status && att[5] == rec_for(5).attempts && status[2] == 0);
 
-    char(*rn)[SMX__RESULT_NAME_MAX] = calloc(SMX__RESULTS_MAX, sizeof *rn);
+    char(*rn)[SMX__RESULT_NAME_MAX] = calloc(SMX__RESULT_COLUMNS, sizeof *rn);
     CU_ASSERT_EQUAL(smx__sess_result_names(s, rn), 0);
     CU_ASSERT_STRING_EQUAL(rn[0], "loss");
     CU_ASSERT_STRING_EQUAL(rn[1], "");

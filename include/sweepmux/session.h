@@ -45,7 +45,7 @@ typedef struct smx_session_options {
     double sync_interval;   /* seconds between fsyncs of the state file on rank 0 (1.0) */
     long halt_failures;     /* stop after this many failed elements; 0: never */
     double halt_fraction;   /* stop when this fraction of finished elements failed; 0: never */
-    const char *job_id;     /* recorded in the jobs table; NULL: Slurm job id or "pid:<pid>" */
+    const char *job_id; /* recorded in the jobs table (e.g. the Slurm job id); NULL: "pid:<pid>" */
 } smx_session_options;
 
 #define SMX_SESSION_OPTIONS_INIT                                                                   \

@@ -95,7 +95,7 @@ typedef struct export_ctx {
     smx__inspect *in;
     size_t np;       /* parameters */
     smx_value *vals; /* the parameter values of one slice of elements, element by element */
-    char rnames[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    char rnames[SMX__RESULT_COLUMNS][SMX__RESULT_NAME_MAX];
     int nres; /* result columns in use */
     char (*hosts)[SMX__HOST_NAME_MAX];
     smx__job *jobs; /* ring of SMX__JOBS_MAX */

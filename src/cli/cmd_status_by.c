@@ -114,7 +114,7 @@ static int resolve(by_view *v, smx__inspect *in, const char *by, const char *met
     }
     if (!v->nby)
         return smx__error(SMX_EINPUT, "--by needs parameter names (--by lr or --by lr,depth)");
-    char rn[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    char rn[SMX__RESULT_COLUMNS][SMX__RESULT_NAME_MAX];
     int nr = 0;
     rc = smx__inspect_result_names(in, rn, &nr);
     v->metric = -1;

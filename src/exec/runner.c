@@ -46,7 +46,7 @@ extern char **environ;
 #endif
 
 #define SMX__RESULT_FILE_MAX (64 * 1024) /* bytes of $SWEEPMUX_RESULT that are read */
-#define SMX__RESULTS_MAX 256             /* results kept per task */
+#define SMX__TASK_RESULTS_MAX 256        /* name=value lines read from one task's result file */
 #define SMX__POLL_FALLBACK_MS 2          /* waitpid polling period without pidfds */
 
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };
@@ -968,7 +968,7 @@ static void parse_result_line(struct slot *s, char *line, size_t len, size_t *n)
             s->values[i] = d;
             return;
         }
-    if (*n >= SMX__RESULTS_MAX)
+    if (*n >= SMX__TASK_RESULTS_MAX)
         return;
     memcpy(s->names[*n], b, nl);
     s->names[*n][nl] = '\0';
@@ -993,9 +993,9 @@ static size_t parse_results(struct slot *s)
     size_t n = 0;
     char *buf = malloc(SMX__RESULT_FILE_MAX + 1);
     if (!s->names)
-        s->names = malloc(SMX__RESULTS_MAX * sizeof *s->names);
+        s->names = malloc(SMX__TASK_RESULTS_MAX * sizeof *s->names);
     if (!s->values)
-        s->values = malloc(SMX__RESULTS_MAX * sizeof *s->values);
+        s->values = malloc(SMX__TASK_RESULTS_MAX * sizeof *s->values);
     if (!buf || !s->names || !s->values)
         goto done;
     size_t len = 0;

@@ -5,28 +5,28 @@
 #include <string.h>
 
 #include "exec/progress.h"
-#include "exec/worker.h"
+#include "exec/cmdloop.h"
 #include "session/session_internal.h"
 #include "sweepmux/errors.h"
 
 /* Runs the command loop on the open session S; a failure here stops the whole run. */
 static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *prog)
 {
-    smx__worker_opts wo = {.slots = o->slots,
-                           .log_dir = o->logs,
-                           .log_mode = o->log_mode,
-                           .grace = o->grace,
-                           .kill_grace = SMX__KILL_GRACE_DEFAULT,
-                           .gpus_per_slot = o->gpus,
-                           .tick = smx_progress_tick,
-                           .tick_arg = prog,
-                           .keep_launcher_env = o->keep_launcher_env};
+    smx__cmdloop_opts wo = {.slots = o->slots,
+                            .log_dir = o->logs,
+                            .log_mode = o->log_mode,
+                            .grace = o->grace,
+                            .kill_grace = SMX__KILL_GRACE_DEFAULT,
+                            .gpus_per_slot = o->gpus,
+                            .tick = smx_progress_tick,
+                            .tick_arg = prog,
+                            .keep_launcher_env = o->keep_launcher_env};
     int rc = SMX_OK;
     /* Validated by rank 0 before the session opened; every rank renders commands. */
     if (o->cmd_argc)
         rc = smx__spec_set_command((smx_spec *)smx__session_spec(s), o->cmd_argc, o->cmd_argv);
     if (rc == SMX_OK)
-        rc = smx__worker_run(s, &wo);
+        rc = smx__cmdloop_run(s, &wo);
     if (rc != SMX_OK) {
         fprintf(stderr, "sweepmux: rank %d: %s\n", s->rank, smx_error_last());
         smx_session_request_stop(s, "error");

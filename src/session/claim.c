@@ -7,15 +7,6 @@
 
 #include "core/error.h"
 
-int smx__mpi_error(int mpi_rc, const char *what)
-{
-    char msg[MPI_MAX_ERROR_STRING];
-    int len = 0;
-    if (MPI_Error_string(mpi_rc, msg, &len) != MPI_SUCCESS)
-        strcpy(msg, "unknown MPI error");
-    return smx__error(SMX_EMPI, "%s failed: %s", what, msg);
-}
-
 int smx__claim_requested(int *want)
 {
     const char *v = getenv("SWEEPMUX_CLAIMS");
@@ -202,9 +193,9 @@ void smx__claim_free(smx__claim *c)
 }
 
 /*
- * Guided self-scheduling: a share of the remaining work proportional to 1 / (2 * consumers), so
- * claims are large while much is left (few atomics) and shrink to 1 near the end (no rank sits
- * on a queue of elements while others idle).
+ * Guided self-scheduling: left / (8 * consumers) positions, at least 1 and at most 64, so claims
+ * are large while much is left (few atomics) and shrink to 1 near the end (no rank sits on a
+ * queue of elements while others idle). The cap keeps one rank's queue short when a stop comes.
  */
 static uint64_t guided_chunk(const smx__claim *c)
 {
@@ -212,7 +203,7 @@ static uint64_t guided_chunk(const smx__claim *c)
         return (uint64_t)c->chunk;
     uint64_t seen = c->last_seen >= SMX__CLAIM_STOP ? c->todo_len : c->last_seen;
     uint64_t left = seen < c->todo_len ? c->todo_len - seen : 0;
-    uint64_t k = left / (2 * (uint64_t)c->consumers * 4);
+    uint64_t k = left / (8 * (uint64_t)c->consumers);
     if (k < 1)
         k = 1;
     if (k > 64)

@@ -25,6 +25,8 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "session/mpicheck.h"
+
 #define SMX__CLAIM_STOP ((uint64_t)1 << 62)
 #define SMX__ENTRY_INDEX(e) ((e) & (((uint64_t)1 << 48) - 1))
 #define SMX__ENTRY_ATTEMPT(e) ((int)((e) >> 48))
@@ -91,8 +93,5 @@ int smx__claim_counter(smx__claim *c, uint64_t *value);
 
 /* Rank 0, local. Stops claims; *handed_out gets the positions claimed before the stop. */
 int smx__claim_stop(smx__claim *c, uint64_t *handed_out);
-
-/* Formats an MPI error code into the library's error message; returns SMX_EMPI. */
-int smx__mpi_error(int mpi_rc, const char *what);
 
 #endif

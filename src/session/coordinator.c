@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "session/mpicheck.h"
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/store.h"
@@ -49,7 +50,7 @@ struct smx__coord {
     uint16_t *host_of_rank;
     int job_row;
     smx__job job;
-    char result_names[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    char result_names[SMX__RESULT_COLUMNS][SMX__RESULT_NAME_MAX];
     char dropped[DROPPED_MAX][SMX__RESULT_NAME_MAX]; /* result names warned about, not stored */
     int ndropped;
     int64_t meta[SMX__META_LEN];
@@ -65,12 +66,25 @@ struct smx__coord {
     char errmsg[1024];
 };
 
-static void fail_with(smx__coord *c, int rc)
+/*
+ * The one failure path: the first error (with its message, which names what failed) is kept; the
+ * next poll stops the run, and smx__coord_finish returns it to every rank. Returns RC.
+ */
+static int fail_with(smx__coord *c, int rc)
 {
-    if (!c->error) {
+    if (rc != SMX_OK && !c->error) {
         c->error = rc;
         snprintf(c->errmsg, sizeof c->errmsg, "%s", smx_error_last());
     }
+    return rc;
+}
+
+/* Checks a journal call: a change that cannot be queued for the state file fails the run. */
+static int queued(smx__coord *c, int rc, const char *what)
+{
+    if (rc == SMX_OK)
+        return SMX_OK;
+    return fail_with(c, smx__error_prefix(rc, "cannot queue %s for the state file", what));
 }
 
 void smx__coord_free(smx__coord *c)
@@ -185,7 +199,7 @@ static int find_or_add_host(smx__coord *c, char (*table)[SMX__HOST_NAME_MAX], co
     if (n >= SMX__HOSTS_MAX)
         return 0; /* table full: recorded as unknown */
     snprintf(table[n], SMX__HOST_NAME_MAX, "%s", name);
-    smx__journal_host(c->j, (int)n, name);
+    queued(c, smx__journal_host(c->j, (int)n, name), "a host name");
     c->meta[SMX__META_N_HOSTS] = n + 1;
     return (int)n + 1;
 }
@@ -194,8 +208,9 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
 {
     c->comm = comm;
     c->claim = claim;
-    MPI_Comm_size(comm, &c->size);
-    int rc = smx__sess_meta(c->sess, c->meta);
+    int rc = smx__mpi_check(MPI_Comm_size(comm, &c->size), "MPI_Comm_size");
+    if (rc == SMX_OK)
+        rc = smx__sess_meta(c->sess, c->meta);
     if (rc == SMX_OK)
         rc = smx__sess_result_names(c->sess, c->result_names);
     char(*table)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
@@ -232,7 +247,8 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
         if (c->status[i] == SMX_STATUS_RUNNING ||
             (c->status[i] == SMX_STATUS_FAILED && c->opts.retry_failed)) {
             c->status[i] = SMX_STATUS_PENDING;
-            smx__journal_state(c->j, i, SMX_STATUS_PENDING, c->attempts[i]);
+            queued(c, smx__journal_state(c->j, i, SMX_STATUS_PENDING, c->attempts[i]),
+                   "an element's state");
         }
 
     c->t_start_wall = smx__clock_wall();
@@ -242,11 +258,8 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
     c->meta[SMX__META_JOB_FINISHED] = 0; /* this job's, from now on */
     memset(&c->job, 0, sizeof c->job);
     const char *id = c->opts.job_id;
-    const char *slurm = getenv("SLURM_JOB_ID");
     if (id && *id)
         snprintf(c->job.id, sizeof c->job.id, "%s", id);
-    else if (slurm && *slurm)
-        snprintf(c->job.id, sizeof c->job.id, "%s", slurm);
     else
         snprintf(c->job.id, sizeof c->job.id, "pid:%ld", (long)getpid());
     snprintf(c->job.host, sizeof c->job.host, "%s", hosts[0]);
@@ -256,7 +269,7 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
     snprintf(c->job.reason, sizeof c->job.reason, "running");
     snprintf(c->job.claims, sizeof c->job.claims, "%s",
              c->claim->path == SMX__CLAIM_P2P ? "p2p" : "rma");
-    smx__journal_job(c->j, c->job_row, &c->job);
+    queued(c, smx__journal_job(c->j, c->job_row, &c->job), "the job's row");
 
     if (c->opts.max_time > 0) {
         c->deadline = c->t_start_wall + c->opts.max_time;
@@ -266,11 +279,11 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
         c->deadline = c->opts.deadline;
         c->deadline_reason = "deadline";
     }
-    smx__journal_meta(c->j, c->meta);
+    queued(c, smx__journal_meta(c->j, c->meta), "the session's counters");
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_sync(c->j);
     c->last_sync = smx__clock_mono();
-    return SMX_OK;
+    return c->error;
 }
 
 void smx__coord_counts(const smx__coord *c, smx_stat *st, double *rate, uint64_t *done_this_job)
@@ -311,7 +324,7 @@ static void warn_dropped(smx__coord *c, const char *name, uint64_t index)
         fprintf(stderr,
                 "sweepmux: warning: result '%s' (first seen from element %llu) is not stored: a "
                 "session keeps the first %d result names it sees\n",
-                name, (unsigned long long)index, SMX__RESULTS_MAX);
+                name, (unsigned long long)index, SMX__RESULT_COLUMNS);
     } else if (c->ndropped == DROPPED_MAX) {
         fprintf(stderr, "sweepmux: warning: more result names are not stored; not listing them\n");
     } else {
@@ -322,10 +335,11 @@ static void warn_dropped(smx__coord *c, const char *name, uint64_t index)
 
 static int result_column(smx__coord *c, const char *name)
 {
-    for (int k = 0; k < SMX__RESULTS_MAX; k++) {
+    for (int k = 0; k < SMX__RESULT_COLUMNS; k++) {
         if (!c->result_names[k][0]) {
             snprintf(c->result_names[k], SMX__RESULT_NAME_MAX, "%s", name);
-            smx__journal_result_name(c->j, k, name);
+            if (queued(c, smx__journal_result_name(c->j, k, name), "a result name") != SMX_OK)
+                return -1;
             return k;
         }
         if (!strcmp(c->result_names[k], name))
@@ -334,7 +348,7 @@ static int result_column(smx__coord *c, const char *name)
     return -1; /* more distinct result names than columns: dropped */
 }
 
-static void record_failure(smx__coord *c, const smx__report *r)
+static int record_failure(smx__coord *c, const smx__report *r)
 {
     smx__failure f;
     memset(&f, 0, sizeof f);
@@ -346,7 +360,7 @@ static void record_failure(smx__coord *c, const smx__report *r)
     snprintf(f.tail, sizeof f.tail, "%s", r->tail);
     int slot = (int)(c->meta[SMX__META_N_FAILURES] % SMX__FAILURES_MAX);
     c->meta[SMX__META_N_FAILURES]++;
-    smx__journal_failure(c->j, slot, &f);
+    return queued(c, smx__journal_failure(c->j, slot, &f), "a failure");
 }
 
 uint64_t smx__coord_events(const smx__coord *c)
@@ -369,11 +383,14 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
         c->attempts[i] = r->attempt;
         c->counts.running--;
         c->counts.pending++;
-        return smx__journal_state(c->j, i, SMX_STATUS_PENDING, r->attempt);
+        return queued(c, smx__journal_state(c->j, i, SMX_STATUS_PENDING, r->attempt),
+                      "an element given back");
     case SMX__REPORT_FAILURE:
         c->attempts[i] = r->attempt;
-        record_failure(c, r);
-        return smx__journal_state(c->j, i, SMX_STATUS_RUNNING, r->attempt);
+        if (record_failure(c, r) != SMX_OK)
+            return c->error;
+        return queued(c, smx__journal_state(c->j, i, SMX_STATUS_RUNNING, r->attempt),
+                      "an element's attempt count");
     case SMX__REPORT_FINAL:
         break;
     default:
@@ -392,7 +409,7 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
     rec.job = (uint16_t)(c->job_row + 1);
     rec.t_start = r->t_start;
     rec.t_end = r->t_end;
-    for (int k = 0; k < SMX__RESULTS_MAX; k++)
+    for (int k = 0; k < SMX__RESULT_COLUMNS; k++)
         rec.results[k] = NAN;
     for (unsigned k = 0; k < r->nresults; k++) {
         int col = result_column(c, r->result_names[k]);
@@ -411,9 +428,10 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
     } else {
         c->counts.failed++;
         c->failed_this_job++;
-        record_failure(c, r);
+        if (record_failure(c, r) != SMX_OK)
+            return c->error;
     }
-    return smx__journal_record(c->j, &rec);
+    return queued(c, smx__journal_record(c->j, &rec), "an element's record");
 }
 
 /* Marks the positions claimed since the last look as running, in memory. */
@@ -422,21 +440,22 @@ int smx__coord_notice(smx__coord *c)
     uint64_t counter = 0;
     int rc = smx__claim_counter(c->claim, &counter);
     if (rc != SMX_OK)
-        return rc;
+        return fail_with(c, rc);
     uint64_t upto = counter >= SMX__CLAIM_STOP ? c->handed_out : counter;
     if (upto > c->claim->todo_len)
         upto = c->claim->todo_len;
     for (uint64_t p = c->seen; p < upto; p++) {
         uint64_t e;
-        smx__claim_entries(c->claim, p, 1, &e);
+        rc = smx__claim_entries(c->claim, p, 1, &e);
+        if (rc != SMX_OK)
+            return fail_with(c, rc);
         uint64_t i = SMX__ENTRY_INDEX(e);
         c->status[i] = SMX_STATUS_RUNNING;
         c->attempts[i] = (uint16_t)SMX__ENTRY_ATTEMPT(e);
         c->counts.pending--;
         c->counts.running++;
+        c->seen = p + 1;
     }
-    if (upto > c->seen)
-        c->seen = upto;
     return SMX_OK;
 }
 
@@ -448,10 +467,13 @@ static void journal_running(smx__coord *c)
 {
     for (uint64_t p = c->synced_seen; p < c->seen; p++) {
         uint64_t e;
-        smx__claim_entries(c->claim, p, 1, &e);
+        if (fail_with(c, smx__claim_entries(c->claim, p, 1, &e)) != SMX_OK)
+            return;
         uint64_t i = SMX__ENTRY_INDEX(e);
-        if (c->status[i] == SMX_STATUS_RUNNING)
-            smx__journal_state(c->j, i, SMX_STATUS_RUNNING, c->attempts[i]);
+        if (c->status[i] == SMX_STATUS_RUNNING &&
+            queued(c, smx__journal_state(c->j, i, SMX_STATUS_RUNNING, c->attempts[i]),
+                   "an element's running state") != SMX_OK)
+            return;
     }
     c->synced_seen = c->seen;
 }
@@ -468,7 +490,7 @@ static void update_meta(smx__coord *c)
     if (!memcmp(c->meta, c->meta_queued, sizeof c->meta))
         return;
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
-    smx__journal_meta(c->j, c->meta);
+    queued(c, smx__journal_meta(c->j, c->meta), "the session's counters");
 }
 
 int smx__coord_stop(smx__coord *c, const char *reason)
@@ -477,7 +499,7 @@ int smx__coord_stop(smx__coord *c, const char *reason)
         return SMX_OK;
     int rc = smx__coord_notice(c);
     if (rc == SMX_OK)
-        rc = smx__claim_stop(c->claim, &c->handed_out);
+        rc = fail_with(c, smx__claim_stop(c->claim, &c->handed_out));
     c->stopped = 1;
     snprintf(c->reason, sizeof c->reason, "%s", reason);
     /*
@@ -485,8 +507,12 @@ int smx__coord_stop(smx__coord *c, const char *reason)
      * learns of the stop. A deadline already leaves room for that: the Slurm deadline is
      * max(grace, 15 s) before the end, and max_time promises only to stop handing out work.
      */
-    for (int r = 1; r < c->size; r++)
-        MPI_Send(NULL, 0, MPI_BYTE, r, SMX__TAG_STOP, c->comm);
+    for (int r = 1; r < c->size; r++) {
+        int src = smx__mpi_check(MPI_Send(NULL, 0, MPI_BYTE, r, SMX__TAG_STOP, c->comm),
+                                 "telling rank %d to stop (MPI_Send)", r);
+        if (src != SMX_OK && rc == SMX_OK)
+            rc = fail_with(c, src);
+    }
     /* Rank 0's own claims up to the stop are running, so that the session can give them back. */
     int nrc = smx__coord_notice(c);
     return rc != SMX_OK ? rc : nrc;
@@ -520,8 +546,10 @@ int smx__coord_poll(smx__coord *c, int full)
     while (nbox < 64 && c->size > 1 && !backlogged) {
         int flag = 0, len = 0;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &st);
-        if (!flag)
+        if (fail_with(c,
+                      smx__mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &st),
+                                     "probing for messages (MPI_Iprobe)")) != SMX_OK ||
+            !flag)
             break;
         if (st.MPI_TAG == SMX__TAG_CLAIM) { /* point-to-point claims are answered at once */
             int serr = smx__claim_serve(c->claim);
@@ -531,11 +559,22 @@ int smx__coord_poll(smx__coord *c, int full)
             }
             continue;
         }
-        MPI_Get_count(&st, MPI_BYTE, &len);
+        if (fail_with(c, smx__mpi_check(MPI_Get_count(&st, MPI_BYTE, &len),
+                                        "sizing a message from rank %d (MPI_Get_count)",
+                                        st.MPI_SOURCE)) != SMX_OK)
+            break;
         char *buf = malloc(len ? (size_t)len : 1);
-        if (!buf)
-            return smx__error_oom();
-        MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, c->comm, MPI_STATUS_IGNORE);
+        if (!buf) {
+            fail_with(c, smx__error_oom());
+            break;
+        }
+        int mrc =
+            MPI_Recv(buf, len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, c->comm, MPI_STATUS_IGNORE);
+        if (fail_with(c, smx__mpi_check(mrc, "receiving from rank %d (MPI_Recv)", st.MPI_SOURCE)) !=
+            SMX_OK) {
+            free(buf);
+            break;
+        }
         box[nbox++] = (inbox){st.MPI_TAG, st.MPI_SOURCE, buf, len};
     }
     rc = smx__coord_notice(c);
@@ -543,9 +582,14 @@ int smx__coord_poll(smx__coord *c, int full)
         if (box[k].tag == SMX__TAG_REPORT) {
             size_t off = 0;
             smx__report r;
-            while (off < (size_t)box[k].len &&
-                   smx__report_unpack(box[k].data, (size_t)box[k].len, &off, &r) == SMX_OK)
-                smx__coord_report(c, &r);
+            while (off < (size_t)box[k].len) {
+                int urc = smx__report_unpack(box[k].data, (size_t)box[k].len, &off, &r);
+                if (urc != SMX_OK) {
+                    fail_with(c, smx__error_prefix(urc, "a report from rank %d", box[k].source));
+                    break;
+                }
+                smx__coord_report(c, &r); /* a failure is kept by fail_with */
+            }
         } else if (box[k].tag == SMX__TAG_FINISHED) {
             c->finished_workers++;
         } else if (box[k].tag == SMX__TAG_STOP) {
@@ -608,6 +652,21 @@ int smx__coord_throttle(smx__coord *c)
     return SMX_OK;
 }
 
+/*
+ * The outcome code the jobs table records for this job (README "State file"): numbered like the
+ * exit codes of `sweepmux run`, so that the table reads the same whoever ran the session (the
+ * CLI, or a program using the library, whose own exit code the library cannot know). The CLI
+ * decides its exit code itself, from the error the session returns.
+ */
+static int job_outcome(const smx__outcome *out, uint64_t failed)
+{
+    if (out->rc == SMX_OK)
+        return failed ? 1 : 0;
+    if (out->rc == SMX_ESTOPPED)
+        return out->halted ? 1 : 3;
+    return 5;
+}
+
 int smx__coord_finish(smx__coord *c, smx__outcome *out)
 {
     struct timespec nap = {0, 1000000};
@@ -635,16 +694,14 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
 
     /* The job's row says how it ended; then everything becomes durable. */
     c->job.t_end = smx__clock_wall();
-    c->job.exit_code = out->rc == SMX_OK         ? (c->counts.failed ? 1 : 0)
-                       : out->rc == SMX_ESTOPPED ? (c->halted ? 1 : 3)
-                                                 : 5;
+    c->job.exit_code = job_outcome(out, c->counts.failed);
     snprintf(c->job.reason, sizeof c->job.reason, "%s", out->reason);
     journal_running(c);
     /* Exact counters as of this close; n_jobs moves (and counts_job is cleared) before the next
      * job changes a status. */
     c->meta[SMX__META_COUNTS_JOB] = c->meta[SMX__META_N_JOBS];
     update_meta(c);
-    smx__journal_job(c->j, c->job_row, &c->job);
+    queued(c, smx__journal_job(c->j, c->job_row, &c->job), "the job's row");
     int rc = smx__journal_stop(c->j);
     c->j = NULL;
     /* A last look, so that a loss just now fences the file before HDF5 flushes it at close. */
@@ -656,6 +713,11 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
         if (rc == SMX_ELOCKED)
             snprintf(out->reason, sizeof out->reason, "lock lost");
     }
+    /* A change that could not be queued above is the outcome too: the file misses it. */
+    if (c->error && out->rc != c->error && (out->rc == SMX_OK || out->rc == SMX_ESTOPPED)) {
+        out->rc = c->error;
+        snprintf(out->message, sizeof out->message, "%s", c->errmsg);
+    }
     smx__lock_unguard(c->lock);
     smx__store_close(c->st);
     c->st = NULL;
@@ -664,7 +726,10 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
     /* The others wait in MPI_Ibcast (they sleep between tests); a non-blocking match is required.
      */
     MPI_Request req;
-    MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, c->comm, &req);
-    MPI_Wait(&req, MPI_STATUS_IGNORE);
+    int mrc = MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, c->comm, &req);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Wait(&req, MPI_STATUS_IGNORE);
+    if (mrc != MPI_SUCCESS)
+        return smx__mpi_error(mrc, "telling the other ranks how the session ended (MPI_Ibcast)");
     return out->rc;
 }

@@ -11,27 +11,42 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "session/mpicheck.h"
 #include "session/session_internal.h"
+#include "state/h5quiet.h"
 #include "spec/spec.h"
 #include "state/store.h"
+
+/* Keeps the first failure in *RC (so that every rank still makes the same collective calls). */
+static void keep(int *rc, int next)
+{
+    if (*rc == SMX_OK)
+        *rc = next;
+}
 
 /* Every rank returns the same code; the failing ranks' first message is shared with all. */
 static int agree(MPI_Comm comm, int rc)
 {
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
+    int rank = 0, size = 1, mrc = MPI_Comm_rank(comm, &rank);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_size(comm, &size);
     /* The lowest failing rank speaks for everyone. */
     int key = rc != SMX_OK ? rank : size, low = size;
-    MPI_Allreduce(&key, &low, 1, MPI_INT, MPI_MIN, comm);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Allreduce(&key, &low, 1, MPI_INT, MPI_MIN, comm);
+    if (mrc != MPI_SUCCESS)
+        return smx__mpi_error(mrc, "agreeing on the outcome (MPI_Allreduce)");
     if (low == size)
         return SMX_OK;
     char msg[1024];
     int code = rc;
     if (rank == low)
         snprintf(msg, sizeof msg, "%s", smx_error_last());
-    MPI_Bcast(msg, sizeof msg, MPI_CHAR, low, comm);
-    MPI_Bcast(&code, 1, MPI_INT, low, comm);
+    mrc = MPI_Bcast(msg, sizeof msg, MPI_CHAR, low, comm);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Bcast(&code, 1, MPI_INT, low, comm);
+    if (mrc != MPI_SUCCESS)
+        return smx__mpi_error(mrc, "sharing rank %d's error (MPI_Bcast)", low);
     if (rank != low || rc == SMX_OK)
         smx__error(code, "%s", msg);
     return code;
@@ -143,24 +158,42 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     s->comm = MPI_COMM_NULL;
     s->claim.win = MPI_WIN_NULL;
     smx_session_options defaults = SMX_SESSION_OPTIONS_INIT;
-    s->opts = opts ? *opts : defaults;
+    int rc = SMX_OK;
+    if (opts && opts->version != SMX_SESSION_OPTIONS_VERSION)
+        rc = smx__error(SMX_EUSAGE,
+                        "smx_session_open: options version %d is not this library's %d; start "
+                        "from SMX_SESSION_OPTIONS_INIT",
+                        opts->version, SMX_SESSION_OPTIONS_VERSION);
+    s->opts = opts && rc == SMX_OK ? *opts : defaults;
     if (s->opts.report_interval <= 0)
         s->opts.report_interval = 0.5;
     if (s->opts.sync_interval <= 0)
         s->opts.sync_interval = 1.0;
     /* A private communicator: our messages never mix with the application's. */
-    MPI_Comm_dup(comm, &s->comm);
-    MPI_Comm_set_name(s->comm, "sweepmux");
-    MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(s->comm, &s->rank);
-    MPI_Comm_size(s->comm, &s->size);
+    int mrc = MPI_Comm_dup(comm, &s->comm);
+    if (mrc != MPI_SUCCESS) {
+        s->comm = MPI_COMM_NULL;
+        free_session(s);
+        return smx__mpi_error(mrc, "smx_session_open: duplicating the communicator (MPI_Comm_dup)");
+    }
+    mrc = MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_set_name(s->comm, "sweepmux");
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_rank(s->comm, &s->rank);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_size(s->comm, &s->size);
+    if (mrc != MPI_SUCCESS) {
+        free_session(s);
+        return smx__mpi_error(mrc, "smx_session_open: setting up the communicator");
+    }
     snprintf(s->name, sizeof s->name, "%s", session && *session ? session : "default");
     s->iterates = s->rank != 0 || s->opts.coordinator_iterates || s->size == 1;
 
     /* Rank 0 opens the state file, takes the lock and builds the to-do list. */
-    int rc = SMX_OK, identity = 1;
+    int identity = 1;
     uint64_t todo_len = 0, *todo = NULL;
-    if (s->rank == 0)
+    if (s->rank == 0 && rc == SMX_OK)
         rc = smx__coord_open(&s->coord, state_path, s->name, &s->opts, &s->spec, &s->workdir,
                              &identity, &todo_len, &todo);
     rc = agree(s->comm, rc);
@@ -168,8 +201,9 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
         goto fail;
 
     /* Everyone parses the spec rank 0 read from the file, with the inputs captured there. */
-    MPI_Bcast(s->name, sizeof s->name, MPI_CHAR, 0, s->comm);
-    rc = share_spec(s);
+    keep(&rc, smx__mpi_check(MPI_Bcast(s->name, sizeof s->name, MPI_CHAR, 0, s->comm),
+                             "sending the session name (MPI_Bcast)"));
+    keep(&rc, share_spec(s));
     rc = agree(s->comm, rc);
     if (rc != SMX_OK)
         goto fail;
@@ -185,10 +219,12 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
         if (!hosts)
             rc = smx__error_oom();
     }
-    MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, s->comm);
+    keep(&rc, smx__mpi_check(MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, s->comm),
+                             "gathering host names (MPI_Gather)"));
 
     int consumers = s->iterates ? (local_slots > 0 ? local_slots : 1) : 0, total = 0;
-    MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm);
+    keep(&rc, smx__mpi_check(MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm),
+                             "counting the ranks that iterate (MPI_Allreduce)"));
     if (rc == SMX_OK || s->rank != 0)
         rc = smx__claim_create(&s->claim, s->comm, todo_len, identity ? NULL : todo, total,
                                s->opts.chunk);
@@ -206,8 +242,8 @@ fail:
     return rc;
 }
 
-int smx_session_open(smx_session **out, const char *id, MPI_Comm comm,
-                     const smx_session_options *opts)
+static int session_open(smx_session **out, const char *id, MPI_Comm comm,
+                        const smx_session_options *opts)
 {
     if (!out)
         return smx__error(SMX_EUSAGE, "smx_session_open: out is NULL");
@@ -233,14 +269,23 @@ int smx_session_open(smx_session **out, const char *id, MPI_Comm comm,
     return smx__session_open(out, path, name, comm, opts, 1);
 }
 
+int smx_session_open(smx_session **out, const char *id, MPI_Comm comm,
+                     const smx_session_options *opts)
+{
+    SMX__H5_RESTORED(session_open(out, id, comm, opts));
+}
+
 /* ---- worker side ------------------------------------------------------------------------ */
 
-static void reap_sends(smx_session *s)
+/* Frees the sends that completed. */
+static int reap_sends(smx_session *s)
 {
     smx__send **p = &s->sends;
     while (*p) {
         int done = 0;
-        MPI_Test(&(*p)->req, &done, MPI_STATUS_IGNORE);
+        int mrc = MPI_Test(&(*p)->req, &done, MPI_STATUS_IGNORE);
+        if (mrc != MPI_SUCCESS)
+            return smx__mpi_error(mrc, "rank %d: a send to rank 0 (MPI_Test)", s->rank);
         if (done) {
             smx__send *d = *p;
             *p = d->next;
@@ -250,6 +295,7 @@ static void reap_sends(smx_session *s)
             p = &(*p)->next;
         }
     }
+    return SMX_OK;
 }
 
 static int send_to_root(smx_session *s, int tag, const void *data, size_t len)
@@ -285,7 +331,9 @@ int smx__session_flush(smx_session *s, int force)
     if (!force && smx__clock_mono() - s->out.oldest < s->opts.report_interval && s->out.len < 65536)
         return SMX_OK;
     for (;;) {
-        reap_sends(s);
+        int rrc = reap_sends(s);
+        if (rrc != SMX_OK)
+            return rrc;
         int n = 0;
         for (smx__send *p = s->sends; p; p = p->next)
             n++;
@@ -377,15 +425,20 @@ static int worker_poll(smx_session *s)
     for (;;) {
         int flag = 0;
         MPI_Status st;
-        MPI_Iprobe(0, SMX__TAG_STOP, s->comm, &flag, &st);
+        int mrc = MPI_Iprobe(0, SMX__TAG_STOP, s->comm, &flag, &st);
+        if (mrc == MPI_SUCCESS && flag)
+            mrc = MPI_Recv(NULL, 0, MPI_BYTE, 0, SMX__TAG_STOP, s->comm, MPI_STATUS_IGNORE);
+        if (mrc != MPI_SUCCESS) {
+            keep(&rc, smx__mpi_error(mrc, "rank %d: receiving rank 0's stop", s->rank));
+            break;
+        }
         if (!flag)
             break;
-        MPI_Recv(NULL, 0, MPI_BYTE, 0, SMX__TAG_STOP, s->comm, MPI_STATUS_IGNORE);
         become_stopping(s);
     }
     if (rc == SMX_OK)
         rc = smx__session_flush(s, 0);
-    reap_sends(s);
+    keep(&rc, reap_sends(s));
     return rc;
 }
 
@@ -614,6 +667,11 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
 {
     if (!e || !c)
         return smx__error(SMX_EUSAGE, "smx_element_complete: NULL argument");
+    if (c->version != SMX_COMPLETION_VERSION)
+        return smx__error(SMX_EUSAGE,
+                          "smx_element_complete_ex: completion version %d is not this library's "
+                          "%d; start from SMX_COMPLETION_INIT",
+                          c->version, SMX_COMPLETION_VERSION);
     smx_session *s = e->s;
     if (c->status != SMX_STATUS_DONE && c->status != SMX_STATUS_FAILED &&
         c->status != SMX_STATUS_PENDING)
@@ -732,22 +790,30 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
     int rc = SMX_OK;
     if (s->rank == 0) {
         rc = smx__coord_finish(s->coord, out);
+        if (rc != out->rc) { /* telling the others failed */
+            out->rc = rc;
+            snprintf(out->message, sizeof out->message, "%s", smx_error_last());
+        }
     } else {
-        smx__session_flush(s, 1);
-        send_to_root(s, SMX__TAG_FINISHED, NULL, 0);
+        keep(&rc, smx__session_flush(s, 1));
+        keep(&rc, send_to_root(s, SMX__TAG_FINISHED, NULL, 0));
         /* Wait for rank 0's verdict without spinning a core: poll and sleep. */
         MPI_Request req;
-        MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, s->comm, &req);
-        for (;;) {
-            int done = 0;
-            MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-            if (done)
+        int mrc = MPI_Ibcast(out, sizeof *out, MPI_BYTE, 0, s->comm, &req);
+        for (int done = 0; mrc == MPI_SUCCESS;) {
+            mrc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+            if (done || mrc != MPI_SUCCESS)
                 break;
-            worker_poll(s);
+            worker_poll(s); /* what fails here fails rank 0's outcome too, or already did */
             struct timespec ts = {0, 2000000};
             nanosleep(&ts, NULL);
         }
-        rc = out->rc;
+        if (mrc != MPI_SUCCESS) {
+            rc = smx__mpi_error(mrc, "rank %d: waiting for rank 0's outcome", s->rank);
+            snprintf(out->message, sizeof out->message, "%s", smx_error_last());
+            out->rc = rc;
+        }
+        rc = out->rc != SMX_OK ? out->rc : rc;
     }
     if (rc != SMX_OK && rc != SMX_ESTOPPED)
         smx__error(rc, "%s", out->message);
@@ -757,9 +823,11 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
 
 int smx_session_close(smx_session *s, smx_stat *final)
 {
+    smx__h5_handler h5;
+    smx__h5_save(&h5);
     smx__outcome out;
     int rc = smx__session_close_ex(s, &out);
     if (final)
         *final = out.stat;
-    return rc;
+    return smx__h5_restore(&h5, rc);
 }

@@ -158,7 +158,7 @@ static int build_map(const smx_spec *old, const smx_spec *neu, uint64_t *map)
 /* Copies one session's tables and records from OS (old) to NS (new): indices do not change. */
 static int copy_session(smx__sess *os, smx__sess *ns)
 {
-    char rn[SMX__RESULTS_MAX][SMX__RESULT_NAME_MAX];
+    char rn[SMX__RESULT_COLUMNS][SMX__RESULT_NAME_MAX];
     int64_t meta[SMX__META_LEN] = {0};
     char(*hosts)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
@@ -168,7 +168,7 @@ static int copy_session(smx__sess *os, smx__sess *ns)
     int rc = (!hosts || !jobs || !fails || !recs) ? smx__error_oom() : SMX_OK;
     if (rc == SMX_OK)
         rc = smx__sess_result_names(os, rn);
-    for (int k = 0; rc == SMX_OK && k < SMX__RESULTS_MAX && rn[k][0]; k++)
+    for (int k = 0; rc == SMX_OK && k < SMX__RESULT_COLUMNS && rn[k][0]; k++)
         rc = smx__sess_set_result_name(ns, k, rn[k]);
     if (rc == SMX_OK)
         rc = smx__sess_meta(os, meta);

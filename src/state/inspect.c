@@ -262,7 +262,7 @@ int smx__inspect_result_names(smx__inspect *in, char (*names)[SMX__RESULT_NAME_M
 {
     *n = 0;
     int rc = smx__sess_result_names(in->sess, names);
-    while (rc == SMX_OK && *n < SMX__RESULTS_MAX && names[*n][0])
+    while (rc == SMX_OK && *n < SMX__RESULT_COLUMNS && names[*n][0])
         (*n)++;
     return rc;
 }

@@ -260,7 +260,7 @@ int smx__journal_failure(smx__journal *j, int slot, const smx__failure *f)
     if (o)
         o->u.failure = *f;
     pthread_mutex_unlock(&j->mu);
-    return o ? SMX_OK : SMX_ENOMEM;
+    return o ? SMX_OK : smx__error_oom();
 }
 
 int smx__journal_meta(smx__journal *j, const int64_t *meta)
@@ -270,7 +270,7 @@ int smx__journal_meta(smx__journal *j, const int64_t *meta)
     if (o)
         memcpy(o->u.meta, meta, sizeof o->u.meta);
     pthread_mutex_unlock(&j->mu);
-    return o ? SMX_OK : SMX_ENOMEM;
+    return o ? SMX_OK : smx__error_oom();
 }
 
 int smx__journal_job(smx__journal *j, int row, const smx__job *job)
@@ -280,7 +280,7 @@ int smx__journal_job(smx__journal *j, int row, const smx__job *job)
     if (o)
         o->u.job = *job;
     pthread_mutex_unlock(&j->mu);
-    return o ? SMX_OK : SMX_ENOMEM;
+    return o ? SMX_OK : smx__error_oom();
 }
 
 static int push_name(smx__journal *j, enum op_kind kind, int row, const char *name)
@@ -290,7 +290,7 @@ static int push_name(smx__journal *j, enum op_kind kind, int row, const char *na
     if (o)
         snprintf(o->u.name, sizeof o->u.name, "%s", name);
     pthread_mutex_unlock(&j->mu);
-    return o ? SMX_OK : SMX_ENOMEM;
+    return o ? SMX_OK : smx__error_oom();
 }
 
 int smx__journal_host(smx__journal *j, int row, const char *name)

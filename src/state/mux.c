@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "state/h5quiet.h"
 #include "state/lock.h"
 #include "state/mux_internal.h"
 #include "spec/spec.h"
@@ -136,7 +137,7 @@ static int create_with(smx_mux **out, const char *state_path, smx_spec *spec)
     return mux_new(out, state_path, spec);
 }
 
-int smx_mux_create_file(smx_mux **out, const char *state_path, const char *spec_path)
+static int mux_create_file(smx_mux **out, const char *state_path, const char *spec_path)
 {
     if (!out || !state_path || !spec_path)
         return smx__error(SMX_EUSAGE, "smx_mux_create_file: NULL argument");
@@ -145,13 +146,23 @@ int smx_mux_create_file(smx_mux **out, const char *state_path, const char *spec_
     return rc == SMX_OK ? create_with(out, state_path, spec) : rc;
 }
 
-int smx_mux_create_string(smx_mux **out, const char *state_path, const char *spec_yaml)
+int smx_mux_create_file(smx_mux **out, const char *state_path, const char *spec_path)
+{
+    SMX__H5_RESTORED(mux_create_file(out, state_path, spec_path));
+}
+
+static int mux_create_string(smx_mux **out, const char *state_path, const char *spec_yaml)
 {
     if (!out || !state_path || !spec_yaml)
         return smx__error(SMX_EUSAGE, "smx_mux_create_string: NULL argument");
     smx_spec *spec = NULL;
     int rc = smx__spec_parse(&spec, spec_yaml, strlen(spec_yaml), "<string>", NULL);
     return rc == SMX_OK ? create_with(out, state_path, spec) : rc;
+}
+
+int smx_mux_create_string(smx_mux **out, const char *state_path, const char *spec_yaml)
+{
+    SMX__H5_RESTORED(mux_create_string(out, state_path, spec_yaml));
 }
 
 /* Appends S to the growing buffer as a YAML double-quoted scalar. */
@@ -205,9 +216,9 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s)
     return SMX_OK;
 }
 
-int smx_mux_create_elements(smx_mux **out, const char *state_path, const char *name, size_t nparams,
-                            const char *const *param_names, size_t nelements,
-                            const smx_value *values)
+static int mux_create_elements(smx_mux **out, const char *state_path, const char *name,
+                               size_t nparams, const char *const *param_names, size_t nelements,
+                               const smx_value *values)
 {
     if (!out || !state_path || (nparams && !param_names) || (nelements && nparams && !values))
         return smx__error(SMX_EUSAGE, "smx_mux_create_elements: NULL argument");
@@ -251,7 +262,15 @@ int smx_mux_create_elements(smx_mux **out, const char *state_path, const char *n
     return rc;
 }
 
-int smx_mux_open(smx_mux **out, const char *state_path)
+int smx_mux_create_elements(smx_mux **out, const char *state_path, const char *name, size_t nparams,
+                            const char *const *param_names, size_t nelements,
+                            const smx_value *values)
+{
+    SMX__H5_RESTORED(
+        mux_create_elements(out, state_path, name, nparams, param_names, nelements, values));
+}
+
+static int mux_open(smx_mux **out, const char *state_path)
 {
     if (!out || !state_path)
         return smx__error(SMX_EUSAGE, "smx_mux_open: NULL argument");
@@ -264,6 +283,11 @@ int smx_mux_open(smx_mux **out, const char *state_path)
     rc = smx__store_load_spec(st, &spec);
     smx__store_close(st);
     return rc == SMX_OK ? mux_new(out, state_path, spec) : rc;
+}
+
+int smx_mux_open(smx_mux **out, const char *state_path)
+{
+    SMX__H5_RESTORED(mux_open(out, state_path));
 }
 
 void smx_mux_free(smx_mux *m)
@@ -323,7 +347,7 @@ int smx__mux_ensure_session(const char *path, const char *name, uint64_t n, cons
     return rc;
 }
 
-int smx_mux_session_create(smx_mux *m, const char *name, char **id)
+static int mux_session_create(smx_mux *m, const char *name, char **id)
 {
     if (!m || !id)
         return smx__error(SMX_EUSAGE, "smx_mux_session_create: NULL argument");
@@ -339,7 +363,12 @@ int smx_mux_session_create(smx_mux *m, const char *name, char **id)
     return SMX_OK;
 }
 
-int smx_mux_sessions(smx_mux *m, char ***names, size_t *n)
+int smx_mux_session_create(smx_mux *m, const char *name, char **id)
+{
+    SMX__H5_RESTORED(mux_session_create(m, name, id));
+}
+
+static int mux_sessions(smx_mux *m, char ***names, size_t *n)
 {
     if (!m || !names || !n)
         return smx__error(SMX_EUSAGE, "smx_mux_sessions: NULL argument");
@@ -349,6 +378,11 @@ int smx_mux_sessions(smx_mux *m, char ***names, size_t *n)
         rc = smx__store_sessions(st, names, n);
     smx__store_close(st);
     return rc;
+}
+
+int smx_mux_sessions(smx_mux *m, char ***names, size_t *n)
+{
+    SMX__H5_RESTORED(mux_sessions(m, names, n));
 }
 
 int smx__mux_stat_path(const char *path, const char *name, smx_stat *out)
@@ -393,11 +427,16 @@ int smx__mux_stat_path(const char *path, const char *name, smx_stat *out)
     return rc;
 }
 
-int smx_mux_stat(smx_mux *m, const char *name, smx_stat *out)
+static int mux_stat(smx_mux *m, const char *name, smx_stat *out)
 {
     if (!m || !out)
         return smx__error(SMX_EUSAGE, "smx_mux_stat: NULL argument");
     return smx__mux_stat_path(m->path, name, out);
+}
+
+int smx_mux_stat(smx_mux *m, const char *name, smx_stat *out)
+{
+    SMX__H5_RESTORED(mux_stat(m, name, out));
 }
 
 int smx_mux_done(smx_mux *m, const char *name)
@@ -427,9 +466,14 @@ int smx__mux_destroy_path(const char *path, const char *name)
     return rc;
 }
 
-int smx_mux_destroy(smx_mux *m, const char *name)
+static int mux_destroy(smx_mux *m, const char *name)
 {
     if (!m)
         return smx__error(SMX_EUSAGE, "smx_mux_destroy: NULL handle");
     return smx__mux_destroy_path(m->path, name);
+}
+
+int smx_mux_destroy(smx_mux *m, const char *name)
+{
+    SMX__H5_RESTORED(mux_destroy(m, name));
 }

@@ -69,7 +69,7 @@ static const char *const col_names[NCOL] = {"status", "attempts", "rank", "exit_
                                             "signal", "host",     "job",  "t_start",
                                             "t_end",  "results"};
 static const char *const tab_names[NTAB] = {"result_names", "hosts", "jobs", "failures", "meta"};
-static const hsize_t tab_rows[NTAB] = {SMX__RESULTS_MAX, SMX__HOSTS_MAX, SMX__JOBS_MAX,
+static const hsize_t tab_rows[NTAB] = {SMX__RESULT_COLUMNS, SMX__HOSTS_MAX, SMX__JOBS_MAX,
                                        SMX__FAILURES_MAX, SMX__META_LEN};
 
 struct smx__sess {
@@ -344,7 +344,7 @@ static size_t col_size(int c)
     case C_SIGNAL:
         return 4;
     case C_RESULTS:
-        return 8 * SMX__RESULTS_MAX;
+        return 8 * SMX__RESULT_COLUMNS;
     default:
         return 8;
     }
@@ -733,7 +733,7 @@ static int add_session_to(hid_t file, const char *fpath, const char *session, ui
     CHECK(write_num_attr(g, "created", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &created, fpath));
 
     for (int c = 0; c < NCOL; c++) {
-        hsize_t dims[2] = {n, SMX__RESULTS_MAX};
+        hsize_t dims[2] = {n, SMX__RESULT_COLUMNS};
         SMX_H5(col_types(c, &ft, &mt), "%s: types of %s/%s", fpath, gpath, col_names[c]);
         SMX_H5(d = create_dset(g, col_names[c], ft, c == C_RESULTS ? 2 : 1, dims),
                "%s: cannot create dataset %s/%s", fpath, gpath, col_names[c]);
@@ -1317,7 +1317,7 @@ int smx__sess_open(smx__store *st, const char *name, smx__sess **out)
         int r = H5Sget_simple_extent_dims(sp, dims, NULL);
         close_id(&sp);
         if (r != (c == C_RESULTS ? 2 : 1) || dims[0] != s->n ||
-            (c == C_RESULTS && dims[1] != SMX__RESULTS_MAX)) {
+            (c == C_RESULTS && dims[1] != SMX__RESULT_COLUMNS)) {
             rc = smx__error(SMX_EFORMAT, "%s: %s/%s does not have the shape of %llu elements",
                             st->path, gpath, col_names[c], (unsigned long long)s->n);
             goto done;
@@ -1413,7 +1413,7 @@ static int rows_io(smx__sess *s, int c, uint64_t start, uint64_t count, void *bu
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    hsize_t off[2] = {start, 0}, cnt[2] = {count, SMX__RESULTS_MAX};
+    hsize_t off[2] = {start, 0}, cnt[2] = {count, SMX__RESULT_COLUMNS};
     int rank = c == C_RESULTS ? 2 : 1;
     SMX_H5(col_types(c, &ft, &mt), "%s: types of %s", s->st->path, col_names[c]);
     SMX_H5(fs = H5Dget_space(s->col[c]), "%s: dataspace of %s", s->st->path, col_names[c]);
@@ -1551,7 +1551,7 @@ static herr_t select_rows(hid_t fs, const ord *o, size_t n, int rank)
     for (size_t i = 1; i < n; i++)
         runs += o[i].index != o[i - 1].index + 1;
     if (runs > RUNS_MAX_HYPERSLAB) {
-        size_t per = rank == 2 ? SMX__RESULTS_MAX : 1;
+        size_t per = rank == 2 ? SMX__RESULT_COLUMNS : 1;
         hsize_t *co = malloc(n * per * (size_t)rank * sizeof *co);
         if (!co)
             return -1;
@@ -1572,7 +1572,7 @@ static herr_t select_rows(hid_t fs, const ord *o, size_t n, int rank)
         size_t j = i + 1;
         while (j < n && o[j].index == o[j - 1].index + 1)
             j++;
-        hsize_t start[2] = {o[i].index, 0}, count[2] = {j - i, SMX__RESULTS_MAX};
+        hsize_t start[2] = {o[i].index, 0}, count[2] = {j - i, SMX__RESULT_COLUMNS};
         if (H5Sselect_hyperslab(fs, op, start, NULL, count, NULL) < 0)
             return -1;
         op = H5S_SELECT_OR;
@@ -1586,7 +1586,7 @@ static int write_sel(smx__sess *s, int c, const ord *o, size_t n, const void *bu
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    hsize_t dims[2] = {n, SMX__RESULTS_MAX};
+    hsize_t dims[2] = {n, SMX__RESULT_COLUMNS};
     int rank = c == C_RESULTS ? 2 : 1;
     SMX_H5(col_types(c, &ft, &mt), "%s: types of %s", s->st->path, col_names[c]);
     SMX_H5(fs = H5Dget_space(s->col[c]), "%s: dataspace of %s", s->st->path, col_names[c]);
@@ -1784,7 +1784,7 @@ static int patch_block(smx__sess *s, const smx__range *r, const size_t *order, s
         memset(st + off, x->status, x->count);
         for (uint64_t i = 0; i < x->count; i++) {
             memcpy(at + 2 * (off + i), &x->attempts, 2);
-            for (int c = 0; c < x->nan_results && c < SMX__RESULTS_MAX; c++) {
+            for (int c = 0; c < x->nan_results && c < SMX__RESULT_COLUMNS; c++) {
                 double nan = NAN;
                 memcpy(res + (off + i) * col_size(C_RESULTS) + 8 * (size_t)c, &nan, 8);
             }
@@ -1896,7 +1896,7 @@ int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t 
     const uint64_t piece = 65536;
     h5_quiet();
     CHECK(check_writable(s));
-    if (col < 0 || col >= SMX__RESULTS_MAX)
+    if (col < 0 || col >= SMX__RESULT_COLUMNS)
         return smx__error(SMX_EUSAGE, "%s: result column %d out of range", s->st->path, col);
     uint64_t lo, hi, total;
     CHECK(check_ranges(s, runs, n, &lo, &hi, &total));
@@ -1965,7 +1965,7 @@ int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX])
 {
     h5_quiet();
     int rc = whole_io(s, s->tab[T_RESULT_NAMES], 0, T_RESULT_NAMES, names, 0);
-    for (int i = 0; rc == 0 && i < SMX__RESULTS_MAX; i++)
+    for (int i = 0; rc == 0 && i < SMX__RESULT_COLUMNS; i++)
         names[i][SMX__RESULT_NAME_MAX - 1] = '\0';
     return rc;
 }

@@ -13,18 +13,18 @@
  *       exit_code  i32[N]   exit status of the latest attempt (-1 killed / not started; 0 never
  * run) signal     i32[N]   signal that ended it (0 none) host       u16[N]   1-based row of `hosts`
  * (0 unknown) job        u16[N]   1-based row of `jobs` (0 unknown) t_start    f64[N]   unix
- * seconds t_end      f64[N] results    f64[N][SMX__RESULTS_MAX]  NaN where a task reported no such
- * result result_names  fixed string[SMX__RESULTS_MAX] ("" = unused column) hosts      fixed
+ * seconds t_end      f64[N] results    f64[N][SMX__RESULT_COLUMNS]  NaN where a task reported no
+ * such result result_names  fixed string[SMX__RESULT_COLUMNS] ("" = unused column) hosts      fixed
  * string[SMX__HOSTS_MAX] jobs       compound[SMX__JOBS_MAX]  (smx__job) failures
  * compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX meta i64[SMX__META_LEN]
  * (smx__meta_slot) command    string dataset: the `-- CMD ARG...` override as a YAML flow list (""
  * if none)
  *
- * Durability (DESIGN.md): every dataset is created, at its full size and contiguous with its
- * space allocated, when the session is created, by writing a new file, fsyncing it and renaming
- * it over the old one. During a run only in-place raw-data writes happen, followed by
- * smx__store_sync (H5Fflush + fsync), so a kill -9 at any instant leaves a file that opens.
- * Structural changes (adding or destroying a session, --extend) again write a new file and
+ * Durability (README "The state file (HDF5 layout)"): every dataset is created, at its full size
+ * and contiguous with its space allocated, when the session is created, by writing a new file,
+ * fsyncing it and renaming it over the old one. During a run only in-place raw-data writes happen,
+ * followed by smx__store_sync (H5Fflush + fsync), so a kill -9 at any instant leaves a file that
+ * opens. Structural changes (adding or destroying a session, --extend) again write a new file and
  * rename it. Files are written with libver bounds V18 so a crash never needs h5clear.
  *
  * A store handle is used by one thread at a time.
@@ -43,7 +43,8 @@
  * to upgrade them (README "State file"). */
 #define SMX__FORMAT_VERSION 2
 
-#define SMX__RESULTS_MAX 16
+/* Result columns per session: distinct result names beyond this many are not recorded. */
+#define SMX__RESULT_COLUMNS 16
 #define SMX__HOSTS_MAX 4096
 #define SMX__HOST_NAME_MAX 64
 #define SMX__JOBS_MAX 1024
@@ -66,7 +67,7 @@ typedef struct smx__record {
     uint16_t host;
     uint16_t job;
     double t_start, t_end;
-    double results[SMX__RESULTS_MAX];
+    double results[SMX__RESULT_COLUMNS];
 } smx__record;
 
 /* One batch job that worked on the session. */
@@ -225,7 +226,7 @@ int smx__sess_write_ranges(smx__sess *s, const smx__range *r, size_t n);
 /* Writes NaN into result column COL of every element of the N runs (their other columns stay). */
 int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t n);
 
-/* Result column names: NAMES must hold SMX__RESULTS_MAX rows; unused rows read as "". */
+/* Result column names: NAMES must hold SMX__RESULT_COLUMNS rows; unused rows read as "". */
 int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX]);
 int smx__sess_set_result_name(smx__sess *s, int col, const char *name);
 

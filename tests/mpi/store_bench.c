@@ -71,7 +71,7 @@ int main(int argc, char **argv)
                     x->index = ((uint64_t)rand() * 7919u + (uint64_t)rand()) % n;
                 x->status = 2;
                 x->attempts = 1;
-                for (int k = 0; k < SMX__RESULTS_MAX; k++)
+                for (int k = 0; k < SMX__RESULT_COLUMNS; k++)
                     x->results[k] = k < 3 ? (double)k : NAN;
             }
             double a = now();

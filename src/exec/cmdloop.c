@@ -1,5 +1,5 @@
-/* The command loop: see worker.h. */
-#include "exec/worker.h"
+/* The command loop: see cmdloop.h. */
+#include "exec/cmdloop.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -188,7 +188,7 @@ static int cannot_start(smx_session *s, int n, const char *why)
                       n, why, dir[0] ? dir : "the current directory");
 }
 
-int smx__worker_run(smx_session *s, const smx__worker_opts *o)
+int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
 {
     /* Resolved once, so the runner's timeouts and a stop's kill_all use the same grace. */
     double kill_grace = o->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT : o->kill_grace;

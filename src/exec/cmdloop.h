@@ -3,13 +3,13 @@
  * `slots` at a time through the task runner, and completes each element with the task's outcome.
  * Used by `sweepmux run`; library users iterate elements themselves.
  */
-#ifndef SMX_WORKER_H
-#define SMX_WORKER_H
+#ifndef SMX_CMDLOOP_H
+#define SMX_CMDLOOP_H
 
 #include "exec/runner.h"
 #include "sweepmux/session.h"
 
-typedef struct smx__worker_opts {
+typedef struct smx__cmdloop_opts {
     int slots; /* concurrent tasks on this rank */
     const char *log_dir;
     smx__log_mode log_mode;
@@ -19,9 +19,9 @@ typedef struct smx__worker_opts {
     void (*tick)(smx_session *s, void *arg); /* called every loop turn (progress output) */
     void *tick_arg;
     int keep_launcher_env; /* tasks inherit the MPI launcher's and Slurm step's variables */
-} smx__worker_opts;
+} smx__cmdloop_opts;
 
 /* Local. Runs tasks until the session has no more elements for this rank and all tasks ended. */
-int smx__worker_run(smx_session *s, const smx__worker_opts *opts);
+int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *opts);
 
 #endif

@@ -1,0 +1,172 @@
+/*
+ * Unit tests for the public session and mux calls in one process (MPI_COMM_SELF): the embedding
+ * program's HDF5 error handler is still in place after every library call and still fires for the
+ * program's own HDF5 errors; option structs of an unknown version are refused with a message.
+ */
+#include <CUnit/CUnit.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sweepmux.h"
+#include "testutil.h"
+
+static char *dir;
+static int calls; /* how often the program's handler ran */
+
+static herr_t program_handler(hid_t stack, void *data)
+{
+    (void)stack;
+    (*(int *)data)++;
+    return 0;
+}
+
+/* The handler in place is the program's own, and it still runs for the program's HDF5 errors. */
+static void check_handler(const char *after)
+{
+    H5E_auto2_t f = NULL;
+    void *d = NULL;
+    CU_ASSERT_FATAL(H5Eget_auto2(H5E_DEFAULT, &f, &d) >= 0);
+    if (f != program_handler || d != &calls)
+        fprintf(stderr, "\nthe program's HDF5 error handler is gone after %s\n", after);
+    CU_ASSERT(f == program_handler && d == &calls);
+    int before = calls;
+    hid_t bad = H5Fopen("/nonexistent/dir/file.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT(bad < 0);
+    CU_ASSERT(calls > before);
+}
+
+static char *path_in(const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static const char *spec = "name: h5\nparameters:\n  x: {values: [1, 2, 3]}\n";
+
+static void test_handler_survives_mux_calls(void)
+{
+    char *state = path_in("mux.h5"), *junk = path_in("junk.h5");
+    CU_ASSERT_FATAL(smx_test_write_file(junk, "not an HDF5 file\n") == 0);
+    H5Eset_auto2(H5E_DEFAULT, program_handler, &calls);
+    smx_mux *m = NULL, *m2 = NULL;
+    int rc = smx_mux_create_string(&m, state, spec);
+    if (rc != SMX_OK)
+        fprintf(stderr, "\n%s\n", smx_error_last());
+    CU_ASSERT_EQUAL_FATAL(rc, SMX_OK);
+    check_handler("smx_mux_create_string");
+    char *id = NULL;
+    CU_ASSERT_EQUAL(smx_mux_session_create(m, "s", &id), SMX_OK);
+    check_handler("smx_mux_session_create");
+    smx_stat st;
+    CU_ASSERT_EQUAL(smx_mux_stat(m, "s", &st), SMX_OK);
+    CU_ASSERT_EQUAL(st.total, 3);
+    check_handler("smx_mux_stat");
+    /* Failures inside HDF5 (a file that is not HDF5, one that does not exist) leave it too. */
+    CU_ASSERT_EQUAL(smx_mux_open(&m2, junk), SMX_EFORMAT);
+    check_handler("a failed smx_mux_open");
+    CU_ASSERT_NOT_EQUAL(smx_mux_open(&m2, "/nonexistent/x.h5"), SMX_OK);
+    check_handler("smx_mux_open of a missing file");
+    CU_ASSERT_EQUAL(smx_mux_destroy(m, "s"), SMX_OK);
+    check_handler("smx_mux_destroy");
+    free(id);
+    smx_mux_free(m);
+    unlink(state);
+    unlink(junk);
+    free(state);
+    free(junk);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void test_handler_survives_a_session(void)
+{
+    char *state = path_in("session.h5");
+    H5Eset_auto2(H5E_DEFAULT, program_handler, &calls);
+    smx_mux *m = NULL;
+    char *id = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_mux_create_string(&m, state, spec), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx_mux_session_create(m, "default", &id), SMX_OK);
+    smx_session *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_session_open(&s, id, MPI_COMM_SELF, NULL), SMX_OK);
+    check_handler("smx_session_open");
+    smx_element *e = NULL;
+    int n = 0;
+    while (smx_session_next(s, &e) == SMX_OK) {
+        CU_ASSERT_EQUAL(smx_element_complete(e, SMX_STATUS_DONE, 0, NULL, NULL), SMX_OK);
+        n++;
+    }
+    CU_ASSERT_EQUAL(n, 3);
+    smx_stat st;
+    CU_ASSERT_EQUAL(smx_session_close(s, &st), SMX_OK);
+    CU_ASSERT_EQUAL(st.done, 3);
+    check_handler("smx_session_close");
+    /* A session of a state file that does not exist fails inside HDF5: still the program's. */
+    CU_ASSERT_NOT_EQUAL(smx_session_open(&s, "/nonexistent/x.h5#default", MPI_COMM_SELF, NULL),
+                        SMX_OK);
+    check_handler("a failed smx_session_open");
+    free(id);
+    smx_mux_free(m);
+    unlink(state);
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s.lock", state);
+    unlink(lock);
+    free(state);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void test_unknown_versions_refused(void)
+{
+    char *state = path_in("versions.h5");
+    smx_mux *m = NULL;
+    char *id = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_mux_create_string(&m, state, spec), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx_mux_session_create(m, "default", &id), SMX_OK);
+    smx_session_options o = SMX_SESSION_OPTIONS_INIT;
+    o.version = SMX_SESSION_OPTIONS_VERSION + 1;
+    smx_session *s = NULL;
+    CU_ASSERT_EQUAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_EUSAGE);
+    CU_ASSERT(s == NULL);
+    CU_ASSERT(strstr(smx_error_last(), "SMX_SESSION_OPTIONS_INIT") != NULL);
+    /* The refused open took no lock: a correct one works. */
+    o.version = SMX_SESSION_OPTIONS_VERSION;
+    CU_ASSERT_EQUAL_FATAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_OK);
+    smx_element *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_session_next(s, &e), SMX_OK);
+    smx_completion c = SMX_COMPLETION_INIT;
+    c.version = 0;
+    CU_ASSERT_EQUAL(smx_element_complete_ex(e, &c), SMX_EUSAGE);
+    CU_ASSERT(strstr(smx_error_last(), "SMX_COMPLETION_INIT") != NULL);
+    c.version = SMX_COMPLETION_VERSION;
+    CU_ASSERT_EQUAL(smx_element_complete_ex(e, &c), SMX_OK);
+    /* Two elements were never taken: the session closes unfinished, resumable. */
+    CU_ASSERT_EQUAL(smx_session_close(s, NULL), SMX_ESTOPPED);
+    free(id);
+    smx_mux_free(m);
+    unlink(state);
+    free(state);
+}
+
+int main(int argc, char **argv)
+{
+    int provided = 0;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return 1;
+    dir = smx_test_tmpdir("session");
+    CU_initialize_registry();
+    CU_pSuite suite = CU_add_suite("session", NULL, NULL);
+    CU_add_test(suite, "the program's HDF5 handler survives mux calls",
+                test_handler_survives_mux_calls);
+    CU_add_test(suite, "the program's HDF5 handler survives a session",
+                test_handler_survives_a_session);
+    CU_add_test(suite, "option structs of an unknown version are refused",
+                test_unknown_versions_refused);
+    int rc = smx_test_run();
+    rmdir(dir);
+    free(dir);
+    MPI_Finalize();
+    return rc;
+}
