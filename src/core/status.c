@@ -5,11 +5,8 @@
 #include <string.h>
 
 const char *const smx__status_names[SMX__STATUS_COUNT + 1] = {
-    [SMX_STATUS_PENDING] = "pending",
-    [SMX_STATUS_RUNNING] = "running",
-    [SMX_STATUS_DONE] = "done",
-    [SMX_STATUS_FAILED] = "failed",
-    [SMX__STATUS_COUNT] = NULL,
+    [SMX_STATUS_PENDING] = "pending", [SMX_STATUS_RUNNING] = "running", [SMX_STATUS_DONE] = "done",
+    [SMX_STATUS_FAILED] = "failed",   [SMX__STATUS_COUNT] = NULL,
 };
 
 const char *smx__status_name(int status)
