@@ -176,12 +176,16 @@ def mode_running(path, n, pid):
         if len(df) != int(n):
             fail(f"{len(df)} rows during the run, want {n}")
         fin = df[df.status.isin(["done", "failed"])]
-        bad = fin[~((fin.t_start > 1e9) & (fin.t_end >= fin.t_start) & (fin.duration < 60) & (fin.attempts >= 1)
-                    & fin["host"].notna() & fin["loss"].notna() & fin["rank"].notna())]
-        if len(bad):
-            fail(f"torn or incomplete records during the run:\n{bad}")
-        if not np.allclose(fin["loss"], fin.index * 2):  # x is the element index in this sweep
-            fail("a finished element's result is not its own")
+        if len(fin):  # before the first completion no result column is named yet
+            if "loss" not in df.columns:
+                fail(f"{len(fin)} finished elements but no 'loss' column during the run:\n{fin}")
+            bad = fin[~((fin.t_start > 1e9) & (fin.t_end >= fin.t_start) & (fin.duration < 60)
+                        & (fin.attempts >= 1) & fin["host"].notna() & fin["loss"].notna()
+                        & fin["rank"].notna())]
+            if len(bad):
+                fail(f"torn or incomplete records during the run:\n{bad}")
+            if not np.allclose(fin["loss"], fin.index * 2):  # x is the element index in this sweep
+                fail("a finished element's result is not its own")
         seen.append((int((df.status == "done").sum()), int((df.status == "running").sum())))
         if not alive:
             break
