@@ -62,10 +62,15 @@ agree "after requeue"
 
 # A job killed with SIGKILL mid-way leaves running elements; the counters are not trusted then.
 rm -f run.h5 run.h5.lock
-SMX_SLEEP=0.3 bg_setsid slow.out "$SWEEPMUX" run spec.yaml --state run.h5 --slots 4 --log-mode none
+# Tasks of 3 s, and the kill only once the file itself shows running elements next to finished ones,
+# so no sync between that look and the kill can have turned them all into finished ones.
+SMX_SLEEP=3 bg_setsid slow.out "$SWEEPMUX" run spec.yaml --state run.h5 --slots 4 --log-mode none
 job=$BG_PID
 for i in $(seq 1 300); do
-    [ -e run.h5 ] && [ "$("$SWEEPMUX" status run.h5 --json 2>/dev/null | jget done 2>/dev/null || echo 0)" -ge 4 ] && break
+    if [ -e run.h5 ] && "$SWEEPMUX" status run.h5 --json >mid.json 2>/dev/null &&
+        [ "$(jget done <mid.json)" -ge 2 ] && [ "$(jget running <mid.json)" -ge 1 ]; then
+        break
+    fi
     sleep 0.1
 done
 kill_session "$job"
