@@ -739,6 +739,26 @@ static int refuse(ctx *c, const ynode *m, const char *pname, const char *key, co
     return 0;
 }
 
+/* Reads the 'min' and 'max' numbers of parameter P and checks min <= max (exactly, for integers).
+ */
+static int get_bounds(ctx *c, const smx__param *p, const ynode *nmin, const ynode *nmax,
+                      smx_value *vmin, smx_value *vmax)
+{
+    char w[MAX_NAME + 32];
+    int rc;
+    snprintf(w, sizeof w, "'min' of '%s'", p->name);
+    if ((rc = get_number(c, nmin, w, vmin)))
+        return rc;
+    snprintf(w, sizeof w, "'max' of '%s'", p->name);
+    if ((rc = get_number(c, nmax, w, vmax)))
+        return rc;
+    if (num_f(vmin) > num_f(vmax) ||
+        (vmin->type == SMX_VALUE_INT && vmax->type == SMX_VALUE_INT && vmin->u.i > vmax->u.i))
+        return fail(c, nmin, "'min' of '%s' (%s) is greater than 'max' (%s); expected min <= max",
+                    p->name, nmin->str, nmax->str);
+    return 0;
+}
+
 static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
 {
     const ynode *nmin = map_get(m, "min"), *nmax = map_get(m, "max");
@@ -754,16 +774,8 @@ static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
         return fail(c, map_key(m, "num"),
                     "parameter '%s' has both 'step' and 'num'; give one of them", p->name);
     smx_value vmin, vmax;
-    snprintf(w, sizeof w, "'min' of '%s'", p->name);
-    if ((rc = get_number(c, nmin, w, &vmin)))
+    if ((rc = get_bounds(c, p, nmin, nmax, &vmin, &vmax)))
         return rc;
-    snprintf(w, sizeof w, "'max' of '%s'", p->name);
-    if ((rc = get_number(c, nmax, w, &vmax)))
-        return rc;
-    if (num_f(&vmin) > num_f(&vmax) ||
-        (vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT && vmin.u.i > vmax.u.i))
-        return fail(c, nmin, "'min' of '%s' (%s) is greater than 'max' (%s); expected min <= max",
-                    p->name, nmin->str, nmax->str);
     /* An integer range without step counts in ones: {min: 1, max: 10} is 1, 2, ..., 10. */
     int unit_step = !nstep && !nnum && vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT;
     if (!nstep && !nnum && !unit_step)
@@ -1023,16 +1035,8 @@ static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
     }
     if ((rc = need(c, m, p, dist, "min", &a)) || (rc = need(c, m, p, dist, "max", &b)))
         return rc;
-    snprintf(w, sizeof w, "'min' of '%s'", p->name);
-    if ((rc = get_number(c, a, w, &va)))
+    if ((rc = get_bounds(c, p, a, b, &va, &vb)))
         return rc;
-    snprintf(w, sizeof w, "'max' of '%s'", p->name);
-    if ((rc = get_number(c, b, w, &vb)))
-        return rc;
-    if (num_f(&va) > num_f(&vb) ||
-        (va.type == SMX_VALUE_INT && vb.type == SMX_VALUE_INT && va.u.i > vb.u.i))
-        return fail(c, a, "'min' of '%s' (%s) is greater than 'max' (%s); expected min <= max",
-                    p->name, a->str, b->str);
     p->type = SMX_VALUE_FLOAT;
     p->fmin = num_f(&va);
     p->fmax = num_f(&vb);
