@@ -21,7 +21,7 @@ typedef enum smx_error_code {
     SMX_ESTOPPED = -3,
     /* The state file is held by another run. CLI exit code 4. */
     SMX_ELOCKED = -4,
-    /* File system or HDF5 failure. CLI exit code 5. */
+    /* File system or HDF5 failure, or a damaged state file. CLI exit code 5. */
     SMX_EIO = -5,
     /* A state file, session or element that does not exist. */
     SMX_ENOTFOUND = -6,
@@ -29,7 +29,8 @@ typedef enum smx_error_code {
     SMX_EMPI = -7,
     /* Out of memory. */
     SMX_ENOMEM = -8,
-    /* The state file is not a sweepmux file, or is of an unsupported format version. */
+    /* The state file is not a sweepmux file (not HDF5, another program's HDF5 file, not a regular
+     * file), or is of an unsupported format version. CLI exit code 2. */
     SMX_EFORMAT = -9,
     /* A task could not be started (missing program, permission, bad working directory). */
     SMX_ESPAWN = -10,

@@ -13,6 +13,7 @@ int smx_cli_exit_code(int rc)
     case SMX_EINPUT:
     case SMX_ENOTFOUND: /* a state file or session named on the command line does not exist */
     case SMX_EUSAGE:
+    case SMX_EFORMAT: /* not a sweepmux state file, or an unsupported version: nothing written */
         return SMX_EXIT_INPUT;
     case SMX_ESTOPPED:
         return SMX_EXIT_STOPPED;

@@ -16,6 +16,7 @@
 #include "session/mpicheck.h"
 #include "state/journal.h"
 #include "state/lock.h"
+#include "state/mux_internal.h"
 #include "state/store.h"
 
 #define DURATION_SAMPLES 1024
@@ -134,14 +135,15 @@ int smx__coord_open(smx__coord **out, const char *state_path, const char *sessio
                 smx__error(SMX_ENOTFOUND, "state file %s has no session '%s'", state_path, c->name);
     }
     if (rc == SMX_OK)
-        rc = smx__store_load_spec(c->st, spec);
+        rc = smx__mux_stored_spec(c->st, state_path, spec);
     if (rc == SMX_OK)
         rc = smx__store_workdir(c->st, workdir);
     if (rc != SMX_OK)
         return rc;
     c->n = smx__sess_count(c->sess);
     if (c->n != smx__spec_count(*spec))
-        return smx__error(SMX_EFORMAT, "%s: session '%s' has %llu elements, its spec %llu",
+        return smx__error(SMX_EIO,
+                          "%s: session '%s' has %llu elements, its spec %llu (the file is damaged)",
                           state_path, c->name, (unsigned long long)c->n,
                           (unsigned long long)smx__spec_count(*spec));
     c->status = malloc(c->n ? c->n : 1);

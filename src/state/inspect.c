@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "spec/template.h"
 #include "state/lock.h"
+#include "state/mux_internal.h"
 #include "state/params.h"
 
 struct smx__inspect {
@@ -41,7 +42,7 @@ int smx__inspect_open_file(smx__inspect **out, const char *path)
     }
     int rc = smx__store_open(&in->st, path, SMX__STORE_READ);
     if (rc == SMX_OK)
-        rc = smx__store_load_spec(in->st, &in->spec);
+        rc = smx__mux_stored_spec(in->st, path, &in->spec);
     if (rc != SMX_OK) {
         smx__inspect_close(in);
         return rc;
@@ -64,6 +65,10 @@ int smx__inspect_open(smx__inspect **out, const char *path, const char *session)
             rc = smx__error(SMX_EINPUT, "%s has no session '%s' (see sweepmux sessions %s)", path,
                             in->session, path);
     }
+    /* Its counters are checked too, so that every reader refuses a damaged session alike. */
+    int64_t meta[SMX__META_LEN];
+    if (rc == SMX_OK)
+        rc = smx__sess_meta(in->sess, meta);
     if (rc != SMX_OK) {
         smx__inspect_close(in);
         return rc;
@@ -330,6 +335,8 @@ int smx__requeue(const char *path, const char *session, int status, uint64_t *co
     smx__sess *sess = NULL;
     *count = 0;
     int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
+    if (rc == SMX_OK) /* a damaged or foreign file is not changed */
+        rc = smx__mux_check_sound(path, session);
     if (rc == SMX_OK)
         rc = smx__store_open(&st, path, SMX__STORE_WRITE);
     if (rc == SMX_OK) {

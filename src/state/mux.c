@@ -270,6 +270,31 @@ int smx_mux_create_elements(smx_mux **out, const char *state_path, const char *n
         mux_create_elements(out, state_path, name, nparams, param_names, nelements, values));
 }
 
+int smx__mux_stored_spec(smx__store *st, const char *state_path, smx_spec **out)
+{
+    char *text = NULL, hash[65];
+    size_t len = 0;
+    *out = NULL;
+    int rc = smx__store_spec(st, &text, &len, hash);
+    free(text);
+    if (rc == SMX_OK) {
+        rc = smx__store_load_spec(st, out);
+        /* The file's own text, not the user's input: a spec that does not parse is damage. */
+        if (rc != SMX_OK && rc != SMX_EIO && rc != SMX_ENOMEM)
+            rc = smx__error_prefix(SMX_EIO, "the spec stored in %s does not parse", state_path);
+    }
+    if (rc == SMX_OK && strcmp(smx__spec_hash(*out), hash) != 0)
+        rc = smx__error(SMX_EIO,
+                        "%s: the stored spec does not match its stored sha256 (%.12s... "
+                        "stored, %.12s... computed): the file was edited or is damaged",
+                        state_path, hash, smx__spec_hash(*out));
+    if (rc != SMX_OK) {
+        smx__spec_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int mux_open(smx_mux **out, const char *state_path)
 {
     if (!out || !state_path)
@@ -280,7 +305,7 @@ static int mux_open(smx_mux **out, const char *state_path)
     if (rc != SMX_OK)
         return rc;
     smx_spec *spec = NULL;
-    rc = smx__store_load_spec(st, &spec);
+    rc = smx__mux_stored_spec(st, state_path, &spec);
     smx__store_close(st);
     return rc == SMX_OK ? mux_new(out, state_path, spec) : rc;
 }
@@ -447,21 +472,44 @@ int smx_mux_done(smx_mux *m, const char *name)
     return st.done + st.failed == st.total;
 }
 
+int smx__mux_check_sound(const char *path, const char *name)
+{
+    smx__store *st = NULL;
+    smx_spec *spec = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = smx__store_open(&st, path, SMX__STORE_READ);
+    if (rc == SMX_OK)
+        rc = smx__mux_stored_spec(st, path, &spec);
+    if (rc == SMX_OK)
+        rc = smx__store_sessions(st, &names, &n);
+    for (size_t i = 0; rc == SMX_OK && i < n; i++) {
+        if (name && strcmp(names[i], name) != 0)
+            continue;
+        smx__sess *s = NULL;
+        int64_t meta[SMX__META_LEN];
+        rc = smx__sess_open(st, names[i], &s);
+        if (rc == SMX_OK)
+            rc = smx__sess_meta(s, meta);
+    }
+    smx__strv_free(names);
+    smx__spec_free(spec);
+    smx__store_close(st);
+    return rc;
+}
+
 int smx__mux_destroy_path(const char *path, const char *name)
 {
     smx__lock *lock = NULL;
     int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
     if (rc != SMX_OK)
         return rc;
-    if (name) {
+    /* A damaged or foreign file is left as it is (remove it with rm if it must go). */
+    rc = smx__mux_check_sound(path, name);
+    if (rc == SMX_OK && name)
         rc = smx__store_destroy_session(path, name);
-    } else {
-        smx__store *st = NULL;
-        rc = smx__store_open(&st, path, SMX__STORE_READ); /* only ever delete a sweepmux file */
-        smx__store_close(st);
-        if (rc == SMX_OK && unlink(path) != 0)
-            rc = smx__error(SMX_EIO, "cannot remove %s: %s", path, strerror(errno));
-    }
+    else if (rc == SMX_OK && unlink(path) != 0)
+        rc = smx__error(SMX_EIO, "cannot remove %s: %s", path, strerror(errno));
     smx__lock_release(lock);
     return rc;
 }

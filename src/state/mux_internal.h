@@ -5,8 +5,20 @@
 #include <stdint.h>
 
 #include "spec/spec.h"
+#include "state/store.h"
 #include "sweepmux/mux.h"
 
+/*
+ * Parses the spec stored in ST (opened from STATE_PATH) into *OUT, checking it against its stored
+ * sha256. SMX_EIO (a damaged or edited file) if it does not parse or does not match (A3-5).
+ */
+int smx__mux_stored_spec(smx__store *st, const char *state_path, smx_spec **out);
+/*
+ * Checks that PATH is a sweepmux file in good order before it is changed: its stored spec matches
+ * its sha256, and session NAME (every session if NULL) opens with sound counters. SMX_EFORMAT for
+ * a file that is not ours, SMX_EIO for a damaged one.
+ */
+int smx__mux_check_sound(const char *path, const char *name);
 /* SMX_EINPUT with a line diff if the spec stored in STATE_PATH is not SPEC. */
 int smx__mux_check_spec(const char *state_path, const smx_spec *spec);
 /* Adds session NAME (N elements, COMMAND override text or NULL) unless it exists, under the lock.

@@ -941,7 +941,8 @@ static int open_file(const char *path, int write, hid_t *out)
         return smx__error(SMX_EIO, "cannot access state file %s: %s", path, strerror(errno));
     }
     if (!S_ISREG(sb.st_mode))
-        return smx__error(SMX_EFORMAT, "%s is not a regular file", path);
+        return smx__error(SMX_EFORMAT, "%s is not a regular file, so not a sweepmux state file",
+                          path);
     /* Readers never take HDF5's file lock, so they work while a run holds the file. */
     SMX_H5(fapl = make_fapl(write), "%s: file access properties", path);
     if (write)
@@ -1318,14 +1319,29 @@ int smx__sess_open(smx__store *st, const char *name, smx__sess **out)
         close_id(&sp);
         if (r != (c == C_RESULTS ? 2 : 1) || dims[0] != s->n ||
             (c == C_RESULTS && dims[1] != SMX__RESULT_COLUMNS)) {
-            rc = smx__error(SMX_EFORMAT, "%s: %s/%s does not have the shape of %llu elements",
-                            st->path, gpath, col_names[c], (unsigned long long)s->n);
+            rc = smx__error(
+                SMX_EIO, "%s: %s/%s does not have the shape of %llu elements (the file is damaged)",
+                st->path, gpath, col_names[c], (unsigned long long)s->n);
             goto done;
         }
     }
-    for (int t = 0; t < NTAB; t++)
+    /* The tables are read whole into buffers of their documented size: check it first (A3-1). */
+    for (int t = 0; t < NTAB; t++) {
         SMX_H5(s->tab[t] = H5Dopen2(g, tab_names[t], H5P_DEFAULT), "%s: cannot open %s/%s",
                st->path, gpath, tab_names[t]);
+        hsize_t dims[2] = {0, 0};
+        SMX_H5(sp = H5Dget_space(s->tab[t]), "%s: %s/%s", st->path, gpath, tab_names[t]);
+        int r =
+            H5Sget_simple_extent_ndims(sp) == 1 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
+        close_id(&sp);
+        if (r != 1 || dims[0] != tab_rows[t]) {
+            rc =
+                smx__error(SMX_EIO, "%s: %s/%s has %s%llu rows, expected %llu: the file is damaged",
+                           st->path, gpath, tab_names[t], r == 1 ? "" : "not 1 dimension or ",
+                           (unsigned long long)dims[0], (unsigned long long)tab_rows[t]);
+            goto done;
+        }
+    }
     CHECK(read_str_dset(g, "command", &s->command, NULL, st->path));
     smx__sess **v = realloc(st->sess, (st->nsess + 1) * sizeof *v);
     if (!v) {
@@ -2064,7 +2080,32 @@ int smx__sess_put_failure(smx__sess *s, int slot, const smx__failure *f)
 int smx__sess_meta(smx__sess *s, int64_t *meta)
 {
     h5_quiet();
-    return whole_io(s, s->tab[T_META], 0, T_META, meta, 0);
+    int rc = whole_io(s, s->tab[T_META], 0, T_META, meta, 0);
+    if (rc != SMX_OK)
+        return rc;
+    /* Counters index tables and size allocations: a damaged one must not be used (A3-2). */
+    static const struct {
+        int slot;
+        const char *what;
+    } counters[] = {{SMX__META_N_JOBS, "n_jobs"},
+                    {SMX__META_N_HOSTS, "n_hosts"},
+                    {SMX__META_N_FAILURES, "n_failures"},
+                    {SMX__META_N_DONE, "n_done"},
+                    {SMX__META_N_FAILED, "n_failed"}};
+    for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
+        int64_t v = meta[counters[k].slot];
+        int64_t max =
+            counters[k].slot == SMX__META_N_HOSTS ? SMX__HOSTS_MAX
+            : counters[k].slot == SMX__META_N_DONE || counters[k].slot == SMX__META_N_FAILED
+                ? (int64_t)s->n
+                : INT64_MAX / 2;
+        if (v < 0 || v > max)
+            return smx__error(SMX_EIO,
+                              "%s: /sessions/%s/meta: %s is %lld, expected 0 to %lld: the file is "
+                              "damaged",
+                              s->st->path, s->name, counters[k].what, (long long)v, (long long)max);
+    }
+    return SMX_OK;
 }
 
 int smx__sess_put_meta(smx__sess *s, const int64_t *meta)
