@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
       libyaml-dev libcunit1-dev python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
-      python3-venv chromium help2man procps)
+      python3-venv chromium help2man procps clang libclang-rt-14-dev)
 if [[ "${SMX_WITH_SLURM:-0}" == 1 ]]; then
   pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)
 fi

@@ -53,3 +53,17 @@ char *smx_test_read_file(const char *path, size_t *len)
         *len = n;
     return b;
 }
+
+int smx_test_sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int smx_test_slowdown(void)
+{
+    return smx_test_sanitized() ? 10 : 1;
+}

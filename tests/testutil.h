@@ -21,4 +21,12 @@ char *smx_test_read_file(const char *path, size_t *len);
 /* Writes TEXT to PATH; returns 0 on success. */
 int smx_test_write_file(const char *path, const char *text);
 
+/*
+ * 1 in a sanitizer build (-DSMX_SANITIZE=ON), 0 otherwise. Such a build runs several times slower:
+ * tests that kill a process at a random instant widen their window by smx_test_slowdown(), and
+ * assertions on speed are skipped there.
+ */
+int smx_test_sanitized(void);
+int smx_test_slowdown(void);
+
 #endif

@@ -934,8 +934,9 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Parses one `name=value` line (not NUL-terminated) into the slot's result arrays. */
-static void parse_result_line(struct slot *s, char *line, size_t len, size_t *n)
+/* Parses one `name=value` line (not NUL-terminated) into the result arrays. */
+static void parse_result_line(char (*names)[SMX__RESULT_NAME_MAX], double *values, char *line,
+                              size_t len, size_t *n)
 {
     char *b = line, *e = line + len;
     while (b < e && is_space(*b))
@@ -964,16 +965,29 @@ static void parse_result_line(struct slot *s, char *line, size_t len, size_t *n)
         return;
     size_t nl = (size_t)(ne - b);
     for (size_t i = 0; i < *n; i++)
-        if (strlen(s->names[i]) == nl && memcmp(s->names[i], b, nl) == 0) {
-            s->values[i] = d;
+        if (strlen(names[i]) == nl && memcmp(names[i], b, nl) == 0) {
+            values[i] = d;
             return;
         }
     if (*n >= SMX__TASK_RESULTS_MAX)
         return;
-    memcpy(s->names[*n], b, nl);
-    s->names[*n][nl] = '\0';
-    s->values[*n] = d;
+    memcpy(names[*n], b, nl);
+    names[*n][nl] = '\0';
+    values[*n] = d;
     (*n)++;
+}
+
+size_t smx__runner_parse_results(char *buf, size_t len, char (*names)[SMX__RESULT_NAME_MAX],
+                                 double *values)
+{
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || buf[i] == '\n') {
+            parse_result_line(names, values, buf + start, i - start, &n);
+            start = i + 1;
+        }
+    }
+    return n;
 }
 
 static size_t parse_results(struct slot *s)
@@ -1017,13 +1031,7 @@ static size_t parse_results(struct slot *s)
         while (len > 0 && buf[len - 1] != '\n')
             len--;
     }
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || buf[i] == '\n') {
-            parse_result_line(s, buf + start, i - start, &n);
-            start = i + 1;
-        }
-    }
+    n = smx__runner_parse_results(buf, len, s->names, s->values);
 done:
     free(buf);
     close(fd);

@@ -103,4 +103,13 @@ int smx__runner_wait(smx__runner *r, int timeout_ms, smx__task_result *out, size
  */
 void smx__runner_kill_all(smx__runner *r, double grace);
 
+/*
+ * Parses the `name=value` lines of a result file's first LEN bytes in BUF (which must have one
+ * spare byte at BUF[LEN]; lines are modified in place) into NAMES/VALUES (SMX__RESULTS_MAX rows):
+ * names of letters, digits, '_', '.', '-'; values as strtod reads them; a later line for a name
+ * replaces its value; other lines are ignored. Returns the number of names.
+ */
+size_t smx__runner_parse_results(char *buf, size_t len, char (*names)[SMX__RESULT_NAME_MAX],
+                                 double *values);
+
 #endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The sanitizer pass of CI: builds a second tree, build-asan, with clang, -DSMX_SANITIZE=ON
+# (AddressSanitizer + UndefinedBehaviorSanitizer) and -DSMX_FUZZ=ON, and runs the unit tests and the
+# bounded fuzz runs (label fuzz, 20 s per harness) in it. Any sanitizer report, or a leak whose stack
+# stays in sweepmux code (tests/sanitize/lsan.supp lists the third-party libraries whose leaks are
+# ignored), fails a test. SMX_ASAN_LABELS overrides the labels (e.g. '^(unit|cli|mpi|fuzz)$' for the
+# end-to-end tests too; SMX_TIMEOUT=300 gives their sweepmux calls room for the sanitizers' cost).
+# Extra arguments go to ctest. Called by scripts/test.sh; needs scripts/deps.sh's packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+t0=$SECONDS
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMX_SANITIZE=ON -DSMX_FUZZ=ON >/dev/null
+cmake --build build-asan -j "$(nproc)" >/dev/null
+echo "sweepmux: build-asan built in $((SECONDS - t0)) s" >&2
+t1=$SECONDS
+cd build-asan
+ctest --output-on-failure --timeout 900 -L "${SMX_ASAN_LABELS:-^(unit|fuzz)$}" "$@"
+echo "sweepmux: sanitizer and fuzz tests took $((SECONDS - t1)) s" >&2
