@@ -54,9 +54,19 @@ char *smx_test_read_file(const char *path, size_t *len)
     return b;
 }
 
+/* GCC defines __SANITIZE_ADDRESS__; clang answers __has_feature(address_sanitizer). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SMX_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SMX_TEST_ASAN 1
+#endif
+
 int smx_test_sanitized(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef SMX_TEST_ASAN
     return 1;
 #else
     return 0;
