@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The sanitizer pass of CI: builds a second tree, build-asan, with clang, -DSMX_SANITIZE=ON
+# The sanitizer pass: builds a second tree, build-asan, with clang, -DSMX_SANITIZE=ON
 # (AddressSanitizer + UndefinedBehaviorSanitizer) and -DSMX_FUZZ=ON, and runs the unit tests and the
 # bounded fuzz runs (label fuzz, 20 s per harness) in it. Any sanitizer report, or a leak whose stack
 # stays in sweepmux code (tests/sanitize/lsan.supp lists the third-party libraries whose leaks are
 # ignored), fails a test. SMX_ASAN_LABELS overrides the labels (e.g. '^(unit|cli|mpi|fuzz)$' for the
 # end-to-end tests too; SMX_TIMEOUT=300 gives their sweepmux calls room for the sanitizers' cost).
-# Extra arguments go to ctest. Called by scripts/test.sh; needs scripts/deps.sh's packages.
+# Extra arguments go to ctest. Needs scripts/deps.sh's packages (clang, libclang-rt-14-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
