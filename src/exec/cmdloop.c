@@ -247,6 +247,12 @@ int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
         }
         if (rc == SMX_OK && !started_any && unstartable >= UNSTARTABLE_MAX)
             rc = cannot_start(s, unstartable, why);
+        /*
+         * A task that failed with retries left is queued for this rank again, also after the
+         * claims ran out: look for it (smx_session_next is cheap once exhausted) (A4-1).
+         */
+        if (n > 0 && !smx_session_stopping(s))
+            exhausted = 0;
         if (rc == SMX_OK)
             rc = smx_session_progress(s);
         if (smx_session_stopping(s)) {

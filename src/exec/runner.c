@@ -693,6 +693,9 @@ static void spawn_failed(struct slot *s, const smx__task *t, int err)
     if (dir_bad)
         snprintf(s->spawn_error, sizeof s->spawn_error,
                  "cannot change to working directory '%s': %s", t->workdir, strerror(dir_err));
+    else if (!t->argv[0][0])
+        snprintf(s->spawn_error, sizeof s->spawn_error,
+                 "the program name is empty (the command's first argument rendered to \"\")");
     else
         snprintf(s->spawn_error, sizeof s->spawn_error, "cannot execute '%s': %s", t->argv[0],
                  strerror(err));
@@ -741,7 +744,8 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
 {
     if (!r || !task)
         return smx__error(SMX_EUSAGE, "smx__runner_start: NULL argument");
-    if (!task->argv || !task->argv[0] || !task->argv[0][0])
+    /* An empty program name is this element's failure to start, not the run's (A6-1). */
+    if (!task->argv || !task->argv[0])
         return smx__error(SMX_EUSAGE, "smx__runner_start: empty command");
     if (r->occupied >= r->nslots)
         return smx__error(SMX_EUSAGE, "smx__runner_start: no free slot");

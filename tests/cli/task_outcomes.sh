@@ -94,6 +94,18 @@ h5check noexec.h5 default '
 if list(s["status"][:]) != [2, 3]: fail("status %s" % s["status"][:])
 if (s["exit_code"][:] == 127).any(): fail("exec failure stored as exit_code 127")
 '
+# A program name that renders empty is that element's start failure, not the run's (A6-1): the
+# elements after it still run and the sweep completes.
+cat >emptyprog.yaml <<'EOF'
+name: emptyprog
+command: ["{prog}", arg]
+parameters:
+  prog: {values: [/bin/true, "", /bin/true]}
+EOF
+expect_rc 1 "a sweep whose second program name is empty" smx run emptyprog.yaml --state emptyprog.h5
+h5check emptyprog.h5 default 'if list(s["status"][:]) != [2, 3, 2]: fail("status %s, want [2,3,2]" % s["status"][:])'
+status_json emptyprog.h5 | grep -q 'program name is empty' ||
+    fail "the empty program name is not named in the failure: $(status_json emptyprog.h5)"
 # When no task of the job could start, the job stops (exit 2) and the elements stay pending.
 cat >noexec2.yaml <<EOF
 name: noexec2
@@ -183,6 +195,23 @@ runs=$(sort "$SMX_REC" | tr '\n' ' ')
 [ "$runs" = "0 1 0 2 1 1 1 2 1 3 2 1 " ] || fail "task executions (index attempt): '$runs', want '0 1 0 2 1 1 1 2 1 3 2 1'"
 js=$(status_json retry.h5)
 [ "$(jget done <<<"$js")" = 2 ] && [ "$(jget failed <<<"$js")" = 1 ] || fail "retry status: $js"
+# With 2 slots, a task that fails after this rank's claims ran out still gets its retry (A4-1): element
+# 0 fails after 1 s while element 1 is long done and the claims are exhausted.
+cat >retry_slots.yaml <<'EOF'
+name: retry_slots
+command: [sh, -c, 'echo "$SWEEPMUX_INDEX $SWEEPMUX_ATTEMPT" >> "$SMX_REC"; if [ "$1" = 0 ]; then sleep 1; exit 1; fi', sh, "{i}"]
+retries: 1
+parameters:
+  i: {values: [0, 1]}
+EOF
+: >"$SMX_REC"
+expect_rc 1 "a retry after the claims ran out (--slots 2)" smx run retry_slots.yaml --state retry_slots.h5 --slots 2
+h5check retry_slots.h5 default '
+if s["status"][:].tolist() != [3, 2]: fail("--slots 2 retry: status %s, want [3,2]" % s["status"][:])
+if s["attempts"][:].tolist() != [2, 1]: fail("--slots 2 retry: attempts %s, want [2,1]" % s["attempts"][:])
+'
+runs=$(sort "$SMX_REC" | tr '\n' ' ')
+[ "$runs" = "0 1 0 2 1 1 " ] || fail "--slots 2 retry ran '$runs', want '0 1 0 2 1 1'"
 # --retries on the command line overrides the spec.
 : >"$SMX_REC"
 expect_rc 1 "--retries 0" smx run retry.yaml --state retry0.h5 --retries 0
