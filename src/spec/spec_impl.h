@@ -153,4 +153,7 @@ int smx__template_compile(const smx__param *params, size_t nparams, const char *
                           const smx__where *where, smx__tmpl *out);
 void smx__template_clear(smx__tmpl *t);
 
+/* Recomputes the warnings for parameters that no template uses (after a parse or a new command). */
+int smx__spec_check_unused(smx_spec *s);
+
 #endif

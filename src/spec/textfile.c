@@ -1,0 +1,285 @@
+/*
+ * Text files for the spec parser: reading a bounded file, checking UTF-8 with a line and column,
+ * and splitting CSV text (RFC 4180) into cells that know where they were.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "spec/spec.h"
+#include "spec/textfile.h"
+
+int smx__sp_read_file(const char *path, const char *shown, char **out, size_t *outlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return smx__error(errno == ENOENT ? SMX_EINPUT : SMX_EIO, "%s: cannot open: %s", shown,
+                          strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return smx__error(SMX_EIO, "%s: cannot stat: %s", shown, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return smx__error(SMX_EINPUT, "%s: is a directory; expected a file", shown);
+    }
+    if (st.st_size > (off_t)SMX__SPEC_MAX_BYTES) {
+        close(fd);
+        return smx__error(SMX_EINPUT,
+                          "%s: the file has %lld bytes, more than the limit of %u bytes (16 MiB); "
+                          "a spec must be smaller (generate large lists as CSV rows)",
+                          shown, (long long)st.st_size, SMX__SPEC_MAX_BYTES);
+    }
+    /* Read up to one byte past the limit: a file that grew after fstat is still refused. */
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        close(fd);
+        return smx__error_oom();
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap > SMX__SPEC_MAX_BYTES)
+                break;
+            size_t ncap = cap * 2 > SMX__SPEC_MAX_BYTES + 1 ? SMX__SPEC_MAX_BYTES + 1 : cap * 2;
+            char *b = realloc(buf, ncap + 1);
+            if (!b) {
+                free(buf);
+                close(fd);
+                return smx__error_oom();
+            }
+            buf = b;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return smx__error(SMX_EIO, "%s: cannot read: %s", shown, strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n > SMX__SPEC_MAX_BYTES) {
+        free(buf);
+        return smx__error(SMX_EINPUT,
+                          "%s: the file has more than %u bytes (16 MiB); a spec must "
+                          "be smaller",
+                          shown, SMX__SPEC_MAX_BYTES);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+void smx__sp_cells_free(cell *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(cells[i].text);
+    free(cells);
+}
+
+/* Splits CSV text (RFC 4180: quoted fields may hold commas, quotes as "" and newlines) into
+ * cells; *rowlen receives the number of fields of each record, blank lines are skipped. */
+int smx__sp_csv_split(const char *file, const char *t, size_t len, cell **out, size_t *ncells,
+                      size_t **rowlen, size_t *nrows)
+{
+    cell *cells = NULL;
+    size_t n = 0, cap = 0, *rl = NULL, nr = 0, capr = 0;
+    size_t i = 0;
+    int line = 1, col = 1;
+    int rc = 0;
+    while (i < len) {
+        /* A blank line (or trailing newline) is not a record. */
+        if (t[i] == '\n' || (t[i] == '\r' && i + 1 < len && t[i + 1] == '\n')) {
+            i += t[i] == '\r' ? 2 : 1;
+            line++;
+            col = 1;
+            continue;
+        }
+        size_t fields = 0;
+        for (;;) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                cell *cc = realloc(cells, cap * sizeof *cc);
+                if (!cc) {
+                    rc = smx__error_oom();
+                    goto done;
+                }
+                cells = cc;
+            }
+            cell *ce = &cells[n];
+            ce->line = line;
+            ce->col = col;
+            ce->quoted = 0;
+            ce->text = NULL;
+            size_t bcap = 16, bl = 0;
+            char *b = malloc(bcap);
+            if (!b) {
+                rc = smx__error_oom();
+                goto done;
+            }
+            n++;
+            ce->text = b;
+            if (i < len && t[i] == '"') {
+                ce->quoted = 1;
+                i++;
+                col++;
+                for (;;) {
+                    if (i >= len) {
+                        rc = smx__error(SMX_EINPUT,
+                                        "%s:%d:%d: unterminated quoted field; close it with '\"'",
+                                        file, ce->line, ce->col);
+                        goto done;
+                    }
+                    char ch = t[i];
+                    if (ch == '"') {
+                        if (i + 1 < len && t[i + 1] == '"') {
+                            i += 2;
+                            col += 2;
+                        } else {
+                            i++;
+                            col++;
+                            break;
+                        }
+                    } else {
+                        i++;
+                        if (ch == '\n') {
+                            line++;
+                            col = 1;
+                        } else if (((unsigned char)ch & 0xC0) != 0x80) {
+                            col++;
+                        }
+                    }
+                    if (bl + 2 > bcap) {
+                        char *nb = realloc(b, bcap *= 2);
+                        if (!nb) {
+                            rc = smx__error_oom();
+                            goto done;
+                        }
+                        ce->text = b = nb;
+                    }
+                    b[bl++] = ch;
+                }
+                if (i < len && t[i] != ',' && t[i] != '\n' && t[i] != '\r') {
+                    rc = smx__error(SMX_EINPUT,
+                                    "%s:%d:%d: text after a quoted field; expected ',' or the end "
+                                    "of the line",
+                                    file, line, col);
+                    goto done;
+                }
+            } else {
+                while (i < len && t[i] != ',' && t[i] != '\n' &&
+                       !(t[i] == '\r' && i + 1 < len && t[i + 1] == '\n')) {
+                    if (t[i] == '"') {
+                        rc = smx__error(SMX_EINPUT,
+                                        "%s:%d:%d: a '\"' inside an unquoted field; quote the "
+                                        "whole field and double the quote (\"\")",
+                                        file, line, col);
+                        goto done;
+                    }
+                    if (bl + 2 > bcap) {
+                        char *nb = realloc(b, bcap *= 2);
+                        if (!nb) {
+                            rc = smx__error_oom();
+                            goto done;
+                        }
+                        ce->text = b = nb;
+                    }
+                    if (((unsigned char)t[i] & 0xC0) != 0x80)
+                        col++;
+                    b[bl++] = t[i++];
+                }
+                /* Surrounding blanks are layout, not data, in an unquoted field. */
+                while (bl && (b[bl - 1] == ' ' || b[bl - 1] == '\t'))
+                    bl--;
+                size_t lead = 0;
+                while (lead < bl && (b[lead] == ' ' || b[lead] == '\t'))
+                    lead++;
+                memmove(b, b + lead, bl - lead);
+                bl -= lead;
+                ce->col += (int)lead;
+            }
+            b[bl] = '\0';
+            fields++;
+            if (i < len && t[i] == ',') {
+                i++;
+                col++;
+                continue;
+            }
+            if (i < len)
+                i += t[i] == '\r' ? 2 : 1;
+            line++;
+            col = 1;
+            break;
+        }
+        if (nr == capr) {
+            capr = capr ? 2 * capr : 64;
+            size_t *r2 = realloc(rl, capr * sizeof *r2);
+            if (!r2) {
+                rc = smx__error_oom();
+                goto done;
+            }
+            rl = r2;
+        }
+        rl[nr++] = fields;
+    }
+done:
+    if (rc) {
+        smx__sp_cells_free(cells, n);
+        free(rl);
+        return rc;
+    }
+    *out = cells;
+    *ncells = n;
+    *rowlen = rl;
+    *nrows = nr;
+    return 0;
+}
+
+int smx__sp_utf8_check(const char *file, const char *t, size_t len)
+{
+    int line = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        unsigned char b = (unsigned char)t[i];
+        size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+        int ok = n != 0 && i + n <= len && !(n == 2 && b < 0xC2) && !(b > 0xF4);
+        for (size_t k = 1; ok && k < n; k++)
+            ok = ((unsigned char)t[i + k] & 0xC0) == 0x80;
+        if (ok && n == 3) {
+            unsigned char b1 = (unsigned char)t[i + 1];
+            ok = !(b == 0xE0 && b1 < 0xA0) && !(b == 0xED && b1 >= 0xA0);
+        }
+        if (ok && n == 4) {
+            unsigned char b1 = (unsigned char)t[i + 1];
+            ok = !(b == 0xF0 && b1 < 0x90) && !(b == 0xF4 && b1 >= 0x90);
+        }
+        if (!ok)
+            return smx__error(SMX_EINPUT,
+                              "%s:%d:%d: invalid UTF-8 (byte 0x%02X); the file must be UTF-8 text",
+                              file, line, col, b);
+        if (b == 0)
+            return smx__error(SMX_EINPUT, "%s:%d:%d: a NUL byte; the file must be text", file, line,
+                              col);
+        if (b == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+        i += n;
+    }
+    return 0;
+}
