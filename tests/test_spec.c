@@ -440,6 +440,45 @@ static void test_aliases_small_ok(void)
     smx__spec_free(s);
 }
 
+/* Specs are compared by meaning: text that says the same thing is no change; settings are listed;
+ * a value, a type or a renumbering is a difference naming its field. */
+static void test_compare_meaning(void)
+{
+    smx_spec *a = parse_ok("name: n\ncommand: [run, \"{x}\", \"{y}\"]\ntimeout: 10s\n"
+                           "parameters:\n  x: {values: [1, 2, 3]}\n  y: {values: [u, v]}\n");
+    smx_spec *same = parse_ok("# comment\nparameters:\n  x:\n    values: [0x1, 2, 3]\n"
+                              "  y: {values: ['u', \"v\"]}\ntimeout: 10\nname: n\n"
+                              "command:\n  - run\n  - '{x}'\n  - \"{y}\"\n");
+    smx_spec *settings = parse_ok("name: m\ncommand: [run, \"{x}\", \"{y}\"]\nretries: 2\n"
+                                  "parameters:\n  x: {values: [1, 2, 3]}\n  y: {values: [u, v]}\n");
+    smx_spec *value = parse_ok("name: n\ncommand: [run, \"{x}\", \"{y}\"]\n"
+                               "parameters:\n  x: {values: [1, 2, 4]}\n  y: {values: [u, v]}\n");
+    smx_spec *swapped = parse_ok("name: n\ncommand: [run, \"{x}\", \"{y}\"]\n"
+                                 "parameters:\n  y: {values: [u, v]}\n  x: {values: [1, 2, 3]}\n");
+    smx_spec *range =
+        parse_ok("name: n\ncommand: [run, \"{x}\", \"{y}\"]\ntimeout: 10s\n"
+                 "parameters:\n  x: {min: 1, max: 3, step: 1}\n  y: {values: [u, v]}\n");
+    char what[512];
+    CU_ASSERT_EQUAL(smx__spec_elements_diff(a, same, what, sizeof what), 0);
+    CU_ASSERT_EQUAL(smx__spec_settings_diff(a, same, what, sizeof what), 0);
+    CU_ASSERT_STRING_EQUAL(what, "");
+    /* Another way of writing the same values is the same sweep. */
+    CU_ASSERT_EQUAL(smx__spec_elements_diff(a, range, what, sizeof what), 0);
+    CU_ASSERT_EQUAL(smx__spec_elements_diff(a, settings, what, sizeof what), 0);
+    CU_ASSERT_EQUAL(smx__spec_settings_diff(a, settings, what, sizeof what), 3);
+    CU_ASSERT_STRING_EQUAL(what, "timeout 10s -> none, retries 0 -> 2, name 'n' -> 'm'");
+    CU_ASSERT_EQUAL(smx__spec_elements_diff(a, value, what, sizeof what), 1);
+    CU_ASSERT_STRING_EQUAL(what, "parameter 'x' of element 4: stored 3; new 4");
+    CU_ASSERT_EQUAL(smx__spec_elements_diff(a, swapped, what, sizeof what), 1);
+    CU_ASSERT_STRING_EQUAL(what, "parameter 'x' of element 1: stored 1; new 2");
+    smx__spec_free(a);
+    smx__spec_free(same);
+    smx__spec_free(settings);
+    smx__spec_free(value);
+    smx__spec_free(swapped);
+    smx__spec_free(range);
+}
+
 int main(void)
 {
     CU_initialize_registry();
@@ -456,5 +495,6 @@ int main(void)
     CU_add_test(suite, "size limit", test_too_big);
     CU_add_test(suite, "text and hash", test_text_and_hash);
     CU_add_test(suite, "small aliases", test_aliases_small_ok);
+    CU_add_test(suite, "compare by meaning", test_compare_meaning);
     return smx_test_run();
 }

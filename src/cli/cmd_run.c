@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/error.h"
@@ -221,8 +222,13 @@ static int check_gpus(const run_args *a)
  * Rank 0, before the session opens: load and check the spec (printing its warnings), then make the
  * state file ready (state/prepare.h). Nothing is written on bad input.
  */
-static int prepare(const run_args *a)
+static int prepare(const run_args *a, const char *slurm_job)
 {
+    char job_id[40];
+    if (slurm_job && *slurm_job)
+        snprintf(job_id, sizeof job_id, "%s", slurm_job);
+    else
+        snprintf(job_id, sizeof job_id, "pid:%ld", (long)getpid());
     smx_spec *spec = NULL;
     int rc = SMX_OK, extended = 0;
     uint64_t added = 0;
@@ -233,7 +239,7 @@ static int prepare(const run_args *a)
     }
     if (rc == SMX_OK) {
         smx__prepare p = {a->state,    a->session,  a->spec_path, spec,
-                          a->cmd_argc, a->cmd_argv, a->extend};
+                          a->cmd_argc, a->cmd_argv, a->extend,    job_id};
         rc = smx__prepare_state(&p, &extended, &added);
     }
     if (extended)
@@ -320,7 +326,7 @@ static int before_session(const run_args *a, int rank, int size, smx__slurm *slu
     if (rc == SMX_OK && others != SMX_OK && rank == 0)
         rc = smx__error(others, "another rank refused to start (see its message)");
     if (rc == SMX_OK && rank == 0)
-        rc = prepare(a);
+        rc = prepare(a, slurm->job_id);
     int verdict = rc;
     MPI_Allreduce(MPI_IN_PLACE, &verdict, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (rc != SMX_OK && rank == 0)

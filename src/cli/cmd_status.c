@@ -91,6 +91,8 @@ typedef struct status_view {
     int64_t njobs;
     smx__failure *fails; /* ring of SMX__FAILURES_MAX */
     int64_t nfails;
+    char **changes; /* accepted spec edits, oldest first */
+    size_t nchanges;
     char **names; /* every session of the file */
     size_t nsess;
     smx_stat *others; /* counts of each of names */
@@ -106,6 +108,7 @@ static void view_free(status_view *v)
     free(v->fails);
     free(v->others);
     smx__strv_free(v->names);
+    smx__strv_free(v->changes);
     smx__inspect_close(v->in);
 }
 
@@ -156,6 +159,8 @@ static int gather(status_view *v, const char *path, const char *session)
         rc = latest_rate(v);
     if (rc == SMX_OK)
         rc = session_counts(v);
+    if (rc == SMX_OK)
+        rc = smx__inspect_spec_changes(v->in, &v->changes, &v->nchanges);
     return rc;
 }
 
@@ -253,6 +258,11 @@ static void render_json(const status_view *v, long nfail)
     json_jobs(v);
     printf("], \"failures\": [");
     json_failures(v, nfail);
+    printf("], \"spec_changes\": [");
+    for (size_t i = 0; i < v->nchanges; i++) {
+        printf("%s", i ? ", " : "");
+        smx_json_string(stdout, v->changes[i]);
+    }
     printf("]}\n");
 }
 
@@ -328,6 +338,11 @@ static void render_text(const status_view *v, long nfail)
         text_jobs(v);
     if (v->nfails > 0)
         text_failures(v, nfail);
+    if (v->nchanges > 0) {
+        printf("  spec settings changed:\n");
+        for (size_t i = 0; i < v->nchanges; i++)
+            printf("    %s\n", v->changes[i]);
+    }
     if (v->nsess > 1) {
         printf("  sessions:\n");
         for (size_t i = 0; i < v->nsess; i++)

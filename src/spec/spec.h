@@ -100,6 +100,22 @@ int smx__spec_shell(const smx_spec *spec);
  */
 int smx__spec_run_diff(const smx_spec *a, const smx_spec *b, char *what, size_t n);
 
+/*
+ * compare.c. Compares what the elements of A (a stored spec) and B (a given one) are and how they
+ * run: command, shell, env, workdir, method, the parameters' names and types, and every element's
+ * values (B read in A's element order; parameters matched by name). Text, comments, key order
+ * and the way values are written do not count. Returns 0 when they agree, 1 with WHAT (N bytes)
+ * naming the first field that differs and both values, or a negative SMX_E... code.
+ */
+int smx__spec_elements_diff(const smx_spec *a, smx_spec *b, char *what, size_t n);
+
+/*
+ * compare.c. The settings that change no element's meaning (timeout, retries, name,
+ * description): returns how many differ between A and B and lists them in WHAT (N bytes) as
+ * "timeout 10s -> 20s, retries 0 -> 2" ("" when none).
+ */
+int smx__spec_settings_diff(const smx_spec *a, const smx_spec *b, char *what, size_t n);
+
 /* Non-zero when the spec has a `workdir`. */
 int smx__spec_has_workdir(const smx_spec *spec);
 /* Non-zero when the spec has a command (a library sweep need not). */

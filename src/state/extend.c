@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "state/lock.h"
+#include "state/spec_log.h"
 #include "state/store.h"
 #include "spec/template.h"
 #include "core/value.h"
@@ -283,7 +284,8 @@ static int check_unchanged(const smx_spec *old, const smx_spec *neu, const char 
 /* Writes TMP: NEU's spec and parameters in the extended order, every session of OST at size NN
  * with its records. */
 static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu, char **names,
-                          size_t nsess, const char *workdir, int *created)
+                          size_t nsess, const char *workdir, int *created, const char *job_id,
+                          const char *changes)
 {
     smx__store *nst = NULL;
     uint64_t nn = smx__spec_count(neu);
@@ -306,6 +308,8 @@ static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu,
     }
     if (rc == SMX_OK)
         rc = smx__store_open(&nst, tmp, SMX__STORE_WRITE);
+    if (rc == SMX_OK)
+        rc = smx__spec_log_write(ost, nst, job_id, changes);
     for (size_t k = 0; rc == SMX_OK && k < nsess; k++) {
         smx__sess *os = NULL, *ns = NULL;
         rc = smx__sess_open(ost, names[k], &os);
@@ -320,12 +324,12 @@ static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu,
     return rc;
 }
 
-int smx__extend(const char *path, smx_spec *neu, uint64_t *added)
+int smx__extend(const char *path, smx_spec *neu, const char *job_id, uint64_t *added)
 {
     smx__lock *lock = NULL;
     smx__store *ost = NULL;
     smx_spec *old = NULL;
-    char **names = NULL, *workdir = NULL, tmp[4200];
+    char **names = NULL, *workdir = NULL, tmp[4200], changes[1024] = "";
     size_t nsess = 0;
     uint64_t *map = NULL;
     int created = 0;
@@ -341,6 +345,8 @@ int smx__extend(const char *path, smx_spec *neu, uint64_t *added)
         rc = smx__store_sessions(ost, &names, &nsess);
     if (rc == SMX_OK)
         rc = check_unchanged(old, neu, path);
+    if (rc == SMX_OK)
+        smx__spec_settings_diff(old, neu, changes, sizeof changes);
     uint64_t no = rc == SMX_OK ? smx__spec_count(old) : 0, nn = smx__spec_count(neu);
     if (rc == SMX_OK && nn < no)
         rc = smx__error(SMX_EINPUT,
@@ -353,7 +359,7 @@ int smx__extend(const char *path, smx_spec *neu, uint64_t *added)
     if (rc == SMX_OK)
         rc = order_new(neu, map, no);
     if (rc == SMX_OK)
-        rc = write_extended(ost, tmp, neu, names, nsess, workdir, &created);
+        rc = write_extended(ost, tmp, neu, names, nsess, workdir, &created, job_id, changes);
     smx__store_close(ost);
     if (rc == SMX_OK)
         rc = smx__store_replace(tmp, path);

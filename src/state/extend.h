@@ -14,10 +14,11 @@
 
 /*
  * Local. Rewrites STATE_PATH for NEW_SPEC under the state file's lock, and sets on NEW_SPEC the
- * element order it was stored with. SMX_EINPUT (file untouched) if a stored element has no
- * counterpart in NEW_SPEC or NEW_SPEC changes how elements run. *ADDED gets the number of new
- * elements.
+ * element order it was stored with. Settings that differ (timeout, retries, name, description)
+ * are recorded in /spec_changes as changed by job JOB_ID (state/spec_log.h). SMX_EINPUT (file
+ * untouched) if a stored element has no counterpart in NEW_SPEC or NEW_SPEC changes how elements
+ * run. *ADDED gets the number of new elements.
  */
-int smx__extend(const char *state_path, smx_spec *new_spec, uint64_t *added);
+int smx__extend(const char *state_path, smx_spec *new_spec, const char *job_id, uint64_t *added);
 
 #endif

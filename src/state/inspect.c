@@ -10,6 +10,7 @@
 #include "state/lock.h"
 #include "state/mux_internal.h"
 #include "state/params.h"
+#include "state/spec_log.h"
 
 struct smx__inspect {
     smx__params *params; /* the stored parameter values, opened on first use */
@@ -374,4 +375,9 @@ int smx__inspect_values(smx__inspect *in, uint64_t start, uint64_t count, smx_va
     if (rc == SMX_OK && smx__params_count(in->params))
         rc = smx__params_read(in->params, start, count, vals);
     return rc;
+}
+
+int smx__inspect_spec_changes(smx__inspect *in, char ***lines, size_t *n)
+{
+    return smx__spec_log_read(in->st, lines, n);
 }

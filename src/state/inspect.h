@@ -63,6 +63,10 @@ int smx__inspect_failures(smx__inspect *in, smx__failure **rows, int64_t *nfailu
  */
 int smx__inspect_latest_finished(smx__inspect *in, uint64_t *n);
 
+/* The accepted spec edits (/spec_changes, state/spec_log.h), oldest first: a NULL-terminated
+ * vector (free with smx__strv_free), empty in a file without any. */
+int smx__inspect_spec_changes(smx__inspect *in, char ***lines, size_t *n);
+
 /* The hosts table, SMX__HOSTS_MAX rows (malloc'd; "" = unused). */
 int smx__inspect_hosts(smx__inspect *in, char (**hosts)[SMX__HOST_NAME_MAX]);
 

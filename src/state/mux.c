@@ -57,8 +57,42 @@ static void spec_diff(const char *old_text, const char *new_text, char *out, siz
     }
 }
 
-int smx__mux_check_spec(const char *state_path, const smx_spec *spec)
+/* SMX_EINPUT naming FIELD (and the differing lines) for a given SPEC that means another sweep. */
+static int refuse_changed(const char *state_path, const char *text, const smx_spec *spec,
+                          const char *field)
 {
+    char diff[2048];
+    spec_diff(text, smx__spec_text(spec, NULL), diff, sizeof diff);
+    return smx__error(SMX_EINPUT,
+                      "the spec differs from the one stored in %s in what its elements are or "
+                      "how they run (%s); lines - stored, + given:%s\n"
+                      "Run without a spec to resume with the stored one, use another state "
+                      "file for a new sweep, or --extend if the new spec only adds elements",
+                      state_path, field, diff);
+}
+
+/* The stored spec ST holds (TEXT) against SPEC, whose text differs: by meaning. */
+static int compare_meaning(smx__store *st, const char *state_path, const char *text, smx_spec *spec,
+                           char *changes, size_t cap)
+{
+    smx_spec *old = NULL;
+    char field[2200];
+    int rc = smx__mux_stored_spec(st, state_path, &old);
+    int differ = rc == SMX_OK ? smx__spec_elements_diff(old, spec, field, sizeof field) : rc;
+    if (differ > 0)
+        rc = refuse_changed(state_path, text, spec, field);
+    else if (differ < 0)
+        rc = differ;
+    else if (changes)
+        smx__spec_settings_diff(old, spec, changes, cap);
+    smx__spec_free(old);
+    return rc;
+}
+
+int smx__mux_check_spec(const char *state_path, smx_spec *spec, char *changes, size_t cap)
+{
+    if (changes && cap)
+        changes[0] = '\0';
     smx__store *st = NULL;
     int rc = smx__store_open(&st, state_path, SMX__STORE_READ);
     if (rc != SMX_OK)
@@ -69,21 +103,11 @@ int smx__mux_check_spec(const char *state_path, const smx_spec *spec)
     rc = smx__store_spec(st, &text, &len, hash);
     if (rc == SMX_OK)
         rc = smx__store_inputs(st, &csv, &csv_len, &runs, &nruns);
+    /* Another text may still be the same sweep: comments, layout and settings are not changes. */
+    if (rc == SMX_OK && strcmp(hash, smx__spec_hash(spec)) != 0)
+        rc = compare_meaning(st, state_path, text, spec, changes, cap);
     smx__store_close(st);
     free(runs);
-    if (rc != SMX_OK) {
-        free(text);
-        return rc;
-    }
-    if (strcmp(hash, smx__spec_hash(spec)) != 0) {
-        char diff[2048];
-        spec_diff(text, smx__spec_text(spec, NULL), diff, sizeof diff);
-        rc = smx__error(SMX_EINPUT,
-                        "the spec differs from the one stored in %s (lines - stored, + given):%s\n"
-                        "Run without a spec to resume with the stored one, use another state "
-                        "file for a new sweep, or --extend if the new spec only adds elements",
-                        state_path, diff);
-    }
     /* The same spec text with other CSV rows is another sweep too: the stored rows win. */
     size_t new_len = 0;
     const char *csv_path = NULL, *new_csv = smx__spec_csv(spec, &new_len, &csv_path);
@@ -123,7 +147,9 @@ static int create_with(smx_mux **out, const char *state_path, smx_spec *spec)
     *out = NULL;
     int rc;
     if (file_exists(state_path)) {
-        rc = smx__mux_check_spec(state_path, spec);
+        /* A library caller's changed settings apply to its own handle only; the file keeps its
+         * spec. */
+        rc = smx__mux_check_spec(state_path, spec, NULL, 0);
     } else {
         char *cwd = getcwd(NULL, 0);
         rc = cwd ? smx__store_create_sweep(state_path, spec, NULL, 0, NULL, cwd)

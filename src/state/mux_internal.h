@@ -19,8 +19,13 @@ int smx__mux_stored_spec(smx__store *st, const char *state_path, smx_spec **out)
  * a file that is not ours, SMX_EIO for a damaged one.
  */
 int smx__mux_check_sound(const char *path, const char *name);
-/* SMX_EINPUT with a line diff if the spec stored in STATE_PATH is not SPEC. */
-int smx__mux_check_spec(const char *state_path, const smx_spec *spec);
+/*
+ * SMX_EINPUT, naming the field and with a line diff, if SPEC means another sweep than the spec
+ * stored in STATE_PATH (spec.h smx__spec_elements_diff; or its CSV rows differ). Comments, layout
+ * and key order are not differences. CHANGES (CAP bytes, may be NULL) gets the settings that
+ * differ ("timeout 10s -> 20s"; "" when none).
+ */
+int smx__mux_check_spec(const char *state_path, smx_spec *spec, char *changes, size_t cap);
 /* Adds session NAME (N elements, COMMAND override text or NULL) unless it exists, under the lock.
  */
 int smx__mux_ensure_session(const char *path, const char *name, uint64_t n, const char *command);

@@ -2,6 +2,7 @@
 #include "prepare.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,10 +27,18 @@ static int prepare_given(const smx__prepare *p, int exists, int *extended, uint6
                           p->spec_path, (unsigned long long)smx__spec_count(spec),
                           (unsigned long long)SMX__ELEMENTS_MAX);
     if (exists) {
-        int rc = smx__mux_check_spec(p->state, spec);
+        char changes[1024];
+        int rc = smx__mux_check_spec(p->state, spec, changes, sizeof changes);
         if (rc == SMX_EINPUT && p->extend) {
-            rc = smx__extend(p->state, spec, added);
+            rc = smx__extend(p->state, spec, p->job_id, added);
             *extended = rc == SMX_OK;
+        } else if (rc == SMX_OK && changes[0]) {
+            /* Same elements, other settings: the file takes the new spec, and says who changed
+             * what (state/spec_log.h). */
+            rc = smx__extend(p->state, spec, p->job_id, added);
+            if (rc == SMX_OK)
+                fprintf(stderr, "sweepmux: %s: the spec's settings changed (%s); recorded\n",
+                        p->state, changes);
         }
         return rc;
     }

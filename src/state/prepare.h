@@ -17,7 +17,8 @@ typedef struct smx__prepare {
     smx_spec *spec;        /* the given spec, its command already overridden; NULL: resume */
     int cmd_argc;          /* the `-- CMD ARG...` override for the stored spec, or 0 */
     char **cmd_argv;
-    int extend; /* accept a SPEC that only adds elements to the stored one */
+    int extend;         /* accept a SPEC that only adds elements to the stored one */
+    const char *job_id; /* the job recorded with accepted settings changes ("pid:N" or Slurm's) */
 } smx__prepare;
 
 /* Makes the state file ready as described above; *EXTENDED says whether --extend extended the

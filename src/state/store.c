@@ -1259,6 +1259,11 @@ done:
     return rc;
 }
 
+hid_t smx__store_file_id(const smx__store *st)
+{
+    return st->file;
+}
+
 int smx__store_fd(const smx__store *st)
 {
     return st->mode == SMX__STORE_WRITE ? st->fd : -1;
