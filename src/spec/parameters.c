@@ -155,92 +155,90 @@ static int get_bounds(ctx *c, const smx__param *p, const ynode *nmin, const ynod
     return 0;
 }
 
-static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
+/* An integer range by step: min, min+step, ..., up to max (with a warning if it stops short). */
+static int int_step_range(ctx *c, smx__param *p, const ynode *m, const smx_value *vmin,
+                          const smx_value *vmax, const smx_value *vstep)
 {
-    const ynode *nmin = smx__sp_map_get(m, "min"), *nmax = smx__sp_map_get(m, "max");
-    const ynode *nstep = smx__sp_map_get(m, "step"), *nnum = smx__sp_map_get(m, "num");
-    const ynode *nscale = smx__sp_map_get(m, "scale");
-    int rc;
+    p->kind = SMX__P_IRANGE;
+    p->type = SMX_VALUE_INT;
+    p->imin = vmin->u.i;
+    p->imax = vmax->u.i;
+    p->istep = vstep->u.i;
+    uint64_t span = (uint64_t)vmax->u.i - (uint64_t)vmin->u.i;
+    uint64_t q = span / (uint64_t)vstep->u.i;
+    if (q >= SMX__SP_COUNT_MAX)
+        return smx__sp_fail(c, smx__sp_map_key(m, "min"),
+                            "the range of '%s' has more than %" PRIu64 " values; use a larger step",
+                            p->name, SMX__SP_COUNT_MAX);
+    p->len = q + 1;
+    if (span % (uint64_t)vstep->u.i)
+        return warn(c, smx__sp_map_get(m, "max"),
+                    "the range of '%s' stops at %" PRId64 ", not at max %" PRId64
+                    " (max - min is not a multiple of step)",
+                    p->name, (int64_t)((uint64_t)p->imin + q * (uint64_t)p->istep), p->imax);
+    return 0;
+}
+
+/* A float range by step; the last value may miss max by rounding, which is not worth a warning. */
+static int float_step_range(ctx *c, smx__param *p, const ynode *m, const smx_value *vmin,
+                            const smx_value *vmax, const smx_value *vstep)
+{
+    p->kind = SMX__P_FRANGE;
+    p->type = SMX_VALUE_FLOAT;
+    p->fmin = smx__sp_num_f(vmin);
+    p->fmax = smx__sp_num_f(vmax);
+    p->fstep = smx__sp_num_f(vstep);
+    double q = floor((p->fmax - p->fmin) / p->fstep + 1e-9);
+    if (!(q < 9.0e18))
+        return smx__sp_fail(c, smx__sp_map_get(m, "step"),
+                            "the range of '%s' has too many values; use a larger step", p->name);
+    p->len = (uint64_t)q + 1;
+    double last = p->fmin + q * p->fstep;
+    if (fabs(last - p->fmax) <= 1e-9 * fmax(fabs(p->fstep), fabs(p->fmax)))
+        return 0;
+    char a[40], b[40];
+    smx_value la = {.type = SMX_VALUE_FLOAT, .u.f = last};
+    smx_value lb = {.type = SMX_VALUE_FLOAT, .u.f = p->fmax};
+    smx__value_format(&la, a, sizeof a);
+    smx__value_format(&lb, b, sizeof b);
+    return warn(c, smx__sp_map_get(m, "max"),
+                "the range of '%s' stops at %s, not at max %s (max - min is not a multiple "
+                "of step)",
+                p->name, a, b);
+}
+
+/* {min, max, step} or an integer {min, max} (step 1). */
+static int step_range(ctx *c, smx__param *p, const ynode *m, const smx_value *vmin,
+                      const smx_value *vmax)
+{
+    const ynode *nstep = smx__sp_map_get(m, "step");
     char w[SMX__SP_MAX_NAME + 32];
-    if (!nmin || !nmax)
-        return smx__sp_fail(c, nmin ? smx__sp_map_key(m, "min") : smx__sp_map_key(m, "max"),
-                            "parameter '%s' has '%s' but no '%s'; a range needs both min and max",
-                            p->name, nmin ? "min" : "max", nmin ? "max" : "min");
-    if (nstep && nnum)
-        return smx__sp_fail(c, smx__sp_map_key(m, "num"),
-                            "parameter '%s' has both 'step' and 'num'; give one of them", p->name);
-    smx_value vmin, vmax;
-    if ((rc = get_bounds(c, p, nmin, nmax, &vmin, &vmax)))
-        return rc;
-    /* An integer range without step counts in ones: {min: 1, max: 10} is 1, 2, ..., 10. */
-    int unit_step = !nstep && !nnum && vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT;
-    if (!nstep && !nnum && !unit_step)
+    int rc;
+    if (smx__sp_map_get(m, "scale"))
         return smx__sp_fail(
-            c, smx__sp_map_key(m, "min"),
-            "the range of '%s' has float bounds but no 'step' or 'num'; give 'step: S' "
-            "for min, min+S, ... or 'num: N' for N evenly spaced points",
-            p->name);
-    if (nstep || unit_step) {
-        if (nscale)
-            return smx__sp_fail(
-                c, smx__sp_map_key(m, "scale"),
-                "'scale' of '%s' needs 'num', not 'step'; use {min, max, num, scale: log}",
-                p->name);
-        smx_value vstep = {.type = SMX_VALUE_INT, .u.i = 1};
-        snprintf(w, sizeof w, "'step' of '%s'", p->name);
-        if (nstep && (rc = smx__sp_get_number(c, nstep, w, &vstep)))
-            return rc;
-        if (smx__sp_num_f(&vstep) <= 0)
-            return smx__sp_fail(c, nstep,
-                                "'step' of '%s' is %s; expected a positive step (min <= max)",
-                                p->name, nstep->str);
-        if (vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT &&
-            vstep.type == SMX_VALUE_INT) {
-            p->kind = SMX__P_IRANGE;
-            p->type = SMX_VALUE_INT;
-            p->imin = vmin.u.i;
-            p->imax = vmax.u.i;
-            p->istep = vstep.u.i;
-            uint64_t span = (uint64_t)vmax.u.i - (uint64_t)vmin.u.i;
-            uint64_t q = span / (uint64_t)vstep.u.i;
-            if (q >= SMX__SP_COUNT_MAX)
-                return smx__sp_fail(c, smx__sp_map_key(m, "min"),
-                                    "the range of '%s' has more than %" PRIu64
-                                    " values; use a larger step",
-                                    p->name, SMX__SP_COUNT_MAX);
-            p->len = q + 1;
-            if (span % (uint64_t)vstep.u.i)
-                rc = warn(c, nmax,
-                          "the range of '%s' stops at %" PRId64 ", not at max %" PRId64
-                          " (max - min is not a multiple of step)",
-                          p->name, (int64_t)((uint64_t)p->imin + q * (uint64_t)p->istep), p->imax);
-            return rc;
-        }
-        p->kind = SMX__P_FRANGE;
-        p->type = SMX_VALUE_FLOAT;
-        p->fmin = smx__sp_num_f(&vmin);
-        p->fmax = smx__sp_num_f(&vmax);
-        p->fstep = smx__sp_num_f(&vstep);
-        double q = floor((p->fmax - p->fmin) / p->fstep + 1e-9);
-        if (!(q < 9.0e18))
-            return smx__sp_fail(
-                c, nstep, "the range of '%s' has too many values; use a larger step", p->name);
-        p->len = (uint64_t)q + 1;
-        double last = p->fmin + q * p->fstep;
-        if (fabs(last - p->fmax) > 1e-9 * fmax(fabs(p->fstep), fabs(p->fmax))) {
-            char a[40], b[40];
-            smx_value la = {.type = SMX_VALUE_FLOAT, .u.f = last};
-            smx_value lb = {.type = SMX_VALUE_FLOAT, .u.f = p->fmax};
-            smx__value_format(&la, a, sizeof a);
-            smx__value_format(&lb, b, sizeof b);
-            rc = warn(c, nmax,
-                      "the range of '%s' stops at %s, not at max %s (max - min is not a multiple "
-                      "of step)",
-                      p->name, a, b);
-        }
+            c, smx__sp_map_key(m, "scale"),
+            "'scale' of '%s' needs 'num', not 'step'; use {min, max, num, scale: log}", p->name);
+    smx_value vstep = {.type = SMX_VALUE_INT, .u.i = 1};
+    snprintf(w, sizeof w, "'step' of '%s'", p->name);
+    if (nstep && (rc = smx__sp_get_number(c, nstep, w, &vstep)))
         return rc;
-    }
+    if (smx__sp_num_f(&vstep) <= 0)
+        return smx__sp_fail(c, nstep, "'step' of '%s' is %s; expected a positive step (min <= max)",
+                            p->name, nstep->str);
+    if (vmin->type == SMX_VALUE_INT && vmax->type == SMX_VALUE_INT && vstep.type == SMX_VALUE_INT)
+        return int_step_range(c, p, m, vmin, vmax, &vstep);
+    return float_step_range(c, p, m, vmin, vmax, &vstep);
+}
+
+/* {min, max, num[, scale: linear|log]}: num evenly spaced points. */
+static int num_range(ctx *c, smx__param *p, const ynode *m, const smx_value *vmin,
+                     const smx_value *vmax)
+{
+    const ynode *nnum = smx__sp_map_get(m, "num"), *nscale = smx__sp_map_get(m, "scale");
+    const ynode *nmin = smx__sp_map_get(m, "min"), *nmax = smx__sp_map_get(m, "max");
+    char w[SMX__SP_MAX_NAME + 32];
     int64_t num;
+    int rc;
     snprintf(w, sizeof w, "'num' of '%s'", p->name);
     if ((rc = smx__sp_get_int(c, nnum, w, &num)))
         return rc;
@@ -251,27 +249,52 @@ static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
         return smx__sp_fail(c, nnum, "'num' of '%s' is too large; expected at most %" PRIu64,
                             p->name, SMX__SP_COUNT_MAX);
     p->len = (uint64_t)num;
-    p->fmin = smx__sp_num_f(&vmin);
-    p->fmax = smx__sp_num_f(&vmax);
+    p->fmin = smx__sp_num_f(vmin);
+    p->fmax = smx__sp_num_f(vmax);
     p->type = SMX_VALUE_FLOAT;
     p->kind = SMX__P_LINEAR;
-    if (nscale) {
-        if (nscale->type != Y_SCALAR ||
-            (strcmp(nscale->str, "linear") && strcmp(nscale->str, "log")))
-            return smx__sp_fail(c, nscale, "'scale' of '%s' is '%s'; expected linear or log",
-                                p->name,
-                                nscale->type == Y_SCALAR ? nscale->str : smx__sp_node_desc(nscale));
-        if (!strcmp(nscale->str, "log")) {
-            if (p->fmin <= 0 || p->fmax <= 0)
-                return smx__sp_fail(
-                    c, p->fmin <= 0 ? nmin : nmax,
-                    "a log scale needs positive bounds but '%s' of '%s' is %s; expected "
-                    "min > 0 and max > 0",
-                    p->fmin <= 0 ? "min" : "max", p->name, p->fmin <= 0 ? nmin->str : nmax->str);
-            p->kind = SMX__P_LOG;
-        }
+    if (!nscale)
+        return 0;
+    if (nscale->type != Y_SCALAR || (strcmp(nscale->str, "linear") && strcmp(nscale->str, "log")))
+        return smx__sp_fail(c, nscale, "'scale' of '%s' is '%s'; expected linear or log", p->name,
+                            nscale->type == Y_SCALAR ? nscale->str : smx__sp_node_desc(nscale));
+    if (!strcmp(nscale->str, "log")) {
+        if (p->fmin <= 0 || p->fmax <= 0)
+            return smx__sp_fail(c, p->fmin <= 0 ? nmin : nmax,
+                                "a log scale needs positive bounds but '%s' of '%s' is %s; "
+                                "expected min > 0 and max > 0",
+                                p->fmin <= 0 ? "min" : "max", p->name,
+                                p->fmin <= 0 ? nmin->str : nmax->str);
+        p->kind = SMX__P_LOG;
     }
     return 0;
+}
+
+static int parse_grid_range(ctx *c, smx__param *p, const ynode *m)
+{
+    const ynode *nmin = smx__sp_map_get(m, "min"), *nmax = smx__sp_map_get(m, "max");
+    const ynode *nstep = smx__sp_map_get(m, "step"), *nnum = smx__sp_map_get(m, "num");
+    int rc;
+    if (!nmin || !nmax)
+        return smx__sp_fail(c, nmin ? smx__sp_map_key(m, "min") : smx__sp_map_key(m, "max"),
+                            "parameter '%s' has '%s' but no '%s'; a range needs both min and max",
+                            p->name, nmin ? "min" : "max", nmin ? "max" : "min");
+    if (nstep && nnum)
+        return smx__sp_fail(c, smx__sp_map_key(m, "num"),
+                            "parameter '%s' has both 'step' and 'num'; give one of them", p->name);
+    smx_value vmin, vmax;
+    if ((rc = get_bounds(c, p, nmin, nmax, &vmin, &vmax)))
+        return rc;
+    if (nnum)
+        return num_range(c, p, m, &vmin, &vmax);
+    /* An integer range without step counts in ones: {min: 1, max: 10} is 1, 2, ..., 10. */
+    if (!nstep && !(vmin.type == SMX_VALUE_INT && vmax.type == SMX_VALUE_INT))
+        return smx__sp_fail(
+            c, smx__sp_map_key(m, "min"),
+            "the range of '%s' has float bounds but no 'step' or 'num'; give 'step: S' "
+            "for min, min+S, ... or 'num: N' for N evenly spaced points",
+            p->name);
+    return step_range(c, p, m, &vmin, &vmax);
 }
 
 static const char *const grid_param_keys[] = {"values", "value", "min",         "max", "step",
@@ -326,37 +349,34 @@ static int need(ctx *c, const ynode *m, const smx__param *p, const char *dist, c
     return 0;
 }
 
-static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
+/* The distribution a random parameter names, or the one its keys imply. */
+static int pick_distribution(ctx *c, const smx__param *p, const ynode *m, const char **dist)
 {
-    int rc;
-    if ((rc = smx__sp_check_keys(c, m, "a random parameter", random_param_keys)))
-        return rc;
     const ynode *nd = smx__sp_map_get(m, "distribution");
-    const char *dist;
     if (nd) {
         if (nd->type != Y_SCALAR)
             return smx__sp_fail(c, nd, "'distribution' of '%s' is %s; expected a name", p->name,
                                 smx__sp_node_desc(nd));
-        dist = NULL;
         for (size_t i = 0; distributions[i]; i++)
-            if (!strcmp(nd->str, distributions[i]))
-                dist = distributions[i];
-        if (!dist) {
-            const char *s = smx__suggest(nd->str, distributions);
-            char list[512];
-            smx__sp_join_words(list, sizeof list, distributions);
-            if (s)
-                return smx__sp_fail(c, nd, "unknown distribution '%s' of '%s'; did you mean '%s'?",
-                                    nd->str, p->name, s);
-            return smx__sp_fail(c, nd, "unknown distribution '%s' of '%s'; expected one of: %s",
-                                nd->str, p->name, list);
-        }
-    } else if (smx__sp_map_get(m, "values")) {
-        dist = "categorical";
+            if (!strcmp(nd->str, distributions[i])) {
+                *dist = distributions[i];
+                return 0;
+            }
+        const char *s = smx__suggest(nd->str, distributions);
+        char list[512];
+        smx__sp_join_words(list, sizeof list, distributions);
+        if (s)
+            return smx__sp_fail(c, nd, "unknown distribution '%s' of '%s'; did you mean '%s'?",
+                                nd->str, p->name, s);
+        return smx__sp_fail(c, nd, "unknown distribution '%s' of '%s'; expected one of: %s",
+                            nd->str, p->name, list);
+    }
+    if (smx__sp_map_get(m, "values")) {
+        *dist = "categorical";
     } else if (smx__sp_map_get(m, "value")) {
-        dist = "constant";
+        *dist = "constant";
     } else if (smx__sp_map_get(m, "mu") || smx__sp_map_get(m, "sigma")) {
-        dist = "normal";
+        *dist = "normal";
     } else if (smx__sp_map_get(m, "min") || smx__sp_map_get(m, "max")) {
         smx_value a = {0}, b = {0};
         const ynode *x = smx__sp_map_get(m, "min"), *y = smx__sp_map_get(m, "max");
@@ -364,15 +384,19 @@ static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
             smx__sp_classify(x, &a);
         if (y)
             smx__sp_classify(y, &b);
-        dist = a.type == SMX_VALUE_INT && b.type == SMX_VALUE_INT ? "int_uniform" : "uniform";
+        *dist = a.type == SMX_VALUE_INT && b.type == SMX_VALUE_INT ? "int_uniform" : "uniform";
     } else {
         return smx__sp_fail(c, m,
                             "parameter '%s' has no 'distribution'; expected e.g. {distribution: "
                             "uniform, min: 0, max: 1} or {values: [...]}",
                             p->name);
     }
+    return 0;
+}
 
-    /* Each distribution takes a fixed set of keys; anything else is a mistake worth naming. */
+/* Each distribution takes a fixed set of keys; anything else is a mistake worth naming. */
+static int check_distribution_keys(ctx *c, const smx__param *p, const ynode *m, const char *dist)
+{
     static const struct {
         const char *dist;
         const char *keys[4];
@@ -400,47 +424,65 @@ static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
                                     k, dist, p->name);
         }
     }
+    return 0;
+}
 
+/* normal and log_normal: mu (default 0) and sigma >= 0 (default 1). */
+static int parse_normal(ctx *c, smx__param *p, const ynode *m, const char *dist)
+{
     char w[SMX__SP_MAX_NAME + 32];
+    const ynode *n;
+    smx_value v;
+    int rc;
+    p->kind = !strcmp(dist, "normal") ? SMX__P_NORMAL : SMX__P_LOG_NORMAL;
+    p->type = SMX_VALUE_FLOAT;
+    p->mu = 0;
+    p->sigma = 1;
+    if ((n = smx__sp_map_get(m, "mu"))) {
+        snprintf(w, sizeof w, "'mu' of '%s'", p->name);
+        if ((rc = smx__sp_get_number(c, n, w, &v)))
+            return rc;
+        p->mu = smx__sp_num_f(&v);
+    }
+    if ((n = smx__sp_map_get(m, "sigma"))) {
+        snprintf(w, sizeof w, "'sigma' of '%s'", p->name);
+        if ((rc = smx__sp_get_number(c, n, w, &v)))
+            return rc;
+        p->sigma = smx__sp_num_f(&v);
+        if (p->sigma < 0)
+            return smx__sp_fail(c, n, "'sigma' of '%s' is %s; expected sigma >= 0", p->name,
+                                n->str);
+    }
+    return 0;
+}
+
+/* q_uniform's quantum q > 0. */
+static int parse_quantum(ctx *c, smx__param *p, const ynode *m)
+{
+    char w[SMX__SP_MAX_NAME + 32];
+    const ynode *q;
+    smx_value vq;
+    int rc;
+    if ((rc = need(c, m, p, "q_uniform", "q", &q)))
+        return rc;
+    snprintf(w, sizeof w, "'q' of '%s'", p->name);
+    if ((rc = smx__sp_get_number(c, q, w, &vq)))
+        return rc;
+    if (smx__sp_num_f(&vq) <= 0)
+        return smx__sp_fail(c, q, "'q' of '%s' is %s; expected q > 0", p->name, q->str);
+    p->kind = SMX__P_Q_UNIFORM;
+    p->fstep = smx__sp_num_f(&vq);
+    return 0;
+}
+
+/* The distributions between min and max: uniform, int_uniform, q_uniform, log_uniform(_values). */
+static int parse_bounded(ctx *c, smx__param *p, const ynode *m, const char *dist)
+{
     const ynode *a, *b;
     smx_value va, vb;
-    if (!strcmp(dist, "constant")) {
-        if ((rc = need(c, m, p, dist, "value", &a)))
-            return rc;
-        p->kind = SMX__P_CONSTANT;
-        return parse_value(c, p, a);
-    }
-    if (!strcmp(dist, "categorical")) {
-        if ((rc = need(c, m, p, dist, "values", &a)))
-            return rc;
-        p->kind = SMX__P_CATEGORICAL;
-        return parse_values(c, p, a);
-    }
-    if (!strcmp(dist, "normal") || !strcmp(dist, "log_normal")) {
-        p->kind = !strcmp(dist, "normal") ? SMX__P_NORMAL : SMX__P_LOG_NORMAL;
-        p->type = SMX_VALUE_FLOAT;
-        p->mu = 0;
-        p->sigma = 1;
-        if ((a = smx__sp_map_get(m, "mu"))) {
-            snprintf(w, sizeof w, "'mu' of '%s'", p->name);
-            if ((rc = smx__sp_get_number(c, a, w, &va)))
-                return rc;
-            p->mu = smx__sp_num_f(&va);
-        }
-        if ((b = smx__sp_map_get(m, "sigma"))) {
-            snprintf(w, sizeof w, "'sigma' of '%s'", p->name);
-            if ((rc = smx__sp_get_number(c, b, w, &vb)))
-                return rc;
-            p->sigma = smx__sp_num_f(&vb);
-            if (p->sigma < 0)
-                return smx__sp_fail(c, b, "'sigma' of '%s' is %s; expected sigma >= 0", p->name,
-                                    b->str);
-        }
-        return 0;
-    }
-    if ((rc = need(c, m, p, dist, "min", &a)) || (rc = need(c, m, p, dist, "max", &b)))
-        return rc;
-    if ((rc = get_bounds(c, p, a, b, &va, &vb)))
+    int rc;
+    if ((rc = need(c, m, p, dist, "min", &a)) || (rc = need(c, m, p, dist, "max", &b)) ||
+        (rc = get_bounds(c, p, a, b, &va, &vb)))
         return rc;
     p->type = SMX_VALUE_FLOAT;
     p->fmin = smx__sp_num_f(&va);
@@ -459,17 +501,7 @@ static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
     } else if (!strcmp(dist, "uniform")) {
         p->kind = SMX__P_UNIFORM;
     } else if (!strcmp(dist, "q_uniform")) {
-        const ynode *q;
-        smx_value vq;
-        if ((rc = need(c, m, p, dist, "q", &q)))
-            return rc;
-        snprintf(w, sizeof w, "'q' of '%s'", p->name);
-        if ((rc = smx__sp_get_number(c, q, w, &vq)))
-            return rc;
-        if (smx__sp_num_f(&vq) <= 0)
-            return smx__sp_fail(c, q, "'q' of '%s' is %s; expected q > 0", p->name, q->str);
-        p->kind = SMX__P_Q_UNIFORM;
-        p->fstep = smx__sp_num_f(&vq);
+        return parse_quantum(c, p, m);
     } else if (!strcmp(dist, "log_uniform_values")) {
         if (p->fmin <= 0)
             return smx__sp_fail(c, a,
@@ -488,6 +520,31 @@ static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
                                 p->name);
     }
     return 0;
+}
+
+static int parse_random_param(ctx *c, smx__param *p, const ynode *m)
+{
+    const char *dist = NULL;
+    const ynode *a;
+    int rc;
+    if ((rc = smx__sp_check_keys(c, m, "a random parameter", random_param_keys)) ||
+        (rc = pick_distribution(c, p, m, &dist)) || (rc = check_distribution_keys(c, p, m, dist)))
+        return rc;
+    if (!strcmp(dist, "constant")) {
+        if ((rc = need(c, m, p, dist, "value", &a)))
+            return rc;
+        p->kind = SMX__P_CONSTANT;
+        return parse_value(c, p, a);
+    }
+    if (!strcmp(dist, "categorical")) {
+        if ((rc = need(c, m, p, dist, "values", &a)))
+            return rc;
+        p->kind = SMX__P_CATEGORICAL;
+        return parse_values(c, p, a);
+    }
+    if (!strcmp(dist, "normal") || !strcmp(dist, "log_normal"))
+        return parse_normal(c, p, m, dist);
+    return parse_bounded(c, p, m, dist);
 }
 
 static const char *const list_param_keys[] = {"value", "description", NULL};
@@ -544,6 +601,89 @@ int smx__sp_parse_parameters(ctx *c, const ynode *pm)
 /* ------------------------------------------------------------------------------------------ */
 /* Zip groups */
 
+/* A name in a zip group that is not a parameter: say which, with a suggestion if one is close. */
+static int unknown_zip_name(ctx *c, const ynode *nm, size_t g)
+{
+    smx_spec *s = c->spec;
+    if (nm->type != Y_SCALAR)
+        return smx__sp_fail(c, nm, "an entry of zip group %zu is %s; expected a parameter name",
+                            g + 1, smx__sp_node_desc(nm));
+    const char **cands = calloc(s->nparams + 1, sizeof *cands);
+    if (!cands)
+        return smx__error_oom();
+    for (size_t i = 0; i < s->nparams; i++)
+        cands[i] = s->params[i].name;
+    const char *sug = smx__suggest(nm->str, cands);
+    int rc;
+    if (sug)
+        rc = smx__sp_fail(c, nm,
+                          "zip group %zu names '%s', which is not a parameter; did you mean '%s'?",
+                          g + 1, nm->str, sug);
+    else
+        rc = smx__sp_fail(c, nm,
+                          "zip group %zu names '%s', which is not a parameter; expected a name "
+                          "declared under 'parameters'",
+                          g + 1, nm->str);
+    free(cands);
+    return rc;
+}
+
+/* One zip group: at least two parameters, each zipped once, all with the same number of values.
+ * GROUP[i] receives the group of parameter i. */
+static int parse_zip_group(ctx *c, const ynode *grp, size_t g, int *group)
+{
+    smx_spec *s = c->spec;
+    if (grp->type != Y_SEQ || grp->nkids < 2)
+        return smx__sp_fail(c, grp,
+                            "zip group %zu is %s; expected a list of at least two parameter "
+                            "names such as [lr, warmup]",
+                            g + 1, grp->type == Y_SEQ ? "too short" : smx__sp_node_desc(grp));
+    const smx__param *first = NULL;
+    for (size_t j = 0; j < grp->nkids; j++) {
+        const ynode *nm = grp->kids[j];
+        int pi = nm->type == Y_SCALAR ? smx__spec_param_find(s, nm->str) : -1;
+        if (pi < 0)
+            return unknown_zip_name(c, nm, g);
+        if (group[pi] >= 0)
+            return smx__sp_fail(c, nm,
+                                "'%s' is already in zip group %d; a parameter may be zipped once",
+                                nm->str, group[pi] + 1);
+        group[pi] = (int)g;
+        const smx__param *p = &s->params[pi];
+        if (!first)
+            first = p;
+        else if (p->len != first->len)
+            return smx__sp_fail(c, nm,
+                                "zip group %zu has axes of different lengths: '%s' has %" PRIu64
+                                " values but '%s' has %" PRIu64
+                                "; zipped parameters need the same number of values",
+                                g + 1, first->name, first->len, p->name, p->len);
+    }
+    return 0;
+}
+
+/* Axes in declaration order: a zip group is one axis, placed at its first member. */
+static int assign_axes(smx_spec *s, const int *group, size_t ngroups)
+{
+    int naxes = 0;
+    int *gaxis = malloc(ngroups * sizeof *gaxis);
+    if (!gaxis)
+        return smx__error_oom();
+    for (size_t g = 0; g < ngroups; g++)
+        gaxis[g] = -1;
+    for (size_t i = 0; i < s->nparams; i++) {
+        if (group[i] < 0) {
+            s->params[i].axis = naxes++;
+        } else {
+            if (gaxis[group[i]] < 0)
+                gaxis[group[i]] = naxes++;
+            s->params[i].axis = gaxis[group[i]];
+        }
+    }
+    free(gaxis);
+    return 0;
+}
+
 int smx__sp_parse_zip(ctx *c, const ynode *z)
 {
     smx_spec *s = c->spec;
@@ -558,88 +698,10 @@ int smx__sp_parse_zip(ctx *c, const ynode *z)
     for (size_t i = 0; i < s->nparams; i++)
         group[i] = -1;
     int rc = 0;
-    for (size_t g = 0; g < z->nkids && !rc; g++) {
-        const ynode *grp = z->kids[g];
-        if (grp->type != Y_SEQ || grp->nkids < 2) {
-            rc = smx__sp_fail(c, grp,
-                              "zip group %zu is %s; expected a list of at least two parameter "
-                              "names such as [lr, warmup]",
-                              g + 1, grp->type == Y_SEQ ? "too short" : smx__sp_node_desc(grp));
-            break;
-        }
-        const smx__param *first = NULL;
-        for (size_t j = 0; j < grp->nkids && !rc; j++) {
-            const ynode *nm = grp->kids[j];
-            int pi = nm->type == Y_SCALAR ? smx__spec_param_find(s, nm->str) : -1;
-            if (pi < 0) {
-                if (nm->type != Y_SCALAR) {
-                    rc = smx__sp_fail(c, nm,
-                                      "an entry of zip group %zu is %s; expected a parameter name",
-                                      g + 1, smx__sp_node_desc(nm));
-                    break;
-                }
-                const char **cands = calloc(s->nparams + 1, sizeof *cands);
-                if (!cands) {
-                    rc = smx__error_oom();
-                    break;
-                }
-                for (size_t i = 0; i < s->nparams; i++)
-                    cands[i] = s->params[i].name;
-                const char *sug = smx__suggest(nm->str, cands);
-                if (sug)
-                    rc = smx__sp_fail(c, nm,
-                                      "zip group %zu names '%s', which is not a parameter; did you "
-                                      "mean '%s'?",
-                                      g + 1, nm->str, sug);
-                else
-                    rc = smx__sp_fail(c, nm,
-                                      "zip group %zu names '%s', which is not a parameter; "
-                                      "expected a name declared under 'parameters'",
-                                      g + 1, nm->str);
-                free(cands);
-                break;
-            }
-            if (group[pi] >= 0) {
-                rc = smx__sp_fail(c, nm,
-                                  "'%s' is already in zip group %d; a parameter may be zipped once",
-                                  nm->str, group[pi] + 1);
-                break;
-            }
-            group[pi] = (int)g;
-            smx__param *p = &s->params[pi];
-            if (!first) {
-                first = p;
-            } else if (p->len != first->len) {
-                rc = smx__sp_fail(c, nm,
-                                  "zip group %zu has axes of different lengths: '%s' has %" PRIu64
-                                  " values but '%s' has %" PRIu64
-                                  "; zipped parameters need the same number of values",
-                                  g + 1, first->name, first->len, p->name, p->len);
-                break;
-            }
-        }
-    }
-    if (!rc) {
-        /* Axes in declaration order: a zip group is one axis, placed at its first member. */
-        int naxes = 0;
-        int *gaxis = malloc(z->nkids * sizeof *gaxis);
-        if (!gaxis) {
-            free(group);
-            return smx__error_oom();
-        }
-        for (size_t g = 0; g < z->nkids; g++)
-            gaxis[g] = -1;
-        for (size_t i = 0; i < s->nparams; i++) {
-            if (group[i] < 0) {
-                s->params[i].axis = naxes++;
-            } else {
-                if (gaxis[group[i]] < 0)
-                    gaxis[group[i]] = naxes++;
-                s->params[i].axis = gaxis[group[i]];
-            }
-        }
-        free(gaxis);
-    }
+    for (size_t g = 0; g < z->nkids && !rc; g++)
+        rc = parse_zip_group(c, z->kids[g], g, group);
+    if (!rc)
+        rc = assign_axes(s, group, z->nkids);
     free(group);
     return rc;
 }

@@ -155,9 +155,9 @@ static const char *const top_keys[] = {"name",       "description", "command", "
                                        "parameters", "count",       "seed",    "rows",    "zip",
                                        "timeout",    "retries",     "env",     "workdir", NULL};
 
-static int parse_root(ctx *c, const ynode *root)
+/* The top level is a mapping of known keys; keys from other tools get a pointed message. */
+static int check_root(ctx *c, const ynode *root)
 {
-    smx_spec *s = c->spec;
     int rc;
     if (!root)
         return smx__sp_fail_at(c, 1, 1,
@@ -182,124 +182,153 @@ static int parse_root(ctx *c, const ynode *root)
                                 "and does not optimise a metric; remove it",
                                 k->str);
     }
-    if ((rc = smx__sp_check_keys(c, root, "the spec", top_keys)))
-        return rc;
+    return smx__sp_check_keys(c, root, "the spec", top_keys);
+}
 
-    const ynode *n;
-    if ((n = smx__sp_map_get(root, "name"))) {
-        if ((rc = smx__sp_get_text(c, n, "'name'", 0)))
-            return rc;
-        if (!(s->name = strdup(n->str)))
-            return smx__error_oom();
-    }
-    if ((n = smx__sp_map_get(root, "description"))) {
-        if ((rc = smx__sp_get_text(c, n, "'description'", 1)))
-            return rc;
-        if (!(s->description = strdup(n->str)))
-            return smx__error_oom();
-    }
-    s->method = SMX__METHOD_GRID;
-    if ((n = smx__sp_map_get(root, "method"))) {
-        static const char *const methods[] = {"grid", "random", "list", NULL};
-        if (n->type != Y_SCALAR)
-            return smx__sp_fail(c, n, "'method' is %s; expected grid, random or list",
-                                smx__sp_node_desc(n));
-        if (!strcmp(n->str, "grid"))
-            s->method = SMX__METHOD_GRID;
-        else if (!strcmp(n->str, "random"))
-            s->method = SMX__METHOD_RANDOM;
-        else if (!strcmp(n->str, "list"))
-            s->method = SMX__METHOD_LIST;
-        else if (!strcmp(n->str, "bayes"))
-            return smx__sp_fail(c, n,
-                                "method 'bayes' is not supported (sweepmux runs a fixed set of "
-                                "elements); expected grid, random or list");
-        else {
-            const char *sug = smx__suggest(n->str, methods);
-            if (sug)
-                return smx__sp_fail(c, n, "unknown method '%s'; did you mean '%s'?", n->str, sug);
-            return smx__sp_fail(c, n, "unknown method '%s'; expected grid, random or list", n->str);
-        }
-    }
-    if ((n = smx__sp_map_get(root, "shell")) && (rc = smx__sp_get_bool(c, n, "'shell'", &s->shell)))
+/* A copy of an optional text setting (name, description), or NULL when the key is absent. */
+static int parse_label(ctx *c, const ynode *root, const char *key, int allow_empty, char **out)
+{
+    const ynode *n = smx__sp_map_get(root, key);
+    if (!n)
+        return 0;
+    char what[32];
+    snprintf(what, sizeof what, "'%s'", key);
+    int rc = smx__sp_get_text(c, n, what, allow_empty);
+    if (rc)
         return rc;
+    if (!(*out = strdup(n->str)))
+        return smx__error_oom();
+    return 0;
+}
 
-    /* Keys that belong to another method are refused rather than silently ignored. */
+static int parse_method(ctx *c, const ynode *n, enum smx__method *out)
+{
+    static const char *const methods[] = {"grid", "random", "list", NULL};
+    *out = SMX__METHOD_GRID;
+    if (!n)
+        return 0;
+    if (n->type != Y_SCALAR)
+        return smx__sp_fail(c, n, "'method' is %s; expected grid, random or list",
+                            smx__sp_node_desc(n));
+    if (!strcmp(n->str, "grid"))
+        *out = SMX__METHOD_GRID;
+    else if (!strcmp(n->str, "random"))
+        *out = SMX__METHOD_RANDOM;
+    else if (!strcmp(n->str, "list"))
+        *out = SMX__METHOD_LIST;
+    else if (!strcmp(n->str, "bayes"))
+        return smx__sp_fail(c, n,
+                            "method 'bayes' is not supported (sweepmux runs a fixed set of "
+                            "elements); expected grid, random or list");
+    else {
+        const char *sug = smx__suggest(n->str, methods);
+        if (sug)
+            return smx__sp_fail(c, n, "unknown method '%s'; did you mean '%s'?", n->str, sug);
+        return smx__sp_fail(c, n, "unknown method '%s'; expected grid, random or list", n->str);
+    }
+    return 0;
+}
+
+/* Keys that belong to another method are refused rather than silently ignored. */
+static int check_method_keys(ctx *c, const ynode *root)
+{
+    enum smx__method m = c->spec->method;
     const ynode *kcount = smx__sp_map_key(root, "count"), *kseed = smx__sp_map_key(root, "seed");
-    const ynode *krows = smx__sp_map_key(root, "rows");
-    if (s->method != SMX__METHOD_RANDOM && (kcount || kseed))
+    const ynode *krows = smx__sp_map_key(root, "rows"), *kzip = smx__sp_map_key(root, "zip");
+    if (m != SMX__METHOD_RANDOM && (kcount || kseed))
         return smx__sp_fail(c, kcount ? kcount : kseed,
                             "'%s' is only used with 'method: random'; remove it or set the method",
                             kcount ? "count" : "seed");
-    if (s->method != SMX__METHOD_LIST && krows)
+    if (m != SMX__METHOD_LIST && krows)
         return smx__sp_fail(c, krows,
                             "'rows' is only used with 'method: list'; add 'method: list' or "
                             "remove it");
+    if (m != SMX__METHOD_GRID && kzip)
+        return smx__sp_fail(c, kzip, "'zip' is only used with 'method: grid'; remove it");
+    return 0;
+}
 
-    const ynode *params = smx__sp_map_get(root, "parameters");
-    if (params)
-        if ((rc = smx__sp_parse_parameters(c, params)))
+static int parse_rows(ctx *c, const ynode *root)
+{
+    const ynode *n = smx__sp_map_get(root, "rows");
+    if (!n)
+        return smx__sp_fail(c, root,
+                            "a list sweep needs 'rows': a list of mappings or {csv: FILE}");
+    if (n->type == Y_SEQ)
+        return smx__sp_parse_inline_rows(c, n);
+    if (n->type == Y_MAP)
+        return smx__sp_parse_csv_rows(c, n);
+    return smx__sp_fail(c, n, "'rows' is %s; expected a list of mappings or {csv: FILE}",
+                        smx__sp_node_desc(n));
+}
+
+/* count, seed, and each parameter's stream key. */
+static int parse_random(ctx *c, const ynode *root)
+{
+    smx_spec *s = c->spec;
+    const ynode *n = smx__sp_map_get(root, "count");
+    int64_t x;
+    int rc;
+    if (!n)
+        return smx__sp_fail(c, root,
+                            "a random sweep needs 'count' (the number of samples), e.g. "
+                            "count: 100");
+    if ((rc = smx__sp_get_int(c, n, "'count'", &x)))
+        return rc;
+    if (x < 1)
+        return smx__sp_fail(c, n, "'count' is %" PRId64 "; expected at least 1", x);
+    if ((uint64_t)x > SMX__SP_COUNT_MAX)
+        return smx__sp_fail(c, n, "'count' is too large; expected at most %" PRIu64,
+                            SMX__SP_COUNT_MAX);
+    s->count = (uint64_t)x;
+    if ((n = smx__sp_map_get(root, "seed"))) {
+        if ((rc = smx__sp_get_int(c, n, "'seed'", &x)))
             return rc;
-    if (s->method == SMX__METHOD_LIST) {
-        if (!(n = smx__sp_map_get(root, "rows")))
-            return smx__sp_fail(c, root,
-                                "a list sweep needs 'rows': a list of mappings or {csv: FILE}");
-        if (n->type == Y_SEQ)
-            rc = smx__sp_parse_inline_rows(c, n);
-        else if (n->type == Y_MAP)
-            rc = smx__sp_parse_csv_rows(c, n);
-        else
-            rc = smx__sp_fail(c, n, "'rows' is %s; expected a list of mappings or {csv: FILE}",
-                              smx__sp_node_desc(n));
-        if (rc)
-            return rc;
+        s->seed = (uint64_t)x;
+        s->has_seed = 1;
     }
+    /* Streams are keyed by the parameter's name, so adding or reordering parameters leaves
+     * the others' values unchanged. FNV-1a, then mixed by the generator. */
+    for (size_t i = 0; i < s->nparams; i++) {
+        uint64_t h = 0xcbf29ce484222325u;
+        for (const char *p = s->params[i].name; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+        s->params[i].key = h;
+    }
+    return 0;
+}
+
+/* What elements there are: parameters, rows, count, zip groups, then the space over them. */
+static int parse_space(ctx *c, const ynode *root)
+{
+    smx_spec *s = c->spec;
+    const ynode *params = smx__sp_map_get(root, "parameters"), *n;
+    int rc;
+    if (params && (rc = smx__sp_parse_parameters(c, params)))
+        return rc;
+    if (s->method == SMX__METHOD_LIST && (rc = parse_rows(c, root)))
+        return rc;
     if (s->nparams == 0)
         return smx__sp_fail(c, params ? params : root,
                             "the spec has no parameters; expected 'parameters:' with at least one "
                             "parameter, e.g. lr: {values: [0.1, 0.01]}");
-    if (s->method == SMX__METHOD_RANDOM) {
-        int64_t x;
-        if (!kcount)
-            return smx__sp_fail(c, root,
-                                "a random sweep needs 'count' (the number of samples), e.g. "
-                                "count: 100");
-        if ((rc = smx__sp_get_int(c, smx__sp_map_get(root, "count"), "'count'", &x)))
-            return rc;
-        if (x < 1)
-            return smx__sp_fail(c, smx__sp_map_get(root, "count"),
-                                "'count' is %" PRId64 "; expected at least 1", x);
-        if ((uint64_t)x > SMX__SP_COUNT_MAX)
-            return smx__sp_fail(c, smx__sp_map_get(root, "count"),
-                                "'count' is too large; expected at most %" PRIu64,
-                                SMX__SP_COUNT_MAX);
-        s->count = (uint64_t)x;
-        if (kseed) {
-            if ((rc = smx__sp_get_int(c, smx__sp_map_get(root, "seed"), "'seed'", &x)))
-                return rc;
-            s->seed = (uint64_t)x;
-            s->has_seed = 1;
-        }
-        /* Streams are keyed by the parameter's name, so adding or reordering parameters leaves
-         * the others' values unchanged. FNV-1a, then mixed by the generator. */
-        for (size_t i = 0; i < s->nparams; i++) {
-            uint64_t h = 0xcbf29ce484222325u;
-            for (const char *p = s->params[i].name; *p; p++)
-                h = (h ^ (unsigned char)*p) * 0x100000001b3u;
-            s->params[i].key = h;
-        }
-    }
+    if (s->method == SMX__METHOD_RANDOM && (rc = parse_random(c, root)))
+        return rc;
     if (s->method == SMX__METHOD_GRID) {
         for (size_t i = 0; i < s->nparams; i++)
             s->params[i].axis = (int)i;
         if ((n = smx__sp_map_get(root, "zip")) && (rc = smx__sp_parse_zip(c, n)))
             return rc;
-    } else if ((n = smx__sp_map_key(root, "zip"))) {
-        return smx__sp_fail(c, n, "'zip' is only used with 'method: grid'; remove it");
     }
-    if ((rc = smx__space_init(s)))
-        return rc;
+    return smx__space_init(s);
+}
 
+/* How each element runs: command, env, workdir, timeout, retries. */
+static int parse_task(ctx *c, const ynode *root)
+{
+    smx_spec *s = c->spec;
+    const ynode *n;
+    int rc;
     if ((n = smx__sp_map_get(root, "command"))) {
         if ((rc = parse_command(c, n)))
             return rc;
@@ -326,6 +355,23 @@ static int parse_root(ctx *c, const ynode *root)
                 c, n, "'retries' is %" PRId64 "; expected an integer from 0 to 1000000", x);
         s->retries = (int)x;
     }
+    return 0;
+}
+
+static int parse_root(ctx *c, const ynode *root)
+{
+    smx_spec *s = c->spec;
+    const ynode *n;
+    int rc;
+    if ((rc = check_root(c, root)) || (rc = parse_label(c, root, "name", 0, &s->name)) ||
+        (rc = parse_label(c, root, "description", 1, &s->description)) ||
+        (rc = parse_method(c, smx__sp_map_get(root, "method"), &s->method)))
+        return rc;
+    if ((n = smx__sp_map_get(root, "shell")) && (rc = smx__sp_get_bool(c, n, "'shell'", &s->shell)))
+        return rc;
+    if ((rc = check_method_keys(c, root)) || (rc = parse_space(c, root)) ||
+        (rc = parse_task(c, root)))
+        return rc;
     return smx__spec_check_unused(s);
 }
 
