@@ -411,6 +411,15 @@ static void test_list_csv(void)
     CU_ASSERT_EQUAL(smx_test_write_file(csv, "a,a\n1,2\n"), 0);
     CU_ASSERT_EQUAL(smx__spec_load(&s, path), SMX_EINPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "p.csv:1:3: duplicate column 'a'"));
+    /* A lone CR after a quoted field is refused where it is, not read as a line end that
+     * swallows the next character. */
+    CU_ASSERT_EQUAL(smx_test_write_file(csv, "x\n\"a\"\rbc\n"), 0);
+    CU_ASSERT_EQUAL(smx__spec_load(&s, path), SMX_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "p.csv:2:4: a carriage return without a line "
+                                                    "feed after a quoted field"));
+    CU_ASSERT_EQUAL(smx_test_write_file(csv, "x\n\"a\"b\n"), 0);
+    CU_ASSERT_EQUAL(smx__spec_load(&s, path), SMX_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "p.csv:2:4: text after a quoted field"));
     free(dir);
 }
 

@@ -93,150 +93,171 @@ void smx__sp_cells_free(cell *cells, size_t n)
 
 /* Splits CSV text (RFC 4180: quoted fields may hold commas, quotes as "" and newlines) into
  * cells; *rowlen receives the number of fields of each record, blank lines are skipped. */
+/* A CSV scan: where it is in the text, for messages as well as for reading. */
+typedef struct scan {
+    const char *file, *t;
+    size_t len, i;
+    int line, col;
+} scan;
+
+/* A line ends at LF or CR LF; a lone CR is data (in an unquoted field) or a mistake. */
+static int at_eol(const scan *sc)
+{
+    return sc->i < sc->len &&
+           (sc->t[sc->i] == '\n' ||
+            (sc->t[sc->i] == '\r' && sc->i + 1 < sc->len && sc->t[sc->i + 1] == '\n'));
+}
+
+static void skip_eol(scan *sc)
+{
+    sc->i += sc->t[sc->i] == '\r' ? 2 : 1;
+    sc->line++;
+    sc->col = 1;
+}
+
+/* Appends CH to the cell's text, which keeps room for the final NUL. */
+static int put(cell *ce, size_t *bl, size_t *bcap, char ch)
+{
+    if (*bl + 2 > *bcap) {
+        char *nb = realloc(ce->text, *bcap *= 2);
+        if (!nb)
+            return smx__error_oom();
+        ce->text = nb;
+    }
+    ce->text[(*bl)++] = ch;
+    return 0;
+}
+
+/* A quoted field, from its opening quote: "" is a quote, newlines are data. */
+static int quoted_field(scan *sc, cell *ce, size_t *bl, size_t *bcap)
+{
+    int rc;
+    ce->quoted = 1;
+    sc->i++;
+    sc->col++;
+    for (;;) {
+        if (sc->i >= sc->len)
+            return smx__error(SMX_EINPUT, "%s:%d:%d: unterminated quoted field; close it with '\"'",
+                              sc->file, ce->line, ce->col);
+        char ch = sc->t[sc->i];
+        if (ch == '"') {
+            int doubled = sc->i + 1 < sc->len && sc->t[sc->i + 1] == '"';
+            sc->i += doubled ? 2 : 1;
+            sc->col += doubled ? 2 : 1;
+            if (!doubled)
+                break;
+        } else {
+            sc->i++;
+            if (ch == '\n') {
+                sc->line++;
+                sc->col = 1;
+            } else if (((unsigned char)ch & 0xC0) != 0x80) {
+                sc->col++;
+            }
+        }
+        if ((rc = put(ce, bl, bcap, ch)))
+            return rc;
+    }
+    if (sc->i < sc->len && sc->t[sc->i] != ',' && !at_eol(sc))
+        return smx__error(SMX_EINPUT,
+                          "%s:%d:%d: %s after a quoted field; expected ',' or the end of the line "
+                          "(LF or CR LF)",
+                          sc->file, sc->line, sc->col,
+                          sc->t[sc->i] == '\r' ? "a carriage return without a line feed" : "text");
+    return 0;
+}
+
+/* An unquoted field: up to ',' or the end of the line, surrounding blanks trimmed. */
+static int plain_field(scan *sc, cell *ce, size_t *bl, size_t *bcap)
+{
+    int rc;
+    while (sc->i < sc->len && sc->t[sc->i] != ',' && !at_eol(sc)) {
+        if (sc->t[sc->i] == '"')
+            return smx__error(SMX_EINPUT,
+                              "%s:%d:%d: a '\"' inside an unquoted field; quote the whole field "
+                              "and double the quote (\"\")",
+                              sc->file, sc->line, sc->col);
+        if (((unsigned char)sc->t[sc->i] & 0xC0) != 0x80)
+            sc->col++;
+        if ((rc = put(ce, bl, bcap, sc->t[sc->i++])))
+            return rc;
+    }
+    /* Surrounding blanks are layout, not data, in an unquoted field. */
+    char *b = ce->text;
+    while (*bl && (b[*bl - 1] == ' ' || b[*bl - 1] == '\t'))
+        (*bl)--;
+    size_t lead = 0;
+    while (lead < *bl && (b[lead] == ' ' || b[lead] == '\t'))
+        lead++;
+    memmove(b, b + lead, *bl - lead);
+    *bl -= lead;
+    ce->col += (int)lead;
+    return 0;
+}
+
+/* One field into a new cell at the end of *CELLS. */
+static int field(scan *sc, cell **cells, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        cell *cc = realloc(*cells, nc * sizeof *cc);
+        if (!cc)
+            return smx__error_oom();
+        *cells = cc;
+        *cap = nc;
+    }
+    cell *ce = &(*cells)[*n];
+    *ce = (cell){.line = sc->line, .col = sc->col};
+    size_t bcap = 16, bl = 0;
+    if (!(ce->text = malloc(bcap)))
+        return smx__error_oom();
+    (*n)++;
+    int rc = sc->i < sc->len && sc->t[sc->i] == '"' ? quoted_field(sc, ce, &bl, &bcap)
+                                                    : plain_field(sc, ce, &bl, &bcap);
+    ce->text[bl] = '\0';
+    return rc;
+}
+
 int smx__sp_csv_split(const char *file, const char *t, size_t len, cell **out, size_t *ncells,
                       size_t **rowlen, size_t *nrows)
 {
+    scan sc = {.file = file, .t = t, .len = len, .line = 1, .col = 1};
     cell *cells = NULL;
     size_t n = 0, cap = 0, *rl = NULL, nr = 0, capr = 0;
-    size_t i = 0;
-    int line = 1, col = 1;
     int rc = 0;
-    while (i < len) {
+    while (sc.i < len && !rc) {
         /* A blank line (or trailing newline) is not a record. */
-        if (t[i] == '\n' || (t[i] == '\r' && i + 1 < len && t[i + 1] == '\n')) {
-            i += t[i] == '\r' ? 2 : 1;
-            line++;
-            col = 1;
+        if (at_eol(&sc)) {
+            skip_eol(&sc);
             continue;
         }
         size_t fields = 0;
         for (;;) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 64;
-                cell *cc = realloc(cells, cap * sizeof *cc);
-                if (!cc) {
-                    rc = smx__error_oom();
-                    goto done;
-                }
-                cells = cc;
-            }
-            cell *ce = &cells[n];
-            ce->line = line;
-            ce->col = col;
-            ce->quoted = 0;
-            ce->text = NULL;
-            size_t bcap = 16, bl = 0;
-            char *b = malloc(bcap);
-            if (!b) {
-                rc = smx__error_oom();
-                goto done;
-            }
-            n++;
-            ce->text = b;
-            if (i < len && t[i] == '"') {
-                ce->quoted = 1;
-                i++;
-                col++;
-                for (;;) {
-                    if (i >= len) {
-                        rc = smx__error(SMX_EINPUT,
-                                        "%s:%d:%d: unterminated quoted field; close it with '\"'",
-                                        file, ce->line, ce->col);
-                        goto done;
-                    }
-                    char ch = t[i];
-                    if (ch == '"') {
-                        if (i + 1 < len && t[i + 1] == '"') {
-                            i += 2;
-                            col += 2;
-                        } else {
-                            i++;
-                            col++;
-                            break;
-                        }
-                    } else {
-                        i++;
-                        if (ch == '\n') {
-                            line++;
-                            col = 1;
-                        } else if (((unsigned char)ch & 0xC0) != 0x80) {
-                            col++;
-                        }
-                    }
-                    if (bl + 2 > bcap) {
-                        char *nb = realloc(b, bcap *= 2);
-                        if (!nb) {
-                            rc = smx__error_oom();
-                            goto done;
-                        }
-                        ce->text = b = nb;
-                    }
-                    b[bl++] = ch;
-                }
-                if (i < len && t[i] != ',' && t[i] != '\n' && t[i] != '\r') {
-                    rc = smx__error(SMX_EINPUT,
-                                    "%s:%d:%d: text after a quoted field; expected ',' or the end "
-                                    "of the line",
-                                    file, line, col);
-                    goto done;
-                }
-            } else {
-                while (i < len && t[i] != ',' && t[i] != '\n' &&
-                       !(t[i] == '\r' && i + 1 < len && t[i + 1] == '\n')) {
-                    if (t[i] == '"') {
-                        rc = smx__error(SMX_EINPUT,
-                                        "%s:%d:%d: a '\"' inside an unquoted field; quote the "
-                                        "whole field and double the quote (\"\")",
-                                        file, line, col);
-                        goto done;
-                    }
-                    if (bl + 2 > bcap) {
-                        char *nb = realloc(b, bcap *= 2);
-                        if (!nb) {
-                            rc = smx__error_oom();
-                            goto done;
-                        }
-                        ce->text = b = nb;
-                    }
-                    if (((unsigned char)t[i] & 0xC0) != 0x80)
-                        col++;
-                    b[bl++] = t[i++];
-                }
-                /* Surrounding blanks are layout, not data, in an unquoted field. */
-                while (bl && (b[bl - 1] == ' ' || b[bl - 1] == '\t'))
-                    bl--;
-                size_t lead = 0;
-                while (lead < bl && (b[lead] == ' ' || b[lead] == '\t'))
-                    lead++;
-                memmove(b, b + lead, bl - lead);
-                bl -= lead;
-                ce->col += (int)lead;
-            }
-            b[bl] = '\0';
+            if ((rc = field(&sc, &cells, &n, &cap)))
+                break;
             fields++;
-            if (i < len && t[i] == ',') {
-                i++;
-                col++;
+            if (sc.i < len && t[sc.i] == ',') {
+                sc.i++;
+                sc.col++;
                 continue;
             }
-            if (i < len)
-                i += t[i] == '\r' ? 2 : 1;
-            line++;
-            col = 1;
+            if (sc.i < len)
+                skip_eol(&sc);
             break;
         }
+        if (rc)
+            break;
         if (nr == capr) {
             capr = capr ? 2 * capr : 64;
             size_t *r2 = realloc(rl, capr * sizeof *r2);
             if (!r2) {
                 rc = smx__error_oom();
-                goto done;
+                break;
             }
             rl = r2;
         }
         rl[nr++] = fields;
     }
-done:
     if (rc) {
         smx__sp_cells_free(cells, n);
         free(rl);
