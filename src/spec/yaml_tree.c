@@ -117,90 +117,97 @@ static int is_str_tag(const yaml_char_t *tag)
                    !strcmp((const char *)tag, "!!str"));
 }
 
+/* An alias shares its anchor's node; what aliases add is bounded (a "billion laughs" spec). */
+static int build_alias(ctx *c, const yaml_event_t *ev, ynode **out)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    ynode *n = NULL;
+    for (size_t i = c->nanchors; i-- > 0 && !n;)
+        if (!strcmp(c->anchors[i].name, name))
+            n = c->anchors[i].node;
+    if (!n)
+        return smx__sp_fail_at(c, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                               "unknown alias '*%s'; define the anchor '&%s' before using it", name,
+                               name);
+    c->alias_nodes += n->weight;
+    if (c->alias_nodes > SMX__SP_MAX_ALIAS_NODES)
+        return smx__sp_fail_at(c, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                               "aliases expand to more than %d nodes; a spec may use aliases only "
+                               "for small repeated parts",
+                               SMX__SP_MAX_ALIAS_NODES);
+    *out = n;
+    return 0;
+}
+
+static int build_scalar(ctx *c, const yaml_event_t *ev, ynode **out)
+{
+    ynode *n = node_new(c, Y_SCALAR, ev->start_mark);
+    if (!n || !(n->str = malloc(ev->data.scalar.length + 1)))
+        return smx__error_oom();
+    memcpy(n->str, ev->data.scalar.value, ev->data.scalar.length);
+    n->str[ev->data.scalar.length] = '\0';
+    if (strlen(n->str) != ev->data.scalar.length)
+        return smx__sp_fail(c, n, "a NUL character inside a value; remove it");
+    n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+    n->strtag = is_str_tag(ev->data.scalar.tag);
+    *out = n;
+    return add_anchor(c, ev->data.scalar.anchor, n, ev->start_mark);
+}
+
+static int build(ctx *c, yaml_event_t *ev, ynode **out, int depth);
+
+/* A sequence or mapping: its items up to the matching end event. */
+static int build_collection(ctx *c, const yaml_event_t *ev, ynode **out, int depth)
+{
+    int seq = ev->type == YAML_SEQUENCE_START_EVENT, rc = 0;
+    yaml_mark_t mark = ev->start_mark;
+    /* Copy the anchor: it is registered once the collection is complete, so that a
+     * collection cannot contain itself. */
+    const yaml_char_t *a = seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+    char *anchor = a ? strdup((const char *)a) : NULL;
+    if (a && !anchor)
+        return smx__error_oom();
+    ynode *n = node_new(c, seq ? Y_SEQ : Y_MAP, mark);
+    if (!n) {
+        free(anchor);
+        return smx__error_oom();
+    }
+    for (;;) {
+        yaml_event_t kid;
+        if ((rc = next_event(c, &kid)))
+            break;
+        if (kid.type == YAML_SEQUENCE_END_EVENT || kid.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&kid);
+            break;
+        }
+        ynode *k = NULL;
+        rc = build(c, &kid, &k, depth + 1);
+        yaml_event_delete(&kid);
+        if (rc || (rc = node_add(n, k)))
+            break;
+    }
+    if (!rc)
+        rc = add_anchor(c, (const yaml_char_t *)anchor, n, mark);
+    free(anchor);
+    *out = n;
+    return rc;
+}
+
 /* Builds the node that starts with EV (consumed). */
 static int build(ctx *c, yaml_event_t *ev, ynode **out, int depth)
 {
-    int rc = 0;
-    ynode *n = NULL;
     if (depth > SMX__SP_MAX_DEPTH)
         return smx__sp_fail_at(c, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                                "nesting deeper than %d levels; a spec needs only a few",
                                SMX__SP_MAX_DEPTH);
     switch (ev->type) {
-    case YAML_ALIAS_EVENT: {
-        const char *name = (const char *)ev->data.alias.anchor;
-        for (size_t i = c->nanchors; i-- > 0;)
-            if (!strcmp(c->anchors[i].name, name)) {
-                n = c->anchors[i].node;
-                break;
-            }
-        if (!n)
-            return smx__sp_fail_at(c, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                                   "unknown alias '*%s'; define the anchor '&%s' before using it",
-                                   name, name);
-        c->alias_nodes += n->weight;
-        if (c->alias_nodes > SMX__SP_MAX_ALIAS_NODES)
-            return smx__sp_fail_at(
-                c, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                "aliases expand to more than %d nodes; a spec may use aliases only "
-                "for small repeated parts",
-                SMX__SP_MAX_ALIAS_NODES);
-        *out = n;
-        return 0;
-    }
+    case YAML_ALIAS_EVENT:
+        return build_alias(c, ev, out);
     case YAML_SCALAR_EVENT:
-        n = node_new(c, Y_SCALAR, ev->start_mark);
-        if (!n)
-            return smx__error_oom();
-        n->str = malloc(ev->data.scalar.length + 1);
-        if (!n->str)
-            return smx__error_oom();
-        memcpy(n->str, ev->data.scalar.value, ev->data.scalar.length);
-        n->str[ev->data.scalar.length] = '\0';
-        if (strlen(n->str) != ev->data.scalar.length)
-            return smx__sp_fail(c, n, "a NUL character inside a value; remove it");
-        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-        n->strtag = is_str_tag(ev->data.scalar.tag);
-        rc = add_anchor(c, ev->data.scalar.anchor, n, ev->start_mark);
-        *out = n;
-        return rc;
+        return build_scalar(c, ev, out);
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        int seq = ev->type == YAML_SEQUENCE_START_EVENT;
-        yaml_mark_t mark = ev->start_mark;
-        /* Copy the anchor: it is registered once the collection is complete, so that a
-         * collection cannot contain itself. */
-        const yaml_char_t *a = seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
-        char *anchor = a ? strdup((const char *)a) : NULL;
-        if (a && !anchor)
-            return smx__error_oom();
-        n = node_new(c, seq ? Y_SEQ : Y_MAP, mark);
-        if (!n) {
-            free(anchor);
-            return smx__error_oom();
-        }
-        for (;;) {
-            yaml_event_t kid;
-            if ((rc = next_event(c, &kid)))
-                break;
-            if (kid.type == YAML_SEQUENCE_END_EVENT || kid.type == YAML_MAPPING_END_EVENT) {
-                yaml_event_delete(&kid);
-                break;
-            }
-            ynode *k = NULL;
-            rc = build(c, &kid, &k, depth + 1);
-            yaml_event_delete(&kid);
-            if (rc)
-                break;
-            if ((rc = node_add(n, k)))
-                break;
-        }
-        if (!rc)
-            rc = add_anchor(c, (const yaml_char_t *)anchor, n, mark);
-        free(anchor);
-        *out = n;
-        return rc;
-    }
+    case YAML_MAPPING_START_EVENT:
+        return build_collection(c, ev, out, depth);
     default:
         return smx__sp_fail_at(c, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                                "unexpected YAML structure; expected a value");
