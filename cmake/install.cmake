@@ -53,15 +53,37 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sweepmuxConfigVersion.cma
 install(FILES ${PROJECT_BINARY_DIR}/sweepmuxConfig.cmake ${PROJECT_BINARY_DIR}/sweepmuxConfigVersion.cmake
         DESTINATION ${SMX_CMAKE_INSTALL_DIR} COMPONENT dev)
 
+# ---- which MPI ------------------------------------------------------------------------------
+# A program must use the MPI libsweepmux was built with: Open MPI and MPICH differ in ABI, and a
+# program that links one while libsweepmux pulls in the other crashes in MPI_Init. The flavour is
+# read from the MPI header (OPEN_MPI / MPICH_VERSION) and pinned in the .pc file and the CMake
+# package, which also records the MPI compiler wrapper used here.
+include(CheckSymbolExists)
+set(CMAKE_REQUIRED_INCLUDES ${MPI_C_INCLUDE_DIRS})
+check_symbol_exists(OPEN_MPI mpi.h SMX_MPI_IS_OPENMPI)
+check_symbol_exists(MPICH_VERSION mpi.h SMX_MPI_IS_MPICH)
+unset(CMAKE_REQUIRED_INCLUDES)
+if(SMX_MPI_IS_OPENMPI)
+  set(SMX_MPI_FLAVOUR "Open MPI")
+  set(_smx_pc_mpi_candidates ompi-c)
+elseif(SMX_MPI_IS_MPICH)
+  set(SMX_MPI_FLAVOUR "MPICH")
+  set(_smx_pc_mpi_candidates mpich)
+else()
+  set(SMX_MPI_FLAVOUR "")
+  set(_smx_pc_mpi_candidates "")
+endif()
+message(STATUS "sweepmux: building against ${MPI_C_COMPILER} (${SMX_MPI_FLAVOUR})")
+
 # ---- pkg-config ----------------------------------------------------------------------------
 # MPI is public (sweepmux/session.h includes <mpi.h>): Requires names the MPI implementation's
-# own module when it has one (Open MPI: ompi-c, MPICH: mpich); otherwise the flags CMake found go
-# into Cflags/Libs. HDF5 and libyaml are needed only to link the static library: Requires.private.
+# own module (Open MPI: ompi-c, MPICH: mpich; never another MPI's module that happens to be
+# installed too); otherwise the flags CMake found go into Cflags/Libs. HDF5 and libyaml are needed only to link the static library: Requires.private.
 set(SMX_PC_REQUIRES "")
 set(SMX_PC_MPI_CFLAGS "")
 set(SMX_PC_MPI_LIBS "")
 set(_smx_pc_mpi "")
-foreach(mod ompi-c mpich mpi-c)
+foreach(mod ${_smx_pc_mpi_candidates})
   pkg_check_modules(_SMX_PC_MPI QUIET ${mod})
   if(_SMX_PC_MPI_FOUND)
     set(_smx_pc_mpi ${mod})

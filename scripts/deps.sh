@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
+pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin mpich libmpich-dev libhdf5-dev hdf5-tools
       libyaml-dev libcunit1-dev python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
       python3-venv chromium help2man procps clang libclang-rt-14-dev)
 if [[ "${SMX_WITH_SLURM:-0}" == 1 ]]; then

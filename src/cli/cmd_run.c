@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,13 @@
 
 #include "cli.h"
 #include "core/error.h"
+#include "exec/runner.h"
 #include "exec/slurm.h"
 #include "exec/sweep.h"
 #include "options.h"
 #include "outcome.h"
 #include "session/claim.h"
+#include "session/mpicheck.h"
 #include "spec/spec.h"
 #include "state/prepare.h"
 
@@ -26,7 +29,7 @@ typedef struct halt_rule {
 typedef struct run_args {
     const char *spec_path, *state, *session, *logs;
     int log_mode; /* index into log_modes */
-    int slots, chunk, no_rank0, retries, retry_failed, gpus, extend, keep_env;
+    int slots, chunk, no_rank0, retries, retry_failed, gpus, gpu_oversub, extend, keep_env;
     double max_time, grace, progress, sync_interval;
     halt_rule halt;
     int cmd_argc;
@@ -133,6 +136,10 @@ static const smx_opt run_opts[] = {
      .metavar = "N",
      .min = 1,
      .help = "set CUDA_VISIBLE_DEVICES to N devices per slot"},
+    {.name = "gpu-oversubscribe",
+     RUN_OPT(gpu_oversub),
+     .type = SMX_OPT_FLAG,
+     .help = "let --gpus-per-slot hand out more device shares than the node has (wrap around)"},
     {.name = "keep-launcher-env",
      RUN_OPT(keep_env),
      .type = SMX_OPT_FLAG,
@@ -197,25 +204,44 @@ static int parse_args(int argc, char **argv, run_args *a)
     return rc;
 }
 
-/*
- * Every rank, before anything is written: --gpus-per-slot must find slots * N devices in this
- * rank's CUDA_VISIBLE_DEVICES when that is set (without it devices are counted from 0).
- */
-static int check_gpus(const run_args *a)
+/* Where this rank sits on its node, for SWEEPMUX_LOCAL_RANK and device shares. */
+typedef struct node_place {
+    int local_rank; /* index among the ranks of this node (MPI_COMM_TYPE_SHARED) */
+    int first_slot; /* node-wide index of this rank's slot 0 */
+} node_place;
+
+/* FNV-1a hash of this rank's CUDA_VISIBLE_DEVICES ("" if unset), to compare lists across ranks. */
+static uint64_t devices_hash(void)
 {
-    const char *v = getenv("CUDA_VISIBLE_DEVICES");
-    if (a->gpus <= 0 || !v || !*v)
-        return SMX_OK;
-    long have = 1;
-    for (const char *p = v; *p; p++)
-        have += *p == ',';
-    long need = (long)(a->slots > 0 ? a->slots : 1) * a->gpus;
-    if (have < need)
-        return smx__error(SMX_EINPUT,
-                          "--gpus-per-slot %d with %d slots needs %ld GPUs, but "
-                          "CUDA_VISIBLE_DEVICES=%s lists %ld",
-                          a->gpus, a->slots > 0 ? a->slots : 1, need, v, have);
-    return SMX_OK;
+    const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = cvd ? cvd : ""; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return h;
+}
+
+/*
+ * Collective over MPI_COMM_WORLD. Ranks of one node that see the same CUDA_VISIBLE_DEVICES share
+ * those devices, so each takes the next SLOTS shares after the lower local ranks'; where the
+ * launcher already gave each rank devices of its own (the lists differ), every rank starts at 0.
+ */
+static int place_on_node(node_place *p, int slots)
+{
+    MPI_Comm node = MPI_COMM_NULL;
+    int rc = SMX_OK, rank = 0, before = 0, mine = slots > 0 ? slots : 1;
+    uint64_t h = devices_hash(), lo = h, hi = h;
+    SMX_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+    SMX_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node),
+            "finding the ranks of this node (MPI_Comm_split_type)");
+    SMX_MPI(MPI_Comm_rank(node, &p->local_rank), "MPI_Comm_rank on the node communicator");
+    SMX_MPI(MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, node), "comparing device lists");
+    SMX_MPI(MPI_Allreduce(&h, &hi, 1, MPI_UINT64_T, MPI_MAX, node), "comparing device lists");
+    SMX_MPI(MPI_Exscan(&mine, &before, 1, MPI_INT, MPI_SUM, node), "counting slots on the node");
+    p->first_slot = lo == hi && p->local_rank > 0 ? before : 0;
+done:
+    if (node != MPI_COMM_NULL)
+        MPI_Comm_free(&node);
+    return rc;
 }
 
 /*
@@ -288,6 +314,10 @@ static void on_session(smx_session *s)
         smx_session_request_stop(s, g_early_reason);
 }
 
+/*
+ * Called before MPI_Init (a signal during a slow start-up must stop, not kill, the rank) and again
+ * after it: MPICH's MPI_Init installs a SIGUSR1 handler of its own, which would replace ours.
+ */
 static void catch_stop_signals(void)
 {
     struct sigaction sa;
@@ -305,7 +335,8 @@ static void catch_stop_signals(void)
  * size check, and rank 0's prepare(). Every rank returns rank 0's verdict; only the rank that
  * failed speaks.
  */
-static int before_session(const run_args *a, int rank, int size, smx__slurm *slurm)
+static int before_session(const run_args *a, int rank, int size, smx__slurm *slurm,
+                          node_place *place)
 {
     memset(slurm, 0, sizeof *slurm);
     if (rank == 0)
@@ -318,8 +349,17 @@ static int before_session(const run_args *a, int rank, int size, smx__slurm *slu
     int rc = smx__slurm_check_size(slurm, size), want_claims = -1;
     if (rc == SMX_OK && rank == 0) /* a bad SWEEPMUX_CLAIMS is a usage error: nothing written */
         rc = smx__claim_requested(&want_claims);
+    /* Placement on the node (collective), then each rank checks its own device share. */
+    int placed = place_on_node(place, a->slots);
+    smx__runner_opts gpu = {.slots = a->slots > 0 ? a->slots : 1,
+                            .gpus_per_slot = a->gpus,
+                            .local_rank = place->local_rank,
+                            .gpu_first_slot = place->first_slot,
+                            .gpu_oversubscribe = a->gpu_oversub};
     if (rc == SMX_OK)
-        rc = check_gpus(a);
+        rc = placed;
+    if (rc == SMX_OK)
+        rc = smx__runner_gpu_check(&gpu);
     /* Rank 0 writes only if no rank found a problem with its own environment. */
     int others = rc;
     MPI_Allreduce(&rc, &others, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
@@ -336,7 +376,8 @@ static int before_session(const run_args *a, int rank, int size, smx__slurm *slu
     return verdict;
 }
 
-static void sweep_options(const run_args *a, const smx__slurm *slurm, smx__sweep_opts *o)
+static void sweep_options(const run_args *a, const smx__slurm *slurm, const node_place *place,
+                          smx__sweep_opts *o)
 {
     smx_session_options so = SMX_SESSION_OPTIONS_INIT;
     so.chunk = a->chunk;
@@ -362,6 +403,9 @@ static void sweep_options(const run_args *a, const smx__slurm *slurm, smx__sweep
                            .grace = a->grace,
                            .gpus = a->gpus,
                            .keep_launcher_env = a->keep_env,
+                           .local_rank = place->local_rank,
+                           .gpu_first_slot = place->first_slot,
+                           .gpu_oversubscribe = a->gpu_oversub,
                            .progress = a->progress,
                            .on_session = on_session};
 }
@@ -397,16 +441,18 @@ static int run_main(int argc, char **argv)
         fprintf(stderr, "sweepmux: MPI_Init_thread failed\n");
         return SMX_EXIT_OTHER;
     }
+    catch_stop_signals();
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     smx__slurm slurm;
-    int rc = before_session(&a, rank, size, &slurm);
+    node_place place = {0, 0};
+    int rc = before_session(&a, rank, size, &slurm, &place);
     if (rc != SMX_OK) {
         MPI_Finalize();
         return smx_cli_exit_code(rc);
     }
     smx__sweep_opts o;
-    sweep_options(&a, &slurm, &o);
+    sweep_options(&a, &slurm, &place, &o);
     char *logs = a.logs ? strdup(a.logs) : default_logs(a.state);
     o.logs = logs;
     smx__sweep_result r;

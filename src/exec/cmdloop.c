@@ -192,9 +192,16 @@ int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
 {
     /* Resolved once, so the runner's timeouts and a stop's kill_all use the same grace. */
     double kill_grace = o->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT : o->kill_grace;
-    smx__runner_opts ro = {
-        o->slots > 0 ? o->slots : 1, s->rank, o->log_dir, o->log_mode, kill_grace, o->gpus_per_slot,
-        o->keep_launcher_env};
+    smx__runner_opts ro = {.slots = o->slots > 0 ? o->slots : 1,
+                           .rank = s->rank,
+                           .log_dir = o->log_dir,
+                           .log_mode = o->log_mode,
+                           .kill_grace = kill_grace,
+                           .gpus_per_slot = o->gpus_per_slot,
+                           .keep_launcher_env = o->keep_launcher_env,
+                           .local_rank = o->local_rank,
+                           .gpu_first_slot = o->gpu_first_slot,
+                           .gpu_oversubscribe = o->gpu_oversubscribe};
     smx__runner *r = NULL;
     int rc = smx__runner_create(&r, &ro);
     if (rc != SMX_OK)

@@ -19,6 +19,9 @@ typedef struct smx__cmdloop_opts {
     void (*tick)(smx_session *s, void *arg); /* called every loop turn (progress output) */
     void *tick_arg;
     int keep_launcher_env; /* tasks inherit the MPI launcher's and Slurm step's variables */
+    int local_rank;        /* this rank's index on its node */
+    int gpu_first_slot;    /* node-wide index of this rank's slot 0, for device shares */
+    int gpu_oversubscribe; /* wrap device shares around instead of refusing */
 } smx__cmdloop_opts;
 
 /* Local. Runs tasks until the session has no more elements for this rank and all tasks ended. */

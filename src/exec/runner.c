@@ -21,6 +21,7 @@
 #include "exec/launch_env.h"
 #include "exec/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -101,6 +102,7 @@ struct smx__runner {
     int rank;
     int gpus_per_slot;
     int keep_launcher_env;
+    int local_rank, gpu_first_slot, gpu_oversubscribe;
     smx__log_mode mode;
     double grace;
     char *scratch_dir;
@@ -277,8 +279,9 @@ static int reset_scratch(int fd, long long size)
 
 static int is_runner_var(const char *e, size_t nl)
 {
-    static const char *const names[] = {"SWEEPMUX_SLOT",  "SWEEPMUX_RESULT",  "SWEEPMUX_RANK",
-                                        "SWEEPMUX_INDEX", "SWEEPMUX_ATTEMPT", "SWEEPMUX_SESSION"};
+    static const char *const names[] = {
+        "SWEEPMUX_SLOT",    "SWEEPMUX_RESULT",  "SWEEPMUX_RANK",      "SWEEPMUX_INDEX",
+        "SWEEPMUX_ATTEMPT", "SWEEPMUX_SESSION", "SWEEPMUX_LOCAL_RANK"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == nl && memcmp(e, names[i], nl) == 0)
             return 1;
@@ -295,8 +298,8 @@ static int build_base_env(smx__runner *r)
     size_t n = 0;
     for (char **e = environ; e && *e; e++)
         n++;
-    r->base_env = calloc(n + 1, sizeof *r->base_env);
-    r->base_len = calloc(n + 1, sizeof *r->base_len);
+    r->base_env = calloc(n + 2, sizeof *r->base_env);
+    r->base_len = calloc(n + 2, sizeof *r->base_len);
     if (!r->base_env || !r->base_len)
         return smx__error_oom();
     for (char **e = environ; e && *e; e++) {
@@ -320,6 +323,12 @@ static int build_base_env(smx__runner *r)
         return smx__error_oom();
     r->base_env[r->nbase] = rank;
     r->base_len[r->nbase] = strlen("SWEEPMUX_RANK");
+    r->nbase++;
+    char *local = str_printf("SWEEPMUX_LOCAL_RANK=%d", r->local_rank);
+    if (!local)
+        return smx__error_oom();
+    r->base_env[r->nbase] = local;
+    r->base_len[r->nbase] = strlen("SWEEPMUX_LOCAL_RANK");
     r->nbase++;
     return 0;
 }
@@ -401,41 +410,97 @@ static int build_env(smx__runner *r, struct slot *s, const smx__task *t)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* Devices the driver shows (NVIDIA: one entry per GPU in /proc/driver/nvidia/gpus), -1 unknown. */
+static long devices_present(void)
+{
+    DIR *d = opendir("/proc/driver/nvidia/gpus");
+    if (!d)
+        return -1;
+    long n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The K-th (0-based) entry of the comma-separated LIST into DEV. */
+static void list_entry(const char *list, long k, char *dev, size_t cap)
+{
+    const char *p = list;
+    for (long j = 0; j < k && p; j++) {
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    size_t dl = p ? strcspn(p, ",") : 0;
+    snprintf(dev, cap, "%.*s", (int)(dl < cap - 1 ? dl : cap - 1), p ? p : "");
+}
+
+/* The device list tasks count in (NULL: devices 0, 1, ...) and how many devices there are. */
+static const char *gpu_devices(long *have)
+{
+    const char *inherited = getenv("CUDA_VISIBLE_DEVICES");
+    if (!inherited || !*inherited) {
+        *have = devices_present();
+        return NULL;
+    }
+    *have = 1;
+    for (const char *p = inherited; (p = strchr(p, ',')); p++)
+        (*have)++;
+    return inherited;
+}
+
+int smx__runner_gpu_check(const smx__runner_opts *o)
+{
+    if (o->gpus_per_slot <= 0)
+        return SMX_OK;
+    long have = -1;
+    const char *inherited = gpu_devices(&have);
+    long need = (long)(o->gpu_first_slot + o->slots) * o->gpus_per_slot;
+    if (have == 0 || (have > 0 && need > have && !o->gpu_oversubscribe))
+        return smx__error(SMX_EINPUT,
+                          "--gpus-per-slot %d with %d slots on local rank %d (slots %d..%d of "
+                          "this node) needs %ld GPUs, but %s %ld; give fewer slots or ranks per "
+                          "node, or --gpu-oversubscribe to share devices",
+                          o->gpus_per_slot, o->slots, o->local_rank, o->gpu_first_slot,
+                          o->gpu_first_slot + o->slots - 1, need,
+                          inherited ? "CUDA_VISIBLE_DEVICES lists" : "the node has", have);
+    return SMX_OK;
+}
+
 /*
- * CUDA_VISIBLE_DEVICES for slot I: devices I*G .. I*G+G-1, counted in the inherited
- * CUDA_VISIBLE_DEVICES list if there is one (Slurm sets it to the job's GPUs), else from 0.
+ * CUDA_VISIBLE_DEVICES for slot I: device shares are numbered across the node (slot I of this
+ * rank is share gpu_first_slot + I, so ranks on one node get disjoint devices); share S is devices
+ * S*G .. S*G+G-1, counted in the inherited CUDA_VISIBLE_DEVICES list if there is one (Slurm sets it
+ * to the job's GPUs), else from 0. More devices than there are is refused unless
+ * gpu_oversubscribe, which wraps around.
  */
 static int gpu_env(smx__runner *r, struct slot *s, int i)
 {
-    const char *inherited = getenv("CUDA_VISIBLE_DEVICES");
+    smx__runner_opts o = {.slots = r->nslots,
+                          .gpus_per_slot = r->gpus_per_slot,
+                          .local_rank = r->local_rank,
+                          .gpu_first_slot = r->gpu_first_slot,
+                          .gpu_oversubscribe = r->gpu_oversubscribe};
+    int rc = smx__runner_gpu_check(&o);
+    if (rc != SMX_OK)
+        return rc;
+    long have = -1;
+    const char *inherited = gpu_devices(&have);
     size_t cap = 32 + (size_t)r->gpus_per_slot * 24, len = 0;
     char *v = malloc(cap);
     if (!v)
         return smx__error_oom();
     len = (size_t)snprintf(v, cap, "CUDA_VISIBLE_DEVICES=");
     for (int g = 0; g < r->gpus_per_slot; g++) {
-        long want = (long)i * r->gpus_per_slot + g;
+        long want = (long)(r->gpu_first_slot + i) * r->gpus_per_slot + g;
+        if (have > 0)
+            want %= have;
         char dev[64];
-        if (inherited && *inherited) {
-            const char *p = inherited;
-            for (long k = 0; k < want && p; k++) {
-                p = strchr(p, ',');
-                if (p)
-                    p++;
-            }
-            if (!p || !*p) {
-                free(v);
-                return smx__error(SMX_EINPUT,
-                                  "--gpus-per-slot %d with %d slots needs %ld GPUs, but "
-                                  "CUDA_VISIBLE_DEVICES=%s lists fewer",
-                                  r->gpus_per_slot, r->nslots, (long)r->nslots * r->gpus_per_slot,
-                                  inherited);
-            }
-            size_t dl = strcspn(p, ",");
-            snprintf(dev, sizeof dev, "%.*s", (int)(dl < 60 ? dl : 60), p);
-        } else {
+        if (inherited)
+            list_entry(inherited, want, dev, sizeof dev);
+        else
             snprintf(dev, sizeof dev, "%ld", want);
-        }
         len += (size_t)snprintf(v + len, cap - len, "%s%s", g ? "," : "", dev);
     }
     s->env_gpus = v;
@@ -463,6 +528,9 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->rank = opts->rank;
     r->gpus_per_slot = opts->gpus_per_slot;
     r->keep_launcher_env = opts->keep_launcher_env;
+    r->local_rank = opts->local_rank;
+    r->gpu_first_slot = opts->gpu_first_slot;
+    r->gpu_oversubscribe = opts->gpu_oversubscribe;
     r->mode = opts->log_mode;
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
     r->grace = opts->kill_grace > 0    ? opts->kill_grace

@@ -32,6 +32,9 @@ typedef struct smx__runner_opts {
     double kill_grace;
     int gpus_per_slot;     /* > 0: slot s gets CUDA_VISIBLE_DEVICES = its share of the devices */
     int keep_launcher_env; /* pass the launcher's variables (launch_env.h) on to tasks */
+    int local_rank;        /* this rank's index among the ranks of its node (SWEEPMUX_LOCAL_RANK) */
+    int gpu_first_slot;    /* node-wide index of slot 0: slot s takes device share first + s */
+    int gpu_oversubscribe; /* more shares than devices: wrap around instead of refusing */
 } smx__runner_opts;
 
 /* What to run. All strings are copied by smx__runner_start. */
@@ -66,6 +69,12 @@ typedef struct smx__task_result {
 } smx__task_result;
 
 int smx__runner_create(smx__runner **out, const smx__runner_opts *opts);
+/*
+ * Local. Whether OPTS's --gpus-per-slot shares fit the devices this rank sees
+ * (CUDA_VISIBLE_DEVICES, else the driver's count; unknown counts pass). SMX_EINPUT with a message
+ * naming the numbers.
+ */
+int smx__runner_gpu_check(const smx__runner_opts *opts);
 /* Kills whatever still runs (SIGKILL to each group) and frees. Accepts NULL. */
 void smx__runner_free(smx__runner *r);
 

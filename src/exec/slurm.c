@@ -5,6 +5,8 @@
  */
 #include "exec/slurm.h"
 
+#include <mpi.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +238,13 @@ int smx__slurm_detect(smx__slurm *out)
     return 0;
 }
 
+/* The srun MPI plugin this build's MPI needs: MPICH speaks PMI-2, Open MPI PMIx. */
+#ifdef MPICH_VERSION
+#define SRUN_MPI "pmi2"
+#else
+#define SRUN_MPI "pmix"
+#endif
+
 int smx__slurm_check_size(const smx__slurm *s, int world_size)
 {
     if (!s || !s->in_job || s->step_ntasks <= 0 || world_size <= 0)
@@ -247,13 +256,15 @@ int smx__slurm_check_size(const smx__slurm *s, int world_size)
             SMX_EINPUT,
             "srun started %ld tasks but each one is a separate one-rank MPI job (MPI_COMM_WORLD "
             "has "
-            "size 1): the MPI library was not wired to Slurm. Launch with `srun --mpi=pmix ...` "
+            "size 1): the MPI library was not wired to Slurm. Launch with `srun --mpi=" SRUN_MPI
+            " ...` "
             "(or the plugin your MPI was built for; see `srun --mpi=list`), or with mpirun inside "
             "the allocation",
             s->step_ntasks);
     return smx__error(SMX_EINPUT,
                       "srun started %ld tasks but MPI_COMM_WORLD has %d ranks: the tasks did not "
-                      "join one MPI job. Launch with `srun --mpi=pmix ...` (or the plugin your MPI "
+                      "join one MPI job. Launch with `srun --mpi=" SRUN_MPI
+                      " ...` (or the plugin your MPI "
                       "was built for), or with mpirun inside the allocation",
                       s->step_ntasks, world_size);
 }

@@ -20,7 +20,10 @@ static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *
                             .gpus_per_slot = o->gpus,
                             .tick = smx_progress_tick,
                             .tick_arg = prog,
-                            .keep_launcher_env = o->keep_launcher_env};
+                            .keep_launcher_env = o->keep_launcher_env,
+                            .local_rank = o->local_rank,
+                            .gpu_first_slot = o->gpu_first_slot,
+                            .gpu_oversubscribe = o->gpu_oversubscribe};
     int rc = SMX_OK;
     /* Validated by rank 0 before the session opened; every rank renders commands. */
     if (o->cmd_argc)

@@ -20,6 +20,9 @@ typedef struct smx__sweep_opts {
     double grace;          /* seconds running tasks get after a stop */
     int gpus;              /* per slot, or 0 */
     int keep_launcher_env; /* tasks inherit the MPI launcher's and Slurm step's variables */
+    int local_rank;        /* this rank's index on its node (SWEEPMUX_LOCAL_RANK) */
+    int gpu_first_slot;    /* node-wide index of this rank's slot 0, for device shares */
+    int gpu_oversubscribe; /* wrap device shares around instead of refusing */
     double progress;       /* seconds between progress lines off a terminal */
     /* Told the open session, and NULL once it is closed (the CLI's signal handler stops it). */
     void (*on_session)(smx_session *s);

@@ -49,7 +49,7 @@ refused() {
     local pid
     pid=$(grep -o 'pid [0-9]*' last.out | head -n 1 | awk '{print $2}')
     [ -n "$pid" ] || fail "$what: the 'in use' message names no pid: $OUTPUT"
-    session_pids "$HOLDER" | grep -qx "$pid" || fail "$what: the message names pid $pid, not a process of the running job: $OUTPUT"
+    job_pids "$HOLDER" | grep -qx "$pid" || fail "$what: the message names pid $pid, not a process of the running job: $OUTPUT"
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q sweepmux || fail "$what: pid $pid named in the message is not sweepmux"
 }
 
@@ -63,7 +63,7 @@ scenario() {
     : >"$SMX_GATE"
 
     # A: the holder runs to completion while others are refused; it is not disturbed.
-    bg_setsid "$dir/a.out" timeout -k 5 120 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec.yaml --state "$f"
+    bg_setsid "$dir/a.out" timeout -k 5 120 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state "$f"
     HOLDER=$BG_PID
     local holder_pid=$BG_PID
     wait_progress "$f"
@@ -85,15 +85,15 @@ scenario() {
     rm -rf "$f" "$f".* "$dir/run.logs"
     : >"$SMX_GATE"
     : >"$SMX_REC"
-    bg_setsid "$dir/b.out" timeout -k 5 120 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec.yaml --state "$f"
+    bg_setsid "$dir/b.out" timeout -k 5 120 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state "$f"
     HOLDER=$BG_PID
     holder_pid=$BG_PID
     wait_progress "$f"
     refused "$label: run before the kill" smx run --state "$f"
-    kill_session "$HOLDER"
+    kill_job "$HOLDER"
     rm -f "$SMX_GATE"
     wait_rc "$holder_pid"
-    [ -z "$(session_pids "$HOLDER")" ] || fail "$label: the first job survived SIGKILL"
+    [ -z "$(job_pids "$HOLDER")" ] || fail "$label: the first job survived SIGKILL"
     local t0=$SECONDS
     SMX_SLEEP=0.01 expect_rc 0 "$label: takeover after SIGKILL of the holder" mpi 2 run --state "$f"
     log "$label: takeover run completed in $((SECONDS - t0)) s"

@@ -27,14 +27,16 @@ EOF
 }
 
 # wait_deadline PID SECONDS WHAT: wait for a background job (started with bg_setsid) for at most
-# SECONDS; sets WAIT_RC to its exit code; on overrun kill its session and fail.
+# SECONDS; sets WAIT_RC to its exit code; on overrun kill its processes and fail. Each poll lists the
+# job's processes (job_pids remembers them), so a straggler that outlives the launcher is still found.
 wait_deadline() {
     local pid=$1 limit=$2 what=$3 t0=$SECONDS
     while kill -0 "$pid" 2>/dev/null; do
         if [ $((SECONDS - t0)) -ge "$limit" ]; then
-            kill_session "$pid"
+            kill_job "$pid"
             fail "$what: still running after $limit s"
         fi
+        job_pids "$pid" >/dev/null
         sleep 0.1
     done
     wait_rc "$pid"
@@ -69,8 +71,8 @@ stop_case() {
     [ "$rc" = 3 ] || { cat "$dir/job.out" >&2; fail "$label: SIG$sig: exit $rc, want 3 (stopped, resumable)"; }
     awk -v d="$dt" -v l="$limit" 'BEGIN { exit !(d <= l) }' || fail "$label: took ${dt}s to stop after SIG$sig (limit ${limit}s)"
     sleep 0.3
-    [ -z "$(session_pids "$pid")" ] ||
-        fail "$label: processes survive the stop: $(ps -o pid=,args= -p "$(session_pids "$pid" | paste -sd,)")"
+    [ -z "$(job_pids "$pid")" ] ||
+        fail "$label: processes survive the stop: $(ps -o pid=,args= -p "$(job_pids "$pid" | paste -sd,)")"
     local js
     js=$(status_json "$dir/run.h5")
     [ "$(jget running <<<"$js")" = 0 ] || fail "$label: elements left running after the stop: $js"
@@ -113,7 +115,7 @@ print("%d executions, %d interrupted and re-run" % (len(starts), len(twice)), fi
 EOF
 }
 
-MPIRUN=("$MPIEXEC" -n 3 --oversubscribe)
+MPIRUN=("$MPIEXEC" -n 3)
 
 # SIGUSR1 to mpirun: tasks of 1.5 s finish within the default 10 s grace; nothing runs twice.
 stop_case mpi-usr1 USR1 3 10 40 1.5 "${MPIRUN[@]}" -- --slots 2

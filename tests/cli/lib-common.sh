@@ -22,9 +22,9 @@ SMX_TIMEOUT=${SMX_TIMEOUT:-90}
 TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 T0=$(date +%s.%N)
 
-# Session ids of background jobs started with `bg_setsid`; their processes are killed on exit so a
+# Launcher pids of background jobs started with `bg_setsid`; their processes are killed on exit so a
 # failing test leaves nothing running.
-SMX_SIDS=()
+SMX_JOBS=()
 
 log() { printf '[%s %6.1fs] %s\n' "$TEST_NAME" "$(awk -v a="$(date +%s.%N)" -v b="$T0" 'BEGIN{print a-b}')" "$*" >&2; }
 
@@ -33,28 +33,73 @@ fail() {
     exit 1
 }
 
-# kill_session SID: SIGKILL every process whose session id is SID (the whole job, including the
-# ranks' and tasks' own process groups).
-# A process forked between the listing and the kill would escape one round, so repeat until none is left.
-kill_session() {
-    local sid=$1 pids i
-    for i in $(seq 1 50); do
-        pids=$(session_pids "$sid")
-        [ -n "$pids" ] || return 0
-        kill -KILL $pids 2>/dev/null || true
-        sleep 0.02
-    done
-    echo "warning: processes of session $sid survive SIGKILL: $(session_pids "$sid")" >&2
+# The processes of a background job are found by lineage only: job_pids and kill_job select the
+# launcher that bg_setsid started and its descendants, and nothing else. MPICH's hydra starts each
+# rank in a session of its own and a rank may outlive its launcher (reparented to init), so neither
+# one session id nor the current parent links alone describe a job; instead every process ever seen
+# as a member is remembered in $SCRATCH/.job.LAUNCHER as "PID START" (START: its start time in clock
+# ticks, field 22 of /proc/PID/stat), and a remembered pid counts only while a process with that pid
+# and that start time lives, so a reused pid never matches.
+
+# job_pids LAUNCHER: pids still alive (zombies left out) of the job bg_setsid started as LAUNCHER:
+# remembered members that still live, their children, and members of a session whose leader is a
+# live member (every member of a session descends from its leader), repeated until nothing is added.
+job_pids() {
+    local known="$SCRATCH/.job.$1"
+    [ -s "$known" ] || return 0
+    # One line per process; a process that ends during the listing is simply missing.
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v known="$known" '
+        BEGIN { while ((getline l < known) > 0) { split(l, f, " "); seen[f[1]] = f[2] } close(known) }
+        /^[0-9]+ \(/ {
+            pid = substr($0, 1, index($0, " (") - 1)
+            rest = $0
+            sub(/.*\) /, "", rest) # the command name may hold blanks and parentheses: cut at the last ") "
+            if (split(rest, f, " ") < 20) next
+            state[pid] = f[1]; parent[pid] = f[2]; sid[pid] = f[4]; start[pid] = f[20]; order[++n] = pid
+        }
+        END {
+            for (p in seen) if ((p in start) && start[p] == seen[p]) member[p] = 1
+            do {
+                grew = 0
+                for (k = 1; k <= n; k++) {
+                    p = order[k]
+                    if (p in member) continue
+                    if ((parent[p] in member) || (sid[p] in member)) { member[p] = 1; grew = 1 }
+                }
+            } while (grew)
+            for (p in member) if (!(p in seen)) print p, start[p] >> known
+            close(known)
+            for (p in member) if (state[p] != "Z") print p
+        }'
 }
 
-# session_pids SID: pids still alive in session SID (empty when none).
-session_pids() {
-    ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'
+# kill_job LAUNCHER: SIGKILL every process of the job (see job_pids). The job is frozen first
+# (SIGSTOP, listed again until the listing finds no one new, since a stopped process cannot fork), so
+# no child started between a listing and the kill escapes; repeated until no process is left.
+kill_job() {
+    local launcher=$1 pids all new i j p
+    for i in $(seq 1 50); do
+        all=" "
+        for j in $(seq 1 20); do
+            new=""
+            pids=$(job_pids "$launcher")
+            for p in $pids; do
+                case $all in *" $p "*) ;; *) new="$new $p" ;; esac
+            done
+            [ -n "$new" ] || break
+            kill -STOP $new 2>/dev/null || true
+            all="$all${new# } "
+        done
+        [ -n "${all// /}" ] || return 0
+        kill -KILL $all 2>/dev/null || true
+        sleep 0.02
+    done
+    echo "warning: processes of job $launcher survive SIGKILL: $(job_pids "$launcher")" >&2
 }
 
 smx_cleanup() {
-    local rc=$? sid
-    for sid in "${SMX_SIDS[@]}"; do kill_session "$sid"; done
+    local rc=$? job
+    for job in "${SMX_JOBS[@]}"; do kill_job "$job"; done
     if [ "$rc" -ne 0 ] && [ -n "${KEEP_SCRATCH:-}" ]; then
         echo "scratch kept in $SCRATCH" >&2
     else
@@ -78,8 +123,11 @@ smx() { timeout -k 5 "$SMX_TIMEOUT" "$SWEEPMUX" "$@"; }
 mpi() {
     local np=$1
     shift
-    timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n "$np" --oversubscribe ${SMX_MCA:-} "$SWEEPMUX" "$@"
+    timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n "$np" ${SMX_MCA:-} "$SWEEPMUX" "$@"
 }
+
+# is_openmpi: whether $MPIEXEC is Open MPI's (mpiexec (OpenRTE) ...) rather than MPICH's hydra.
+is_openmpi() { "$MPIEXEC" --version 2>&1 | grep -Eq 'OpenRTE|Open MPI|open-mpi'; }
 
 # expect_rc WANT DESCRIPTION CMD...: run CMD, capture stdout+stderr in $OUTPUT (and file last.out), fail
 # unless it exits WANT.
@@ -94,13 +142,20 @@ expect_rc() {
     fi
 }
 
-# bg_setsid OUTFILE CMD...: start CMD in a new session in the background; sets BG_PID (= its sid).
+# bg_setsid OUTFILE CMD...: start CMD in a new session in the background; sets BG_PID (its pid, the
+# session's id, and the launcher job_pids and kill_job know the job by).
 bg_setsid() {
-    local out=$1
+    local out=$1 stat
     shift
     setsid "$@" >"$out" 2>&1 &
     BG_PID=$!
-    SMX_SIDS+=("$BG_PID")
+    # Read right after the fork: only a job that had already ended and whose pid was reused within
+    # this instant could be mistaken, and one that has ended leaves no file (nothing to kill).
+    stat=$(cat "/proc/$BG_PID/stat" 2>/dev/null) || stat=""
+    if [ -n "$stat" ]; then
+        echo "$BG_PID $(printf '%s\n' "${stat##*) }" | awk '{ print $20 }')" >"$SCRATCH/.job.$BG_PID"
+    fi
+    SMX_JOBS+=("$BG_PID")
 }
 
 # wait_rc PID: wait for a background job of this shell and set WAIT_RC to its exit code (not in a

@@ -49,10 +49,10 @@ wait_done() {
     fail "no $2 elements done in $1 after 300 tries"
 }
 
-# stop_all SID SIGNAL: send SIGNAL to every process of session SID (mpiexec, ranks, tasks).
+# signal_all LAUNCHER SIGNAL: send SIGNAL to every process of the job (mpiexec, ranks, tasks; job_pids).
 signal_all() {
     local pids
-    pids=$(session_pids "$1")
+    pids=$(job_pids "$1")
     [ -z "$pids" ] || kill "-$2" $pids 2>/dev/null || true
 }
 
@@ -73,7 +73,7 @@ mkdir s1
 export SMX_REC="$SCRATCH/s1/rec.txt"
 : >"$SMX_REC"
 f=s1/run.h5
-bg_setsid s1/a.out timeout -k 5 240 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec-$N.yaml --state "$f"
+bg_setsid s1/a.out timeout -k 5 240 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-$N.yaml --state "$f"
 A=$BG_PID
 wait_done "$f" 5
 jobs_before=$(status_json "$f" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')
@@ -112,7 +112,7 @@ for locking in default FALSE; do
     export SMX_REC="$SCRATCH/$d/rec.txt"
     : >"$SMX_REC"
     f=$d/run.h5
-    bg_setsid "$d/a.out" timeout -k 5 240 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec-40.yaml --state "$f"
+    bg_setsid "$d/a.out" timeout -k 5 240 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-40.yaml --state "$f"
     A=$BG_PID
     wait_done "$f" 3
     holder=$(sed -n 's/^pid=//p' "$f.lock")
@@ -136,7 +136,7 @@ mkdir s3
 export SMX_REC="$SCRATCH/s3/rec.txt"
 : >"$SMX_REC"
 f=s3/run.h5
-bg_setsid s3/a.out timeout -k 5 240 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec-$N.yaml --state "$f"
+bg_setsid s3/a.out timeout -k 5 240 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-$N.yaml --state "$f"
 A=$BG_PID
 wait_done "$f" 5
 signal_all "$A" STOP

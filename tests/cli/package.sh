@@ -101,7 +101,7 @@ run() { # NAME BINARY
     local dir=$tmp/run-$1
     mkdir -p "$dir"
     local rc=0
-    (cd "$dir" && timeout 120 "$MPIEXEC" -n 3 --oversubscribe "$2" > out.txt 2> err.txt) || rc=$?
+    (cd "$dir" && timeout 120 "$MPIEXEC" -n 3 "$2" > out.txt 2> err.txt) || rc=$?
     if [ $rc != 0 ]; then
         cat "$dir/out.txt" "$dir/err.txt" >&2
         fail "$1 exited $rc"

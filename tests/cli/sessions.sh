@@ -97,7 +97,7 @@ parameters:
   x: {min: 1, max: 120, step: 1}
 EOF
 export SMX_SLEEP=0.05
-bg_setsid live.out timeout -k 5 120 "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run slow.yaml --state live.h5 --slots 2 --sync-interval 0.2
+bg_setsid live.out timeout -k 5 120 "$MPIEXEC" -n 2 "$SWEEPMUX" run slow.yaml --state live.h5 --slots 2 --sync-interval 0.2
 job=$BG_PID
 prev=-1
 during=0

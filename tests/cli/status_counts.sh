@@ -73,7 +73,7 @@ for i in $(seq 1 300); do
     fi
     sleep 0.1
 done
-kill_session "$job"
+kill_job "$job"
 wait_rc "$job"
 rm -f run.h5.lock # the dead job's lock (status never needs it)
 col=$(column_counts run.h5)

@@ -83,7 +83,7 @@ for _ in $(seq 1 300); do
 done
 sleep 1.5
 kill -0 "$sid" 2>/dev/null || { cat "$dir/job1.out" >&2; fail "kill: the job ended before the kill"; }
-kill_session "$sid"
+kill_job "$sid"
 wait_rc "$sid"
 "$PY" - "$dir/run.h5" >"$dir/done_after_kill" <<'EOF' || fail "kill: the state file does not open after kill -9"
 import sys, h5py, numpy as np

@@ -53,7 +53,7 @@ while [ "$kills" -lt "$KILLS" ]; do
     [ "$round" -le $((KILLS * 3)) ] || fail "could not make $KILLS kills in $round rounds"
     spec=()
     [ -e run.h5 ] || spec=(spec.yaml) # killed before the state file existed: start it again
-    bg_setsid "snaps/job$round.out" timeout -k 5 120 "$MPIEXEC" -n "$P" --oversubscribe "$SWEEPMUX" run "${spec[@]}" --state run.h5 "${RUNARGS[@]}"
+    bg_setsid "snaps/job$round.out" timeout -k 5 120 "$MPIEXEC" -n "$P" "$SWEEPMUX" run "${spec[@]}" --state run.h5 "${RUNARGS[@]}"
     sid=$BG_PID
     # Kill at a random moment 0.1 .. 1.6 s after the start (some during start-up and file creation;
     # SMX_CHAOS_WINDOW_MS widens the window, e.g. where start-up alone takes seconds).
@@ -76,8 +76,8 @@ while [ "$kills" -lt "$KILLS" ]; do
     kill_time=$(date +%s.%N)
     what="the whole job"
     if [ $((round % 4)) = 0 ]; then
-        # Every 4th time only one rank (rank 0 or a worker) dies; Open MPI then aborts the others.
-        rpids=($(ps -eo pid=,sid=,args= | awk -v s="$sid" -v b="$SWEEPMUX" '$2 == s && $3 == b { print $1 }'))
+        # Every 4th time only one rank (rank 0 or a worker) dies; the launcher then aborts the others.
+        rpids=($(for p in $(job_pids "$sid"); do ps -o pid=,args= -p "$p" || true; done | awk -v b="$SWEEPMUX" '$2 == b { print $1 }'))
         if [ "${#rpids[@]}" -gt 0 ]; then
             victim=${rpids[$((RANDOM % ${#rpids[@]}))]}
             what="rank process $victim"
@@ -89,9 +89,9 @@ while [ "$kills" -lt "$KILLS" ]; do
             kill -0 "$sid" 2>/dev/null && log "round $round: mpirun still running 20 s after a rank died"
         fi
     fi
-    kill_session "$sid"
+    kill_job "$sid"
     wait_rc "$sid"
-    [ -z "$(session_pids "$sid")" ] || fail "round $round: processes survive the kill: $(session_pids "$sid")"
+    [ -z "$(job_pids "$sid")" ] || fail "round $round: processes survive the kill: $(job_pids "$sid")"
     kills=$((kills + 1))
     echo "KILL $round $kill_time" >>"$SMX_REC"
     grep -q 'in use' "snaps/job$round.out" && { cat "snaps/job$round.out" >&2; fail "round $round: the resume refused the file of a dead job"; }

@@ -42,13 +42,19 @@ for f in env.*; do
         grep -q "^$v=" "$f" || fail "$f: the task lost $v"
     done
 done
-if "$MPIEXEC" --version 2>&1 | grep -q 'Open MPI'; then
+if is_openmpi; then
     grep -q '^OMPI_MCA_rmaps_base_oversubscribe=1' env.1 || fail "a user's OMPI_MCA_ setting did not reach the task"
 fi
 
-# --keep-launcher-env: the tasks see the outer job's variables, and the nested launch fails.
+# --keep-launcher-env: the tasks see the outer job's variables. Open MPI's mpirun then refuses to
+# start ("does not support recursive calls"); MPICH's hydra happens to cope, so there only the
+# variables are checked.
 rm -f env.*
-expect_rc 1 "nested mpiexec with --keep-launcher-env" mpi 2 run spec.yaml --state keep.h5 --log-mode none --keep-launcher-env
+if is_openmpi; then
+    expect_rc 1 "nested mpiexec with --keep-launcher-env" mpi 2 run spec.yaml --state keep.h5 --log-mode none --keep-launcher-env
+    js=$(status_json keep.h5)
+    [ "$(jget failed <<<"$js")" = "$N" ] || fail "--keep-launcher-env: want all $N nested launches to fail: $js"
+else
+    expect_rc 0 "nested mpiexec with --keep-launcher-env" mpi 2 run spec.yaml --state keep.h5 --log-mode none --keep-launcher-env
+fi
 grep -Eq '^(OMPI_COMM_WORLD_RANK|PMI_RANK|PMIX_RANK)=' env.1 || fail "--keep-launcher-env: the launcher's variables did not reach the task"
-js=$(status_json keep.h5)
-[ "$(jget failed <<<"$js")" = "$N" ] || fail "--keep-launcher-env: want all $N nested launches to fail: $js"

@@ -96,7 +96,7 @@ r0=$(awk '$3 == 0' "$SMX_REC" | wc -l)
 
 # Automatic fallback: Open MPI's osc rdma over TCP cannot make the window; the run completes, prints
 # one warning naming the cure, and status says p2p. With SWEEPMUX_CLAIMS=rma the same run fails (5).
-if "$MPIEXEC" --version 2>&1 | grep -qE 'Open MPI|OpenRTE'; then
+if is_openmpi; then
     SMX_REC="$SCRATCH/auto.rec"
     : >"$SMX_REC"
     SMX_MCA="--mca osc rdma --mca btl tcp,self" expect_rc 0 "auto fallback" mpi 3 run "$SCRATCH/np1.yaml" --state auto.h5 --log-mode none
