@@ -62,7 +62,7 @@ expect_rc 2 "--watch 0" smx status run.h5 --watch 0
 expect_rc 2 "extra argument" smx status run.h5 5
 
 # --- during a run: --by counts running and pending, --watch follows it to the end ------------------------
-bg_setsid slow.out env SMX_SLEEP=3 timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n 2 --oversubscribe "$SWEEPMUX" run spec.yaml --state slow.h5 --slots 2
+bg_setsid slow.out env SMX_SLEEP=3 timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state slow.h5 --slots 2
 slow_pid=$BG_PID
 for i in $(seq 1 300); do
     smx status slow.h5 --json 2>/dev/null | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["running"] > 0 and j["pending"] > 0))' && break

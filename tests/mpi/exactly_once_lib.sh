@@ -43,7 +43,7 @@ one_case() {
     mkdir -p "$dir"
     "$HELPER" create "$dir/run.h5" "$n" || fail "$label: create"
     local t0=$SECONDS
-    timeout -k 5 120 "$MPIEXEC" -n "$np" --oversubscribe ${SMX_MCA:-} "$HELPER" run "$dir/run.h5" "$chunk" "$dir/log" \
+    timeout -k 5 120 "$MPIEXEC" -n "$np" ${SMX_MCA:-} "$HELPER" run "$dir/run.h5" "$chunk" "$dir/log" \
         >"$dir/out" 2>&1 || { cat "$dir/out" >&2; fail "$label: run failed"; }
     log "$label: $n elements on $np ranks, chunk $chunk, in $((SECONDS - t0)) s: $(cat "$dir/out")"
     cat "$dir"/log.* >"$dir/all"
