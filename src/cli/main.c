@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "core/suggest.h"
 #include "options.h"
+#include "state/h5quiet.h"
 #include "sweepmux/errors.h"
 
 static void usage(FILE *f)
@@ -37,6 +38,8 @@ static int unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    /* Every command closes its files itself; a file whose close failed must not crash the exit. */
+    smx__h5_no_atexit();
     if (argc < 2) {
         usage(stderr);
         return SMX_EXIT_INPUT;

@@ -14,3 +14,8 @@ int smx__h5_restore(const smx__h5_handler *h, int rc)
         H5Eset_auto2(H5E_DEFAULT, h->func, h->data);
     return rc;
 }
+
+void smx__h5_no_atexit(void)
+{
+    H5dont_atexit();
+}

@@ -26,6 +26,14 @@ void smx__h5_save(smx__h5_handler *h);
 /* Puts back the handler smx__h5_save saved; returns RC, for `return smx__h5_restore(&h, rc);`. */
 int smx__h5_restore(const smx__h5_handler *h, int rc);
 
+/*
+ * For a program that closes every HDF5 file it opens (the sweepmux tool): HDF5 does not close
+ * files again when the process exits. Called before any other HDF5 call. HDF5 1.10 leaves the
+ * identifier of a file whose close failed (a full disk) half destroyed, and closing it again at
+ * exit crashed (A3-4); the operating system releases the descriptor instead.
+ */
+void smx__h5_no_atexit(void);
+
 /* The body of a public call: CALL (an int expression) between a save and a restore. */
 #define SMX__H5_RESTORED(call)                                                                     \
     do {                                                                                           \

@@ -1717,7 +1717,13 @@ int smx__sess_write_records(smx__sess *s, const smx__record *recs, size_t n)
             }
             buf = nb;
         }
-        for (int c = 0; c < NCOL; c++) {
+        /*
+         * Status goes last: a write that fails part-way (ENOSPC, EIO) must not leave an element
+         * `done` whose other columns never reached the file (A3-3). Until its status is written it
+         * stays `running`, and runs again. C_STATUS is column 0, so k % NCOL reaches it last.
+         */
+        for (int k = 1; k <= NCOL; k++) {
+            int c = k % NCOL;
             size_t w = col_size(c);
             if (!dense)
                 CHECK(rows_io(s, c, lo, span, buf, 0));
@@ -1811,10 +1817,11 @@ static int patch_block(smx__sess *s, const smx__range *r, const size_t *order, s
             }
         }
     }
-    CHECK(rows_io(s, C_STATUS, lo, span, st, 1));
-    CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 1));
+    /* Status last, as in smx__sess_write_records: a failed write leaves no half-written record. */
     if (res)
         CHECK(rows_io(s, C_RESULTS, lo, span, res, 1));
+    CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 1));
+    CHECK(rows_io(s, C_STATUS, lo, span, st, 1));
 done:
     free(res);
     return rc;
