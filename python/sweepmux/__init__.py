@@ -13,7 +13,8 @@ import numpy as np
 from . import _store
 from ._store import STATUS_NAMES, FormatError, NoParametersError
 
-__all__ = ["open", "read", "Run", "Session", "FormatError", "NoParametersError", "STATUS_NAMES"]
+__all__ = ["open", "read", "not_reported", "Run", "Session", "FormatError", "NoParametersError",
+           "STATUS_NAMES"]
 __version__ = "0.1.0"
 
 try:
@@ -124,7 +125,16 @@ def read(path, session=None, parameters=True, as_frame=None):
         cols = _store.read_elements(g, [c for c, _ in rnames])
         hosts = [_store.text(h) for h in g["hosts"][: int(g["meta"][1])]]
         jobs = [_store.text(j) for j in g["jobs"]["id"][: int(g["meta"][0])]]
+        cols["missing"] = _store.results_missing(g, cols["results"])
     return _assemble(n, params, cols, [nm for _, nm in rnames], hosts, jobs, frame)
+
+
+def not_reported(values):
+    """True where a result column as read() returns it (a pandas Series or a numpy array) holds
+    "not reported"; a nan the task reported is NaN too, but not this one. It looks at the NaN's
+    bits, so use it on the column as read, not on the result of arithmetic."""
+    values = np.asarray(values, dtype=np.float64)
+    return values.view(np.uint64) == _store.RESULT_MISSING_BITS
 
 
 def _want_frame(as_frame):
@@ -149,7 +159,8 @@ def _assemble(n, params, cols, rnames, hosts, jobs, frame):
     t_end = np.where(ran, cols["t_end"], np.nan)
     host = np.where(ran, _lookup(cols["host"], hosts), "")
     job = np.where(ran, _lookup(cols["job"], jobs), "")
-    results = np.where(ran[:, None], cols["results"], np.nan)
+    missing = cols["missing"] | ~ran[:, None]
+    results = np.where(missing, _store.RESULT_MISSING, cols["results"])
     fixed = [
         ("attempts", cols["attempts"].astype(np.int32)),
         ("exit_code", np.where(ran & ~killed, cols["exit_code"], 0).astype(np.int32)),
@@ -203,6 +214,7 @@ def _frame(n, params, status, ran, killed, fixed, rnames, results):
         elif name in ("host", "job"):
             v = pd.Categorical(np.where(ran, v, None))
         data[name] = v
+    # Plain floats, NaN for both "not reported" and a reported nan: not_reported() tells them apart.
     for k, name in enumerate(rnames):
         data[name] = results[:, k]
     df = pd.DataFrame(data, index=pd.RangeIndex(n, name="index"))

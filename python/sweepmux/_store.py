@@ -82,6 +82,20 @@ def session_group(f, path, name):
     return name, f["sessions"][name]
 
 
+# A result a task did not report is this NaN (README "The state file"); a reported nan is an
+# ordinary NaN. Sessions without the attribute result_missing predate the distinction: every NaN
+# there means "not reported".
+RESULT_MISSING_BITS = np.uint64(0x7FF8000000000001)
+RESULT_MISSING = np.array([RESULT_MISSING_BITS], dtype=np.uint64).view(np.float64)[0]
+
+
+def results_missing(g, results):
+    """Boolean mask of RESULTS (rows of session group G's results) that were not reported."""
+    if "result_missing" in g.attrs:
+        return np.ascontiguousarray(results).view(np.uint64) == RESULT_MISSING_BITS
+    return np.isnan(results)
+
+
 def result_names(g):
     names = [text(x) for x in g["result_names"][:]]
     return [(c, n) for c, n in enumerate(names) if n]

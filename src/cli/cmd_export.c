@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/result.h"
 #include "core/status.h"
 #include "cli.h"
 #include "core/error.h"
@@ -78,10 +79,17 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A result: empty (CSV) or null (JSON) when not reported; nan, inf and -inf as reported (quoted
+ * in JSON, which has no such numbers). */
 static void number(FILE *f, double v, int json)
 {
-    if (isnan(v) || isinf(v)) {
+    if (smx__result_is_missing(v)) {
         fputs(json ? "null" : "", f);
+        return;
+    }
+    if (isnan(v) || isinf(v)) {
+        const char *t = isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+        fprintf(f, json ? "\"%s\"" : "%s", t);
         return;
     }
     smx_value x = {SMX_VALUE_FLOAT, {.f = v}};

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/result.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "session/mpicheck.h"
@@ -412,11 +413,11 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
     rec.t_start = r->t_start;
     rec.t_end = r->t_end;
     for (int k = 0; k < SMX__RESULT_COLUMNS; k++)
-        rec.results[k] = NAN;
+        rec.results[k] = smx__result_missing();
     for (unsigned k = 0; k < r->nresults; k++) {
         int col = result_column(c, r->result_names[k]);
         if (col >= 0)
-            rec.results[col] = r->result_values[k];
+            rec.results[col] = smx__result_reported(r->result_values[k]);
         else
             warn_dropped(c, r->result_names[k], r->index);
     }

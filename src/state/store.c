@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/result.h"
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "core/status.h"
@@ -78,6 +79,7 @@ struct smx__sess {
     uint64_t n;
     double created;
     char *command;
+    int marks_missing; /* attribute result_missing: only that NaN means "not reported" */
     hid_t col[NCOL];
     hid_t tab[NTAB];
 };
@@ -731,6 +733,8 @@ static int add_session_to(hid_t file, const char *fpath, const char *session, ui
     double created = (double)time(NULL);
     CHECK(write_num_attr(g, "n_elements", H5T_STD_U64LE, H5T_NATIVE_UINT64, &n, fpath));
     CHECK(write_num_attr(g, "created", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &created, fpath));
+    uint64_t missing = SMX__RESULT_MISSING_BITS;
+    CHECK(write_num_attr(g, "result_missing", H5T_STD_U64LE, H5T_NATIVE_UINT64, &missing, fpath));
 
     for (int c = 0; c < NCOL; c++) {
         hsize_t dims[2] = {n, SMX__RESULT_COLUMNS};
@@ -1315,6 +1319,7 @@ int smx__sess_open(smx__store *st, const char *name, smx__sess **out)
     SMX_H5(H5Aread(a, H5T_NATIVE_DOUBLE, &s->created), "%s: cannot read %s created", st->path,
            gpath);
     close_id(&a);
+    SMX_H5(s->marks_missing = H5Aexists(g, "result_missing"), "%s: %s", st->path, gpath);
     for (int c = 0; c < NCOL; c++) {
         SMX_H5(s->col[c] = H5Dopen2(g, col_names[c], H5P_DEFAULT), "%s: cannot open %s/%s",
                st->path, gpath, col_names[c]);
@@ -1506,6 +1511,10 @@ int smx__sess_read_records(smx__sess *s, uint64_t start, uint64_t count, smx__re
                 break;
             default:
                 memcpy(r->results, p, sizeof r->results);
+                /* An older file's NaN is "not reported": in memory it always has one value. */
+                for (int k = 0; !s->marks_missing && k < SMX__RESULT_COLUMNS; k++)
+                    if (isnan(r->results[k]))
+                        r->results[k] = smx__result_missing();
                 break;
             }
             r->index = start + i;
@@ -1812,7 +1821,7 @@ static int patch_block(smx__sess *s, const smx__range *r, const size_t *order, s
         for (uint64_t i = 0; i < x->count; i++) {
             memcpy(at + 2 * (off + i), &x->attempts, 2);
             for (int c = 0; c < x->nan_results && c < SMX__RESULT_COLUMNS; c++) {
-                double nan = NAN;
+                double nan = smx__result_missing();
                 memcpy(res + (off + i) * col_size(C_RESULTS) + 8 * (size_t)c, &nan, 8);
             }
         }
@@ -1933,7 +1942,7 @@ int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t 
         goto done;
     }
     for (uint64_t i = 0; i < piece; i++)
-        nan_buf[i] = NAN;
+        nan_buf[i] = smx__result_missing();
     SMX_H5(col_types(C_RESULTS, &ft, &mt), "%s: types of results", s->st->path);
     SMX_H5(fs = H5Dget_space(s->col[C_RESULTS]), "%s: dataspace of results", s->st->path);
     for (size_t k = 0; k < n; k++) {
