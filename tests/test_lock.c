@@ -227,6 +227,61 @@ static void test_stale_mtime(void)
     paths_free(&p);
 }
 
+/* What the fake Slurm of test_slurm_job_ended answers, and how often it was asked about what. */
+static int fake_answer, fake_calls;
+static char fake_job[64];
+
+static int fake_job_ended(const char *job_id)
+{
+    fake_calls++;
+    snprintf(fake_job, sizeof fake_job, "%s", job_id);
+    return fake_answer;
+}
+
+/*
+ * A lock of another host with a fresh heartbeat is taken over at once when the installed check
+ * says its Slurm job has ended, and only then; a lock of no Slurm job never asks.
+ */
+static void test_slurm_job_ended(void)
+{
+    paths p;
+    paths_init(&p);
+    smx__lock *l = NULL;
+    smx__lock_set_job_ended(fake_job_ended);
+    static const int answers[] = {0, -1};
+    for (size_t i = 0; i < 2; i++) {
+        fake_answer = answers[i];
+        fake_calls = 0;
+        write_foreign_lock(p.lock, "alive");
+        CU_ASSERT_EQUAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), SMX_ELOCKED);
+        CU_ASSERT_EQUAL(fake_calls, 1);
+        CU_ASSERT_STRING_EQUAL(fake_job, "9001");
+        CU_ASSERT_EQUAL(lock_pid(p.lock), 4242);
+    }
+    fake_answer = 1;
+    fake_calls = 0;
+    CU_ASSERT_EQUAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), 0);
+    CU_ASSERT_EQUAL(fake_calls, 1);
+    CU_ASSERT_EQUAL(lock_pid(p.lock), (long)getpid());
+    smx__lock_release(l);
+    /* No Slurm job recorded: nothing to ask, the heartbeat rule alone. */
+    char text[512];
+    snprintf(text, sizeof text,
+             "host=some-other-node-xyz\npid=4242\npstart=99\nboot=other\nslurm_job=none\n"
+             "started=%lld\ntoken=nojob\n",
+             (long long)time(NULL));
+    CU_ASSERT_EQUAL_FATAL(smx_test_write_file(p.lock, text), 0);
+    fake_calls = 0;
+    CU_ASSERT_EQUAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), SMX_ELOCKED);
+    CU_ASSERT_EQUAL(fake_calls, 0);
+    smx__lock_set_job_ended(NULL);
+    /* Without a check installed an ended job's fresh lock holds, as before. */
+    write_foreign_lock(p.lock, "nocheck");
+    CU_ASSERT_EQUAL(smx__lock_acquire(&l, p.state, SMX__LOCK_STALE_SECONDS), SMX_ELOCKED);
+    unlink(p.lock);
+    paths_free(&p);
+}
+
 static void test_lost_lock(void)
 {
     paths p;
@@ -422,6 +477,7 @@ int main(void)
     CU_add_test(s, "stale: dead pid, zombie", test_stale_dead_pid);
     CU_add_test(s, "stale: reused pid", test_stale_reused_pid);
     CU_add_test(s, "stale: old heartbeat", test_stale_mtime);
+    CU_add_test(s, "stale: the holder's Slurm job has ended", test_slurm_job_ended);
     CU_add_test(s, "a lost lock is noticed and left alone", test_lost_lock);
     CU_add_test(s, "two processes race for a stale lock (20x)", test_race_two);
     CU_add_test(s, "six processes race for a stale lock (50x)", test_race_many);

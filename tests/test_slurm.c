@@ -241,6 +241,66 @@ static void test_detect_squeue(void)
     clear_env();
 }
 
+/* smx__slurm_job_ended: what squeue says about a lock holder's job, and what it is asked. */
+static void test_job_ended(void)
+{
+    clear_env();
+    static const struct {
+        const char *body;
+        int want;
+    } cases[] = {
+        {"echo COMPLETED", 1},
+        {"echo CANCELLED", 1},
+        {"echo TIMEOUT", 1},
+        {"echo NODE_FAIL", 1},
+        {"echo RUNNING", 0},
+        {"echo PENDING", 0},
+        {"echo COMPLETING", 0}, /* its processes may still run */
+        {"echo SUSPENDED", 0},
+        {"echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1", 1},
+        {"echo 'slurm_load_jobs error: Unable to contact slurm controller' >&2; exit 1", -1},
+        {"exit 0", -1}, /* no line: filtered out or unknown */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "ended%zu", i);
+        char *sq = fake_squeue(tag, cases[i].body);
+        setenv("SMX_SQUEUE", sq, 1);
+        int got = smx__slurm_job_ended("4711");
+        if (got != cases[i].want)
+            fprintf(stderr, "\n  squeue '%s': got %d, want %d\n", cases[i].body, got,
+                    cases[i].want);
+        CU_ASSERT_EQUAL(got, cases[i].want);
+        free(sq);
+    }
+    /* What it asks: the job's state only, for the id as recorded (array tasks as ARRAY_TASK). */
+    char *args_path = tmp_path("ended-args");
+    char body[512];
+    snprintf(body, sizeof body, "printf '%%s\\n' \"$@\" > '%s'\necho RUNNING", args_path);
+    char *sq = fake_squeue("ended-args", body);
+    setenv("SMX_SQUEUE", sq, 1);
+    CU_ASSERT_EQUAL(smx__slurm_job_ended("70_3"), 0);
+    FILE *f = fopen(args_path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char args[256] = "";
+    size_t n = fread(args, 1, sizeof args - 1, f);
+    args[n] = '\0';
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(args, "-h\n-j\n70_3\n-o\n%T\n-t\nall\n");
+    /* Not a job id: squeue is never run. */
+    unlink(args_path);
+    CU_ASSERT_EQUAL(smx__slurm_job_ended("none"), -1);
+    CU_ASSERT_EQUAL(smx__slurm_job_ended(""), -1);
+    CU_ASSERT_EQUAL(smx__slurm_job_ended("1;rm -rf /"), -1);
+    CU_ASSERT_EQUAL(access(args_path, F_OK), -1);
+    /* No squeue at all. */
+    setenv("SMX_SQUEUE", "/nonexistent/squeue", 1);
+    CU_ASSERT_EQUAL(smx__slurm_job_ended("4711"), -1);
+    free(sq);
+    free(args_path);
+    clear_env();
+}
+
 static void test_detect_squeue_hangs(void)
 {
     clear_env();
@@ -307,6 +367,7 @@ int main(void)
         !CU_add_test(suite, "detect an array task", test_detect_array) ||
         !CU_add_test(suite, "end time from squeue", test_detect_squeue) ||
         !CU_add_test(suite, "squeue that hangs", test_detect_squeue_hangs) ||
+        !CU_add_test(suite, "has a lock holder's job ended", test_job_ended) ||
         !CU_add_test(suite, "world size against srun", test_check_size)) {
         CU_cleanup_registry();
         return 1;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "core/suggest.h"
+#include "exec/slurm.h"
 #include "options.h"
 #include "state/h5quiet.h"
 #include "sweepmux/errors.h"
@@ -14,6 +15,8 @@ static void usage(FILE *f)
                "       sweepmux --version | --help\n\n"
                "Distributes the elements of a parameter sweep over the ranks of an MPI job and\n"
                "keeps their state in one HDF5 file.\n\ncommands:\n");
+    /* A lock left by a Slurm job that has ended is taken over at once (not after 120 s). */
+    smx__slurm_judge_locks();
     for (size_t i = 0; smx_cli_commands[i]; i++)
         fprintf(f, "  %-9s %s\n", smx_cli_commands[i]->name, smx_cli_commands[i]->summary);
     fprintf(f, "\nRun 'sweepmux COMMAND --help' for a command's options.\n"
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
         printf("sweepmux %s\n", smx_version());
         return SMX_EXIT_COMPLETE;
     }
+    /* A lock left by a Slurm job that has ended is taken over at once (not after 120 s). */
+    smx__slurm_judge_locks();
     for (size_t i = 0; smx_cli_commands[i]; i++)
         if (!strcmp(argv[1], smx_cli_commands[i]->name))
             return smx_cli_commands[i]->fn(argc - 1, argv + 1);

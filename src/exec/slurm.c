@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "state/lock.h"
 
 extern char **environ;
 
@@ -99,16 +100,21 @@ int smx__slurm_parse_end_time(const char *text, double *out)
 }
 
 /*
- * Runs `squeue -h -j JOB -o %e` (or $SMX_SQUEUE) without a shell and collects at most OUTSZ-1 bytes
- * of its standard output within TIMEOUT seconds. The child is killed and reaped if it is late.
- * Returns 0 if it exited 0 in time.
+ * Runs `squeue -h -j JOB -o FORMAT` (or $SMX_SQUEUE) without a shell, with WITH_STDERR also `-t
+ * all` (jobs in every state, finished ones included), and collects at most OUTSZ-1 bytes of its
+ * standard output (and, with WITH_STDERR, its error output) within TIMEOUT seconds. The child is
+ * killed and reaped if it is late. Returns 0 if it exited 0 in time, 1 if it exited otherwise in
+ * time, -1 if it could not be run or was late.
  */
-static int run_squeue(const char *job, char *out, size_t outsz, double timeout)
+static int run_squeue(const char *job, const char *format, int with_stderr, char *out, size_t outsz,
+                      double timeout)
 {
     const char *prog = getenv("SMX_SQUEUE");
     if (!prog || !*prog)
         prog = "squeue";
-    char *argv[] = {(char *)prog, "-h", "-j", (char *)job, "-o", "%e", NULL};
+    char *argv[] = {
+        (char *)prog, "-h", "-j", (char *)job, "-o", (char *)format, with_stderr ? "-t" : NULL,
+        "all",        NULL};
     int fds[2] = {-1, -1};
     int rc = -1;
     pid_t pid = -1;
@@ -125,7 +131,9 @@ static int run_squeue(const char *job, char *out, size_t outsz, double timeout)
     /* dup2 clears close-on-exec on the new descriptor, so only the write end reaches squeue. */
     if (posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO) != 0 ||
         posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0) != 0 ||
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0) != 0)
+        (with_stderr
+             ? posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO)
+             : posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0)) != 0)
         goto done;
     if (posix_spawnp(&pid, prog, &fa, NULL, argv, environ) != 0) {
         pid = -1;
@@ -163,7 +171,7 @@ static int run_squeue(const char *job, char *out, size_t outsz, double timeout)
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid) {
             pid = -1;
-            rc = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -1;
+            rc = WIFEXITED(status) ? (WEXITSTATUS(status) == 0 ? 0 : 1) : -1;
             break;
         }
         if (w < 0 && errno != EINTR) {
@@ -228,7 +236,7 @@ int smx__slurm_detect(smx__slurm *out)
     }
     /* squeue -j takes the numeric SLURM_JOB_ID of an array task as well. */
     char buf[256];
-    if (run_squeue(job, buf, sizeof buf, SMX__SLURM_SQUEUE_TIMEOUT) == 0) {
+    if (run_squeue(job, "%e", 0, buf, sizeof buf, SMX__SLURM_SQUEUE_TIMEOUT) == 0) {
         char *nl = strchr(buf, '\n');
         if (nl)
             *nl = '\0';
@@ -267,4 +275,41 @@ int smx__slurm_check_size(const smx__slurm *s, int world_size)
                       " ...` (or the plugin your MPI "
                       "was built for), or with mpirun inside the allocation",
                       s->step_ntasks, world_size);
+}
+
+/* Job states after which no process of the job runs any more (squeue says COMPLETING until then).
+ */
+static int state_ended(const char *st)
+{
+    static const char *const ended[] = {"COMPLETED", "CANCELLED", "FAILED",
+                                        "TIMEOUT",   "NODE_FAIL", "PREEMPTED",
+                                        "BOOT_FAIL", "DEADLINE",  "OUT_OF_MEMORY"};
+    for (size_t i = 0; i < sizeof ended / sizeof ended[0]; i++)
+        if (!strcmp(st, ended[i]))
+            return 1;
+    return 0;
+}
+
+int smx__slurm_job_ended(const char *job_id)
+{
+    if (!job_id || !*job_id || !strcmp(job_id, "none"))
+        return -1;
+    for (const char *c = job_id; *c; c++)
+        if (!isdigit((unsigned char)*c) && *c != '_')
+            return -1; /* not a job id: never ask squeue about it */
+    char buf[512];
+    int r = run_squeue(job_id, "%T", 1, buf, sizeof buf, SMX__SLURM_SQUEUE_TIMEOUT);
+    if (r < 0)
+        return -1;
+    if (r == 1) /* slurmctld no longer knows the job (purged after MinJobAge): it has ended */
+        return strstr(buf, "Invalid job id") ? 1 : -1;
+    char st[64] = "";
+    if (sscanf(buf, "%63s", st) != 1)
+        return -1; /* no line: filtered out (SQUEUE_* settings) or unknown; cannot tell */
+    return state_ended(st);
+}
+
+void smx__slurm_judge_locks(void)
+{
+    smx__lock_set_job_ended(smx__slurm_job_ended);
 }

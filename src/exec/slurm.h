@@ -41,6 +41,23 @@ int smx__slurm_check_size(const smx__slurm *s, int world_size);
  */
 int smx__slurm_parse_end_time(const char *text, double *out);
 
+/*
+ * Local. Whether Slurm job JOB_ID (as a lock file records it: digits, or ARRAYJOB_TASK) has ended,
+ * from `squeue -h -j JOB_ID -o %T -t all` (or $SMX_SQUEUE): 1 if squeue says the job is in a final
+ * state (COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, BOOT_FAIL, DEADLINE,
+ * OUT_OF_MEMORY; not COMPLETING, whose processes may still run) or no longer knows it ("Invalid job
+ * id"); 0 if it is pending, running, completing or suspended; -1 if that cannot be told (no squeue,
+ * no answer within SMX__SLURM_SQUEUE_TIMEOUT, other errors, no such line).
+ */
+int smx__slurm_job_ended(const char *job_id);
+
+/*
+ * Local, process-wide; call once at start-up. Makes the state-file lock take over at once a lock
+ * whose holder on another host was a Slurm job that has ended (smx__slurm_job_ended() == 1),
+ * instead of waiting for its heartbeat to age (state/lock.h).
+ */
+void smx__slurm_judge_locks(void);
+
 /* Seconds smx__slurm_detect() waits for squeue before giving up on the end time. */
 #define SMX__SLURM_SQUEUE_TIMEOUT 5.0
 

@@ -185,6 +185,29 @@ static int read_text(const char *path, char *buf, size_t n, struct stat *st)
     return 0;
 }
 
+/* Set once at start-up, before any thread takes a lock (smx__lock_set_job_ended). */
+static smx__lock_job_ended_fn job_ended_fn;
+
+void smx__lock_set_job_ended(smx__lock_job_ended_fn fn)
+{
+    job_ended_fn = fn;
+}
+
+/*
+ * Whether the holder H on another host was a Slurm job that has ended. Asked once per lock content
+ * (*ASKED keeps the token asked about and *ENDED the answer), since asking runs squeue.
+ */
+static int holder_job_ended(const holder *h, char asked[TOKEN_LEN + 1], int *ended)
+{
+    if (!job_ended_fn || !h->slurm_job[0] || !strcmp(h->slurm_job, "none"))
+        return 0;
+    if (strcmp(asked, h->token) != 0) {
+        *ended = job_ended_fn(h->slurm_job) == 1;
+        snprintf(asked, TOKEN_LEN + 1, "%s", h->token);
+    }
+    return *ended;
+}
+
 /* Parses lock text; returns 0 if it has at least host, pid and token. */
 static int parse(const char *text, holder *h)
 {
@@ -396,6 +419,8 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
              (long)getpid(), pstart, boot[0] ? boot : "unknown", job && job[0] ? job : "none",
              (long long)time(NULL), l->token);
 
+    char asked[TOKEN_LEN + 1] = "";
+    int ended = 0;
     for (int attempt = 0; attempt < 50; attempt++) {
         int r = try_create(l->lock_path, text);
         if (r < 0) {
@@ -427,7 +452,8 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
         if (parsed && same_host(&h))
             stale = holder_dead(&h);
         else
-            stale = stale_seconds > 0 && age_of(&st) > stale_seconds;
+            stale = (stale_seconds > 0 && age_of(&st) > stale_seconds) ||
+                    (parsed && holder_job_ended(&h, asked, &ended));
         if (!stale) {
             if (!parsed && attempt < 10) {
                 /* Probably being written by a run that just created it: look again shortly. */

@@ -20,10 +20,25 @@ typedef struct smx__lock smx__lock;
 double smx__lock_stale_limit(double dflt);
 
 /*
+ * Says whether the Slurm job JOB_ID (as a lock file records it) has ended: 1 ended (none of its
+ * processes runs any more), 0 not ended, -1 cannot tell. The library does not talk to Slurm
+ * itself; the program installs one (exec/slurm.h: smx__slurm_judge_locks).
+ */
+typedef int (*smx__lock_job_ended_fn)(const char *job_id);
+
+/*
+ * Process-wide, before any lock is taken: with FN set, a lock whose holder is on another host and
+ * names a Slurm job that FN says has ended is stale at once, whatever its heartbeat's age. NULL
+ * (the default) leaves the heartbeat rule alone.
+ */
+void smx__lock_set_job_ended(smx__lock_job_ended_fn fn);
+
+/*
  * Takes the lock of STATE_PATH. SMX_ELOCKED with a message naming host, pid and Slurm job of the
  * holder if a live run holds it. A holder on this host is judged by the process table only (a
  * live process keeps its lock however old its heartbeat); one on another host by its heartbeat's
- * age against STALE_SECONDS (or SWEEPMUX_LOCK_STALE).
+ * age against STALE_SECONDS (or SWEEPMUX_LOCK_STALE), or at once if its Slurm job has ended
+ * (smx__lock_set_job_ended).
  */
 int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seconds);
 
