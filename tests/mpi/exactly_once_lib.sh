@@ -4,7 +4,8 @@
 #     and the state file says what each element's outcome was: done with attempts 1 (ranges and records
 #     alike), result r = index where one was reported and NaN in every other done element's r (the
 #     column is named after ranges were already written), failed with exit code 3 where it failed;
-#   - over TCP without hardware atomics (osc pt2pt) the same holds;
+#   - over TCP without hardware atomics (osc pt2pt, Open MPI only) and with point-to-point claims
+#     (SWEEPMUX_CLAIMS=p2p) the same holds;
 #   - kill -9 of the whole job mid-run, then a resume: the file opens, everything the file showed as
 #     done right after the kill stays done and is not handed out again, and after the resume every
 #     element is final with the right outcome; an element runs at most twice (once more only if it was
@@ -67,7 +68,13 @@ one_case p1c1 1 3000 1
 one_case p2c1 2 20000 1
 one_case p2c16 2 20000 16
 one_case p3guided 3 20000 0
-SMX_MCA="--mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8" one_case pt2pt 2 5000 4
+if is_openmpi; then
+    SMX_MCA="--mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8" one_case pt2pt 2 5000 4
+else
+    log "pt2pt: osc pt2pt and btl tcp are Open MPI components; $MPIEXEC is another MPI (skipped)"
+fi
+# Claims through rank 0's point-to-point messages instead of the window, under any MPI.
+SWEEPMUX_CLAIMS=p2p one_case p2p 2 5000 4
 
 # kill -9 mid-run, then resume.
 dir="$SCRATCH/kill"
