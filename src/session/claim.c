@@ -6,6 +6,14 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "session/mpicheck.h"
+
+/* Keeps the first failure in *RC. */
+static void keep_first(int *rc, int next)
+{
+    if (*rc == SMX_OK)
+        *rc = next;
+}
 
 int smx__claim_requested(int *want)
 {
@@ -25,41 +33,42 @@ int smx__claim_requested(int *want)
 /*
  * Collective. The startup test of the window's atomics: every rank adds 1 to the counter once;
  * the values fetched must be 0..size-1, each once, and the counter must read size afterwards.
- * Rank 0 then subtracts size again (unsigned wrap-around), so claims start from 0. Returns 1 on
- * every rank if the atomics counted right, 0 on every rank otherwise; rank 0 says why in WHY.
+ * Rank 0 then subtracts size again (unsigned wrap-around), so claims start from 0. *WORKS is 1 on
+ * every rank if the atomics counted right, 0 on every rank otherwise (rank 0 says why in WHY).
+ * A failing atomic means "fall back"; a failing collective is an error (SMX_EMPI).
  */
-static int atomics_work(smx__claim *c, MPI_Comm comm, int rank, int size, char *why, size_t n)
+static int atomics_work(smx__claim *c, MPI_Comm comm, int rank, int size, char *why, size_t n,
+                        int *works)
 {
     uint64_t one = 1, old = 0, total = 0, none = 0;
-    int rc = MPI_Fetch_and_op(&one, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
-    if (rc == MPI_SUCCESS)
-        rc = MPI_Win_flush(0, c->win);
-    int ok = rc == MPI_SUCCESS;
+    int rc = SMX_OK, mrc = MPI_Fetch_and_op(&one, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Win_flush(0, c->win);
+    int ok = mrc == MPI_SUCCESS;
     uint64_t *olds = rank == 0 ? calloc((size_t)size, sizeof *olds) : NULL;
-    if (rank == 0 && !olds)
+    char *seen = rank == 0 ? calloc((size_t)size, 1) : NULL;
+    if (rank == 0 && (!olds || !seen))
         ok = 0;
-    MPI_Gather(&old, 1, MPI_UINT64_T, olds, 1, MPI_UINT64_T, 0, comm);
-    MPI_Barrier(comm);
+    SMX_MPI(MPI_Gather(&old, 1, MPI_UINT64_T, olds, 1, MPI_UINT64_T, 0, comm),
+            "testing the claim window (MPI_Gather)");
+    SMX_MPI(MPI_Barrier(comm), "testing the claim window (MPI_Barrier)");
     if (rank == 0 && ok) {
-        rc = MPI_Fetch_and_op(&none, &total, MPI_UINT64_T, 0, 0, MPI_NO_OP, c->win);
-        if (rc == MPI_SUCCESS)
-            rc = MPI_Win_flush(0, c->win);
-        ok = rc == MPI_SUCCESS && total == (uint64_t)size;
+        mrc = MPI_Fetch_and_op(&none, &total, MPI_UINT64_T, 0, 0, MPI_NO_OP, c->win);
+        if (mrc == MPI_SUCCESS)
+            mrc = MPI_Win_flush(0, c->win);
+        ok = mrc == MPI_SUCCESS && total == (uint64_t)size;
         /* Each fetched value in [0, size) exactly once: mark them off. */
-        char *seen = calloc((size_t)size, 1);
-        for (int r = 0; ok && seen && r < size; r++) {
+        for (int r = 0; ok && r < size; r++) {
             ok = olds[r] < (uint64_t)size && !seen[olds[r]];
             if (ok)
                 seen[olds[r]] = 1;
         }
-        ok = ok && seen;
-        free(seen);
         uint64_t back = (uint64_t)0 - (uint64_t)size;
         if (ok) {
-            rc = MPI_Fetch_and_op(&back, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
-            if (rc == MPI_SUCCESS)
-                rc = MPI_Win_flush(0, c->win);
-            ok = rc == MPI_SUCCESS;
+            mrc = MPI_Fetch_and_op(&back, &old, MPI_UINT64_T, 0, 0, MPI_SUM, c->win);
+            if (mrc == MPI_SUCCESS)
+                mrc = MPI_Win_flush(0, c->win);
+            ok = mrc == MPI_SUCCESS;
         }
         if (!ok)
             snprintf(why, n,
@@ -67,14 +76,26 @@ static int atomics_work(smx__claim *c, MPI_Comm comm, int rank, int size, char *
                      "the counter read %llu)",
                      size, (unsigned long long)total);
     }
+    SMX_MPI(MPI_Allreduce(&ok, works, 1, MPI_INT, MPI_LAND, comm),
+            "testing the claim window (MPI_Allreduce)");
+done:
+    free(seen);
     free(olds);
-    int all = 0;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm);
-    return all;
+    return rc;
 }
 
-/* Collective. Tries the window; returns 1 on every rank if it was made and works. */
-static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, const uint64_t *todo)
+/* Rank 0's words for why the window could not be made. */
+static void window_refused(smx__claim *c, int mrc)
+{
+    char msg[MPI_MAX_ERROR_STRING] = "failed on another rank";
+    int len = 0;
+    if (mrc != MPI_SUCCESS && MPI_Error_string(mrc, msg, &len) != MPI_SUCCESS)
+        snprintf(msg, sizeof msg, "MPI error %d", mrc);
+    snprintf(c->why, sizeof c->why, "MPI_Win_allocate cannot create the claim window (%s)", msg);
+}
+
+/* Collective. Allocates the claim window; *MADE is 1 on every rank if every rank has it. */
+static int allocate_window(smx__claim *c, MPI_Comm comm, int rank, int *made)
 {
     MPI_Aint bytes = 0;
     if (rank == 0)
@@ -82,80 +103,110 @@ static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, const
     /*
      * MPI_Win_allocate, not MPI_Win_create: only allocated windows were seen to progress while
      * rank 0 was busy outside MPI, and they let the MPI library place the counter where its
-     * atomics are fastest.
+     * atomics are fastest. The hints are only hints: a library that refuses them still works.
      */
-    MPI_Info info;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "accumulate_ops", "same_op_no_op");
-    MPI_Info_set(info, "same_disp_unit", "true");
+    MPI_Info info = MPI_INFO_NULL;
+    int rc = SMX_OK;
+    SMX_MPI(MPI_Info_create(&info), "creating the claim window's hints (MPI_Info_create)");
+    SMX_MPI(MPI_Info_set(info, "accumulate_ops", "same_op_no_op"),
+            "setting the claim window's hints (MPI_Info_set)");
+    SMX_MPI(MPI_Info_set(info, "same_disp_unit", "true"),
+            "setting the claim window's hints (MPI_Info_set)");
     void *base = NULL;
-    int rc = MPI_Win_allocate(bytes, sizeof(uint64_t), info, comm, &base, &c->win);
-    MPI_Info_free(&info);
-    int ok = rc == MPI_SUCCESS, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
-    if (!all_ok) {
-        if (rank == 0) {
-            char msg[MPI_MAX_ERROR_STRING] = "failed on another rank";
-            int len = 0;
-            if (rc != MPI_SUCCESS && MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
-                strcpy(msg, "unknown MPI error");
-            snprintf(c->why, sizeof c->why, "MPI_Win_allocate cannot create the claim window (%s)",
-                     msg);
-        }
-        if (rc == MPI_SUCCESS)
-            MPI_Win_free(&c->win);
+    int mrc = MPI_Win_allocate(bytes, sizeof(uint64_t), info, comm, &base, &c->win), ok;
+    if (mrc != MPI_SUCCESS)
         c->win = MPI_WIN_NULL;
-        return 0;
+    ok = mrc == MPI_SUCCESS;
+    SMX_MPI(MPI_Allreduce(&ok, made, 1, MPI_INT, MPI_LAND, comm),
+            "agreeing on the claim window (MPI_Allreduce)");
+    if (!*made && rank == 0)
+        window_refused(c, mrc);
+    if (*made) {
+        SMX_MPI(MPI_Win_set_errhandler(c->win, MPI_ERRORS_RETURN),
+                "setting the claim window's error handler");
+        if (rank == 0) {
+            c->base = base;
+            c->base[0] = 0;
+        }
     }
-    MPI_Win_set_errhandler(c->win, MPI_ERRORS_RETURN);
-    if (rank == 0) {
-        c->base = base;
-        c->base[0] = 0;
-        if (!c->identity)
-            memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
-    }
-    /* Everyone must see the initialised memory before the first claim. */
-    MPI_Barrier(comm);
-    rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win);
-    ok = rc == MPI_SUCCESS;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
-    if (all_ok && atomics_work(c, comm, rank, size, c->why, sizeof c->why))
-        return 1;
-    if (rank == 0 && !c->why[0])
-        snprintf(c->why, sizeof c->why, "MPI_Win_lock_all failed on the claim window");
-    if (rc == MPI_SUCCESS)
-        MPI_Win_unlock_all(c->win);
-    MPI_Win_free(&c->win);
+done:
+    if (info != MPI_INFO_NULL)
+        keep_first(&rc, smx__mpi_check(MPI_Info_free(&info), "freeing the claim window's hints"));
+    return rc;
+}
+
+/* Frees this rank's window, if it has one (also after a failed start-up). */
+static int free_window(smx__claim *c, int locked)
+{
+    int rc = SMX_OK;
+    if (c->win == MPI_WIN_NULL)
+        return SMX_OK;
+    if (locked)
+        rc = smx__mpi_check(MPI_Win_unlock_all(c->win), "unlocking the claim window");
+    keep_first(&rc, smx__mpi_check(MPI_Win_free(&c->win), "freeing the claim window"));
     c->win = MPI_WIN_NULL;
     c->base = NULL;
-    return 0;
+    return rc;
+}
+
+/* Collective. Tries the window; *WORKS is 1 on every rank if it was made and works. */
+static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, const uint64_t *todo,
+                         int *works)
+{
+    int made = 0, rc = allocate_window(c, comm, rank, &made), locked = 0, all_locked = 0;
+    *works = 0;
+    if (rc != SMX_OK || !made) {
+        keep_first(&rc, free_window(c, 0));
+        return rc;
+    }
+    if (rank == 0 && !c->identity)
+        memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
+    /* Everyone must see the initialised memory before the first claim. */
+    SMX_MPI(MPI_Barrier(comm), "setting up the claim window (MPI_Barrier)");
+    locked = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win) == MPI_SUCCESS;
+    SMX_MPI(MPI_Allreduce(&locked, &all_locked, 1, MPI_INT, MPI_LAND, comm),
+            "agreeing on the claim window (MPI_Allreduce)");
+    if (all_locked && (rc = atomics_work(c, comm, rank, size, c->why, sizeof c->why, works)))
+        goto done;
+    if (*works)
+        return SMX_OK;
+    if (rank == 0 && !c->why[0])
+        snprintf(c->why, sizeof c->why, "MPI_Win_lock_all failed on the claim window");
+done:
+    keep_first(&rc, free_window(c, locked));
+    return rc;
 }
 
 int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
                       int consumers, int chunk)
 {
-    int rank, size, want = -1, rc = SMX_OK;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
+    int rank, size, want = -1, rc = SMX_OK, works = 0;
     memset(c, 0, sizeof *c);
     c->win = MPI_WIN_NULL;
     c->comm = comm;
+    SMX_MPI(MPI_Comm_rank(comm, &rank), "setting up claims (MPI_Comm_rank)");
+    SMX_MPI(MPI_Comm_size(comm, &size), "setting up claims (MPI_Comm_size)");
     if (rank == 0)
         rc = smx__claim_requested(&want);
     /* Rank 0 decides for everyone: a bad SWEEPMUX_CLAIMS fails every rank together. */
     int64_t hdr[4] = {(int64_t)todo_len, todo == NULL, want, rc};
-    MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm);
+    rc = SMX_OK;
+    SMX_MPI(MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm), "setting up claims (MPI_Bcast)");
     if (hdr[3] != SMX_OK)
-        return rank == 0 ? rc : smx__error((int)hdr[3], "rank 0 rejected SWEEPMUX_CLAIMS");
+        return rank == 0 ? (int)hdr[3] : smx__error((int)hdr[3], "rank 0 rejected SWEEPMUX_CLAIMS");
     c->todo_len = (uint64_t)hdr[0];
     c->identity = (int)hdr[1];
     want = (int)hdr[2];
     c->consumers = consumers > 0 ? consumers : 1;
     c->chunk = chunk;
 
-    if (want != SMX__CLAIM_P2P && create_window(c, comm, rank, size, todo)) {
-        c->path = SMX__CLAIM_RMA;
-        return SMX_OK;
+    if (want != SMX__CLAIM_P2P) {
+        if ((rc = create_window(c, comm, rank, size, todo, &works)))
+            return rc;
+        if (works) {
+            c->path = SMX__CLAIM_RMA;
+            return SMX_OK;
+        }
     }
     if (want == SMX__CLAIM_RMA)
         return smx__error(SMX_EMPI,
@@ -166,30 +217,24 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
     if (rank == 0) {
         c->base = malloc(sizeof(uint64_t) * (1 + (c->identity ? 0 : c->todo_len)));
         if (!c->base)
-            rc = smx__error_oom();
-        else {
-            c->base[0] = 0;
-            if (!c->identity)
-                memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
-        }
+            return smx__error_oom();
+        c->base[0] = 0;
+        if (!c->identity)
+            memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
     }
+done:
     return rc;
 }
 
-void smx__claim_free(smx__claim *c)
+int smx__claim_free(smx__claim *c)
 {
     if (c->path == SMX__CLAIM_P2P) {
         free(c->base);
         free(c->grant);
         c->base = c->grant = NULL;
-        return;
+        return SMX_OK;
     }
-    if (c->win == MPI_WIN_NULL)
-        return;
-    MPI_Win_unlock_all(c->win);
-    MPI_Win_free(&c->win);
-    c->win = MPI_WIN_NULL;
-    c->base = NULL;
+    return free_window(c, 1);
 }
 
 /*

@@ -71,7 +71,7 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
 int smx__claim_requested(int *want);
 
 /* Collective. Ends the epoch and frees the window. */
-void smx__claim_free(smx__claim *c);
+int smx__claim_free(smx__claim *c);
 
 /*
  * Local. Claims up to WANT positions (0: the chunk policy decides). On return *first and *n give

@@ -113,16 +113,18 @@ static int share_spec(smx_session *s)
     return rc;
 }
 
-static void free_session(smx_session *s)
+/* Frees everything S holds; the first MPI failure of the teardown is returned. */
+static int free_session(smx_session *s)
 {
     if (!s)
-        return;
-    smx__claim_free(&s->claim);
+        return SMX_OK;
+    int rc = smx__claim_free(&s->claim);
     if (s->coord)
         smx__coord_free(s->coord);
     while (s->sends) {
         smx__send *n = s->sends->next;
-        MPI_Wait(&s->sends->req, MPI_STATUS_IGNORE);
+        keep(&rc, smx__mpi_check(MPI_Wait(&s->sends->req, MPI_STATUS_IGNORE),
+                                 "rank %d: completing a send to rank 0 (MPI_Wait)", s->rank));
         free(s->sends->buf);
         free(s->sends);
         s->sends = n;
@@ -140,8 +142,9 @@ static void free_session(smx_session *s)
     smx__spec_free(s->spec);
     free(s->workdir);
     if (s->comm != MPI_COMM_NULL)
-        MPI_Comm_free(&s->comm);
+        keep(&rc, smx__mpi_check(MPI_Comm_free(&s->comm), "freeing the session's communicator"));
     free(s);
+    return rc;
 }
 
 int smx__session_open(smx_session **out, const char *state_path, const char *session, MPI_Comm comm,
@@ -149,8 +152,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
 {
     *out = NULL;
     int inited = 0;
-    MPI_Initialized(&inited);
-    if (!inited)
+    if (MPI_Initialized(&inited) != MPI_SUCCESS || !inited)
         return smx__error(SMX_EUSAGE, "smx_session_open: MPI is not initialised");
     smx_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -173,7 +175,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     int mrc = MPI_Comm_dup(comm, &s->comm);
     if (mrc != MPI_SUCCESS) {
         s->comm = MPI_COMM_NULL;
-        free_session(s);
+        (void)free_session(s); /* already failing: the first error stands */
         return smx__mpi_error(mrc, "smx_session_open: duplicating the communicator (MPI_Comm_dup)");
     }
     mrc = MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
@@ -184,7 +186,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     if (mrc == MPI_SUCCESS)
         mrc = MPI_Comm_size(s->comm, &s->size);
     if (mrc != MPI_SUCCESS) {
-        free_session(s);
+        (void)free_session(s); /* already failing: the first error stands */
         return smx__mpi_error(mrc, "smx_session_open: setting up the communicator");
     }
     snprintf(s->name, sizeof s->name, "%s", session && *session ? session : "default");
@@ -238,7 +240,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     *out = s;
     return SMX_OK;
 fail:
-    free_session(s);
+    (void)free_session(s); /* already failing: the first error stands */
     return rc;
 }
 
@@ -817,7 +819,11 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
     }
     if (rc != SMX_OK && rc != SMX_ESTOPPED)
         smx__error(rc, "%s", out->message);
-    free_session(s);
+    int frc = free_session(s);
+    if (rc == SMX_OK && frc != SMX_OK) {
+        out->rc = rc = frc;
+        snprintf(out->message, sizeof out->message, "%s", smx_error_last());
+    }
     return rc;
 }
 
