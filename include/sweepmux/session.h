@@ -41,8 +41,8 @@ typedef struct smx_session_options {
     int retries;            /* extra attempts after a failure; -1 (default): the spec's `retries` */
     double max_time;        /* seconds after open at which to stop handing out work; 0: none */
     double deadline;        /* unix time by which everything must be durable; 0: none */
-    double report_interval; /* seconds a rank may hold finished elements before reporting (0.5) */
-    double sync_interval;   /* seconds between fsyncs of the state file on rank 0 (1.0) */
+    double report_interval; /* a busy rank reports at most every min(this, 5 ms) (0.5) */
+    double sync_interval;   /* seconds between rank 0's records of running elements (1.0) */
     long halt_failures;     /* stop after this many failed elements; 0: never */
     double halt_fraction;   /* stop when this fraction of finished elements failed; 0: never */
     const char *job_id; /* recorded in the jobs table (e.g. the Slurm job id); NULL: "pid:<pid>" */
@@ -105,8 +105,8 @@ SMX_EXTERN int smx_element_get_string(const smx_element *e, const char *name, co
 /*
  * Local. Finishes the element with STATUS (SMX_STATUS_DONE or SMX_STATUS_FAILED) and NRESULTS named
  * numeric results, and frees it. A FAILED element with retries left comes back from
- * smx_session_next later. The record becomes durable at rank 0's next sync (report_interval +
- * sync_interval later at most), and is committed exactly once.
+ * smx_session_next later. The record is committed exactly once and becomes durable a few
+ * milliseconds later (rank 0 writes and fsyncs completions as they arrive: group commit).
  */
 SMX_EXTERN int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
                                     const char *const *names, const double *values);

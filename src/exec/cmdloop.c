@@ -16,12 +16,12 @@
 
 /* The task's environment: the SWEEPMUX_* contract (README "Task environment") and the spec's env.
  */
-static char **task_env(smx_session *s, smx_element *e)
+static char **task_env(smx_session *s, smx_element *e, const smx_value *vals)
 {
     const smx_spec *spec = smx__session_spec(s);
     size_t np = smx__spec_nparams(spec);
     char **extra = NULL;
-    if (smx__template_env(spec, e->index, e->vals, &extra) != SMX_OK)
+    if (smx__template_env(spec, e->index, vals, &extra) != SMX_OK)
         return NULL;
     size_t nextra = 0;
     while (extra && extra[nextra])
@@ -48,7 +48,7 @@ static char **task_env(smx_session *s, smx_element *e)
             buf[n++] = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
         buf[n++] = '=';
         buf[n] = '\0';
-        smx__value_format(&e->vals[i], buf + n, sizeof buf - (size_t)n);
+        smx__value_format(&vals[i], buf + n, sizeof buf - (size_t)n);
         env[k++] = strdup(buf);
     }
     for (size_t i = 0; i < nextra; i++)
@@ -100,16 +100,19 @@ static int start_task(smx_session *s, smx__runner *r, smx_element *e)
 {
     const smx_spec *spec = smx__session_spec(s);
     char **argv = NULL, **env = NULL, *workdir = NULL;
-    int rc = smx__template_argv(spec, e->index, e->vals, &argv);
+    const smx_value *vals = smx__element_values(e);
+    int rc = vals ? SMX_OK : smx_error_last_code();
     if (rc == SMX_OK)
-        rc = smx__template_workdir(spec, e->index, e->vals, &workdir);
+        rc = smx__template_argv(spec, e->index, vals, &argv);
+    if (rc == SMX_OK)
+        rc = smx__template_workdir(spec, e->index, vals, &workdir);
     if (rc == SMX_OK)
         rc = in_sweep_dir(smx__session_workdir(s), &workdir);
     /* A per-element working directory is created on demand (its components are sanitised). */
     if (rc == SMX_OK && workdir && smx__spec_has_workdir(spec))
         rc = smx__log_mkdirs(workdir);
     if (rc == SMX_OK) {
-        env = task_env(s, e);
+        env = task_env(s, e, vals);
         if (!env)
             rc = smx_error_last_code() ? smx_error_last_code() : SMX_ENOMEM;
     }

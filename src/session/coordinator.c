@@ -66,6 +66,9 @@ struct smx__coord {
     double median;
     int error; /* first fatal error (journal) */
     char errmsg[1024];
+    smx__range *ranges; /* accepted range completions not handed to the journal yet */
+    size_t nranges, capranges;
+    int named; /* result columns with a name: they are taken from column 0 up */
 };
 
 /*
@@ -103,6 +106,7 @@ void smx__coord_free(smx__coord *c)
         smx__lock_release(c->lock);
     free(c->status);
     free(c->attempts);
+    free(c->ranges);
     free(c->host_of_rank);
     free(c);
 }
@@ -216,6 +220,8 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
         rc = smx__sess_meta(c->sess, c->meta);
     if (rc == SMX_OK)
         rc = smx__sess_result_names(c->sess, c->result_names);
+    while (c->named < SMX__RESULT_COLUMNS && c->result_names[c->named][0])
+        c->named++;
     char(*table)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     if (!table)
         return smx__error_oom();
@@ -233,7 +239,7 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
             rc = smx__store_sync(c->st);
     }
     if (rc == SMX_OK)
-        rc = smx__journal_start(&c->j, c->st, c->sess, c->lock, c->opts.sync_interval);
+        rc = smx__journal_start(&c->j, c->st, c->sess, c->lock);
     if (rc == SMX_OK) {
         c->host_of_rank = calloc((size_t)c->size, sizeof(uint16_t));
         if (!c->host_of_rank)
@@ -336,12 +342,51 @@ static void warn_dropped(smx__coord *c, const char *name, uint64_t index)
     c->ndropped++;
 }
 
+/*
+ * A result column named for the first time: every element already final reads NaN there ("not
+ * reported"). Records have NaN in every unnamed column already; range writes leave unnamed
+ * columns alone, so the final elements get their NaN now, as runs of the status array.
+ */
+static int nan_backfill(smx__coord *c, int col)
+{
+    smx__range *runs = NULL;
+    size_t n = 0, cap = 0;
+    int rc = SMX_OK;
+    for (uint64_t i = 0; i < c->n && rc == SMX_OK;) {
+        if (c->status[i] != SMX_STATUS_DONE && c->status[i] != SMX_STATUS_FAILED) {
+            i++;
+            continue;
+        }
+        uint64_t j = i + 1;
+        while (j < c->n && (c->status[j] == SMX_STATUS_DONE || c->status[j] == SMX_STATUS_FAILED))
+            j++;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            smx__range *nr = realloc(runs, cap * sizeof *nr);
+            if (!nr) {
+                rc = smx__error_oom();
+                break;
+            }
+            runs = nr;
+        }
+        runs[n++] = (smx__range){i, j - i, 0, 0, 0};
+        i = j;
+    }
+    if (rc == SMX_OK && n)
+        rc = smx__journal_nan_results(c->j, col, runs, n);
+    free(runs);
+    return rc;
+}
+
 static int result_column(smx__coord *c, const char *name)
 {
     for (int k = 0; k < SMX__RESULT_COLUMNS; k++) {
         if (!c->result_names[k][0]) {
             snprintf(c->result_names[k], SMX__RESULT_NAME_MAX, "%s", name);
             if (queued(c, smx__journal_result_name(c->j, k, name), "a result name") != SMX_OK)
+                return -1;
+            c->named = k + 1;
+            if (queued(c, nan_backfill(c, k), "NaN for a new result column") != SMX_OK)
                 return -1;
             return k;
         }
@@ -371,8 +416,72 @@ uint64_t smx__coord_events(const smx__coord *c)
     return c->seen + c->reports;
 }
 
+/* Hands the accepted ranges to the journal (one queue operation for all of them). */
+static void flush_ranges(smx__coord *c)
+{
+    if (c->nranges == 0)
+        return;
+    queued(c, smx__journal_ranges(c->j, c->ranges, c->nranges), "completed ranges");
+    c->nranges = 0;
+}
+
+/* Appends the run [first, first + count) of accepted elements, merged with the last if adjacent. */
+static int push_range(smx__coord *c, uint64_t first, uint64_t count)
+{
+    smx__range *last = c->nranges ? &c->ranges[c->nranges - 1] : NULL;
+    if (last && last->first + last->count == first && last->nan_results == c->named) {
+        last->count += count;
+        return SMX_OK;
+    }
+    if (c->nranges == c->capranges) {
+        size_t cap = c->capranges ? 2 * c->capranges : 256;
+        smx__range *nr = realloc(c->ranges, cap * sizeof *nr);
+        if (!nr)
+            return smx__error_oom();
+        c->ranges = nr;
+        c->capranges = cap;
+    }
+    c->ranges[c->nranges++] = (smx__range){first, count, 1, SMX_STATUS_DONE, (uint8_t)c->named};
+    return SMX_OK;
+}
+
+int smx__coord_range(smx__coord *c, uint64_t first, uint64_t count)
+{
+    c->reports++;
+    if (first >= c->n || count > c->n - first) {
+        c->rejected += count;
+        return SMX_OK;
+    }
+    uint64_t accepted = 0, run = first, len = 0;
+    int rc = SMX_OK;
+    for (uint64_t i = first; i < first + count && rc == SMX_OK; i++) {
+        /* Exactly-once commit, element by element: only a running first attempt is taken. */
+        if (c->status[i] != SMX_STATUS_RUNNING || c->attempts[i] != 1) {
+            c->rejected++;
+            if (len)
+                rc = push_range(c, run, len);
+            len = 0;
+            continue;
+        }
+        c->status[i] = SMX_STATUS_DONE;
+        accepted++;
+        if (len++ == 0)
+            run = i;
+    }
+    if (len && rc == SMX_OK)
+        rc = push_range(c, run, len);
+    c->counts.running -= accepted;
+    c->counts.done += accepted;
+    c->done_this_job += accepted;
+    if (c->nranges >= 4096)
+        flush_ranges(c);
+    return rc;
+}
+
 int smx__coord_report(smx__coord *c, const smx__report *r)
 {
+    if (r->kind == SMX__REPORT_RANGE)
+        return smx__coord_range(c, r->index, r->count);
     c->reports++;
     uint64_t i = r->index;
     if (i >= c->n || c->status[i] != SMX_STATUS_RUNNING) {
@@ -600,6 +709,7 @@ int smx__coord_poll(smx__coord *c, int full)
         }
         free(box[k].data);
     }
+    flush_ranges(c);
     double now = smx__clock_mono();
     if (!c->stopped) {
         if (c->deadline > 0) {
@@ -699,6 +809,7 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
     c->job.t_end = smx__clock_wall();
     c->job.exit_code = job_outcome(out, c->counts.failed);
     snprintf(c->job.reason, sizeof c->job.reason, "%s", out->reason);
+    flush_ranges(c);
     journal_running(c);
     /* Exact counters as of this close; n_jobs moves (and counts_job is cleared) before the next
      * job changes a status. */

@@ -69,6 +69,13 @@ int smx__coord_notice(smx__coord *c);
 /* Handles a report from rank 0 itself (no MPI). */
 int smx__coord_report(smx__coord *c, const smx__report *r);
 
+/*
+ * Rank 0's own range: elements [FIRST, FIRST + COUNT) done without results on their first
+ * attempt. Each element is committed only if it is running (exactly once); the accepted ones reach
+ * the state file as range writes.
+ */
+int smx__coord_range(smx__coord *c, uint64_t first, uint64_t count);
+
 /* Stops: claims end and the other ranks are told. REASON is kept for the job row. */
 int smx__coord_stop(smx__coord *c, const char *reason);
 

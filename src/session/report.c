@@ -1,10 +1,12 @@
 /* Packing completion reports: see report.h. */
 #include "session/report.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "sweepmux/common.h"
 
 static int put(smx__report_buf *b, const void *p, size_t n)
 {
@@ -32,8 +34,29 @@ struct fixed {
     uint8_t kind, status;
 };
 
+/* A range entry, after its kind byte. */
+struct range_entry {
+    uint64_t first, count;
+    int32_t rank;
+};
+
+int smx__report_pack_range(smx__report_buf *b, uint64_t first, uint64_t count, int32_t rank)
+{
+    uint8_t kind = SMX__REPORT_RANGE;
+    struct range_entry e = {first, count, rank};
+    char bytes[1 + sizeof e];
+    bytes[0] = (char)kind;
+    memcpy(bytes + 1, &e, sizeof e);
+    int rc = put(b, bytes, sizeof bytes);
+    if (rc == SMX_OK)
+        b->count++;
+    return rc;
+}
+
 int smx__report_pack(smx__report_buf *b, const smx__report *r)
 {
+    if (r->kind == SMX__REPORT_RANGE)
+        return smx__report_pack_range(b, r->index, r->count, r->rank);
     struct fixed f;
     memset(&f, 0, sizeof f);
     f.index = r->index;
@@ -47,7 +70,9 @@ int smx__report_pack(smx__report_buf *b, const smx__report *r)
     f.tail_len = (uint16_t)strnlen(r->tail, SMX__TAIL_MAX - 1);
     f.kind = r->kind;
     f.status = r->status;
-    int rc = put(b, &f, sizeof f);
+    int rc = put(b, &f.kind, 1);
+    if (rc == SMX_OK)
+        rc = put(b, &f, sizeof f);
     for (unsigned i = 0; rc == SMX_OK && i < r->nresults; i++) {
         uint8_t nl = (uint8_t)strnlen(r->result_names[i], SMX__RESULT_NAME_MAX - 1);
         rc = put(b, &nl, 1);
@@ -67,11 +92,33 @@ int smx__report_unpack(const char *data, size_t len, size_t *offset, smx__report
 {
     struct fixed f;
     size_t o = *offset;
+    if (o + 1 > len)
+        return smx__error(SMX_EFORMAT, "truncated report");
+    uint8_t kind = (uint8_t)data[o++];
+    if (kind == SMX__REPORT_RANGE) {
+        struct range_entry e;
+        if (o + sizeof e > len)
+            return smx__error(SMX_EFORMAT, "truncated report");
+        memcpy(&e, data + o, sizeof e);
+        memset(r, 0, offsetof(smx__report, result_names));
+        r->kind = kind;
+        r->status = SMX_STATUS_DONE;
+        r->attempt = 1;
+        r->index = e.first;
+        r->count = e.count;
+        r->rank = e.rank;
+        r->tail[0] = '\0';
+        *offset = o + sizeof e;
+        return SMX_OK;
+    }
     if (o + sizeof f > len)
         return smx__error(SMX_EFORMAT, "truncated report");
     memcpy(&f, data + o, sizeof f);
     o += sizeof f;
+    if (f.kind != kind)
+        return smx__error(SMX_EFORMAT, "malformed report");
     r->index = f.index;
+    r->count = 1;
     r->t_start = f.t_start;
     r->t_end = f.t_end;
     r->rank = f.rank;
@@ -108,7 +155,6 @@ void smx__report_buf_clear(smx__report_buf *b)
 {
     b->len = 0;
     b->count = 0;
-    b->oldest = 0;
 }
 
 void smx__report_buf_free(smx__report_buf *b)

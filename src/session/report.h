@@ -1,7 +1,9 @@
 /*
  * Completion reports: what a rank tells rank 0 about the elements it worked on, packed into one
  * byte buffer per message so many completions travel in one MPI send. Ranks of one job run the
- * same binary on the same architecture, so fields are packed in host byte order.
+ * same binary on the same architecture, so fields are packed in host byte order. Each entry
+ * starts with its kind byte; a range entry (consecutive elements done without results) is only
+ * that byte, the first index, the count and the rank.
  */
 #ifndef SMX_REPORT_H
 #define SMX_REPORT_H
@@ -15,7 +17,8 @@
 enum smx__report_kind {
     SMX__REPORT_FINAL = 1,   /* the element's final outcome in this job (done or failed) */
     SMX__REPORT_FAILURE = 2, /* an attempt failed and will be retried (kept in the failure ring) */
-    SMX__REPORT_RELEASE = 3  /* the element was claimed but not finished: back to pending */
+    SMX__REPORT_RELEASE = 3, /* the element was claimed but not finished: back to pending */
+    SMX__REPORT_RANGE = 4    /* elements [index, index + count) done without results, attempt 1 */
 };
 
 #define SMX__REPORT_MAX_RESULTS 64
@@ -26,6 +29,7 @@ typedef struct smx__report {
     uint16_t attempt;
     int32_t rank;
     uint64_t index;
+    uint64_t count; /* SMX__REPORT_RANGE: elements in the range; 1 otherwise */
     int32_t exit_code;
     int32_t term_signal;
     double t_start, t_end;
@@ -40,11 +44,13 @@ typedef struct smx__report_buf {
     char *data;
     size_t len, cap;
     size_t count;
-    double oldest; /* monotonic time of the first entry not yet sent */
 } smx__report_buf;
 
 /* Appends R; returns SMX_ENOMEM on allocation failure. */
 int smx__report_pack(smx__report_buf *b, const smx__report *r);
+
+/* Appends a range entry (SMX__REPORT_RANGE: 21 bytes on the wire, whatever COUNT is). */
+int smx__report_pack_range(smx__report_buf *b, uint64_t first, uint64_t count, int32_t rank);
 
 /* Unpacks the entry at *OFFSET of DATA (LEN bytes) into R and advances *OFFSET; SMX_EFORMAT if
  * truncated. */

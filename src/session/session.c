@@ -159,6 +159,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
         return smx__error_oom();
     s->comm = MPI_COMM_NULL;
     s->claim.win = MPI_WIN_NULL;
+    s->tick = s->stride = 1; /* look before the first element */
     smx_session_options defaults = SMX_SESSION_OPTIONS_INIT;
     int rc = SMX_OK;
     if (opts && opts->version != SMX_SESSION_OPTIONS_VERSION)
@@ -326,12 +327,22 @@ static int send_to_root(smx_session *s, int tag, const void *data, size_t len)
 /* Sends in flight a worker may have; beyond that it waits, so rank 0's pace holds it back. */
 #define SENDS_MAX 4
 
+/*
+ * Reports go out at once unless this rank sent some within the last SEND_GAP seconds (or the
+ * report interval, if shorter): a rank that completes little reports every completion without
+ * delay, and a busy one sends at most one message per gap, however fast elements finish.
+ */
+#define SEND_GAP 0.005
+
 int smx__session_flush(smx_session *s, int force)
 {
     if (s->out.count == 0)
         return SMX_OK;
-    if (!force && smx__clock_mono() - s->out.oldest < s->opts.report_interval && s->out.len < 65536)
+    double now = smx__clock_mono();
+    double gap = s->opts.report_interval < SEND_GAP ? s->opts.report_interval : SEND_GAP;
+    if (!force && now - s->last_send < gap && s->out.len < 65536)
         return SMX_OK;
+    s->last_send = now;
     for (;;) {
         int rrc = reap_sends(s);
         if (rrc != SMX_OK)
@@ -354,11 +365,38 @@ static int report(smx_session *s, const smx__report *r)
 {
     if (s->rank == 0)
         return smx__coord_report(s->coord, r);
-    if (s->out.count == 0)
-        s->out.oldest = smx__clock_mono();
     int rc = smx__report_pack(&s->out, r);
     if (rc == SMX_OK)
         rc = smx__session_flush(s, 0);
+    return rc;
+}
+
+/* Hands the open run of elements done without results to rank 0 (see range_add). */
+static int flush_run(smx_session *s)
+{
+    if (s->run_count == 0)
+        return SMX_OK;
+    uint64_t first = s->run_first, count = s->run_count;
+    s->run_count = 0;
+    if (s->rank == 0)
+        return smx__coord_range(s->coord, first, count);
+    return smx__report_pack_range(&s->out, first, count, s->rank);
+}
+
+/*
+ * Completions of elements done without results, on their first attempt, are kept as one open run
+ * of consecutive indices: a claimed chunk finished in order travels to rank 0 as one range entry
+ * and reaches the state file as one range write (status and attempts only).
+ */
+static int range_add(smx_session *s, uint64_t index)
+{
+    if (s->run_count && index == s->run_first + s->run_count) {
+        s->run_count++;
+        return SMX_OK;
+    }
+    int rc = flush_run(s);
+    s->run_first = index;
+    s->run_count = 1;
     return rc;
 }
 
@@ -448,10 +486,13 @@ int smx_session_progress(smx_session *s)
 {
     if (!s)
         return smx__error(SMX_EUSAGE, "smx_session_progress: session is NULL");
+    int rc = flush_run(s);
+    if (rc != SMX_OK)
+        return rc;
     if (s->rank == 0) {
         if (s->stop_flag && !s->stopping)
             smx__coord_stop(s->coord, s->stop_reason ? s->stop_reason : "stop requested");
-        int rc = smx__coord_poll(s->coord, 0);
+        rc = smx__coord_poll(s->coord, 0);
         follow_coordinator(s);
         return rc;
     }
@@ -476,15 +517,11 @@ static smx_element *new_element(smx_session *s, uint64_t index, int attempt)
             return NULL;
         }
     }
-    if (smx__spec_values(s->spec, index, e->vals) != SMX_OK) {
-        free(e->vals);
-        free(e);
-        return NULL;
-    }
     e->s = s;
     e->index = index;
     e->attempt = attempt;
     e->tries = 0;
+    e->decoded = 0; /* values are decoded when first asked for: many loops never look */
     e->prev = e->next = NULL;
     return e;
 }
@@ -503,7 +540,7 @@ static void drop_element(smx_session *s, smx_element *e)
 
 static void give(smx_session *s, smx_element *e)
 {
-    e->t_given = smx__clock_wall();
+    e->t_given = s->tnow + s->wall_offset;
     e->prev = NULL;
     e->next = s->given;
     if (s->given)
@@ -522,63 +559,106 @@ static void ungive(smx_session *s, smx_element *e)
     e->prev = e->next = NULL;
 }
 
+/* Claims the next chunk into the queue (or learns that the claims ran out or stopped). */
+static int claim_more(smx_session *s)
+{
+    uint64_t first = 0, n = 0;
+    int stopped = 0;
+    int rc = smx__claim_take(&s->claim, 0, &first, &n, &stopped);
+    if (rc != SMX_OK)
+        return rc;
+    if (stopped || n == 0) {
+        s->exhausted = 1;
+        if (stopped && s->rank != 0)
+            become_stopping(s);
+        return SMX_OK;
+    }
+    if (n > s->qcap) {
+        uint64_t *q = realloc(s->queue, n * sizeof *q);
+        if (!q)
+            return smx__error_oom();
+        s->queue = q;
+        s->qcap = n;
+    }
+    rc = smx__claim_entries(&s->claim, first, n, s->queue);
+    if (rc != SMX_OK)
+        return rc;
+    s->qhead = 0;
+    s->qlen = n;
+    if (s->rank == 0)
+        return smx__coord_notice(s->coord); /* our own claim runs before we report on it */
+    return SMX_OK;
+}
+
+/* Calls of smx_session_next between two looks at the clock, at most. */
+#define STRIDE_MAX 64
+
+/*
+ * A look around, every `stride` calls of smx_session_next: read the clock, hand over the open
+ * run, serve (rank 0) or check for rank 0's messages (the others). Reading the clock costs more
+ * than a trivial element here (~0.1 us on a VM), so the stride adapts: it doubles while the calls
+ * come faster than 50 us apart and drops to 1 as soon as they are 1 ms apart, so elements that
+ * take a while see a look before each of them, and timestamps stay accurate.
+ */
+static int look(smx_session *s)
+{
+    double t = smx__clock_mono();
+    double dt = t - s->tnow;
+    s->tnow = t;
+    s->wall_offset = smx__clock_wall() - t;
+    if (dt > 1e-3)
+        s->stride = 1;
+    else if (dt > 2e-4 && s->stride > 1)
+        s->stride /= 2;
+    else if (dt < 5e-5 && s->stride < STRIDE_MAX)
+        s->stride *= 2;
+    s->tick = s->stride;
+    int rc = smx_session_progress(s);
+    if (rc == SMX_OK && s->rank == 0 && s->iterates) {
+        rc = smx__coord_throttle(s->coord);
+        follow_coordinator(s);
+    }
+    return rc;
+}
+
 int smx_session_next(smx_session *s, smx_element **out)
 {
     if (!s || !out)
         return smx__error(SMX_EUSAGE, "smx_session_next: NULL argument");
     *out = NULL;
-    int rc = smx_session_progress(s);
-    if (rc != SMX_OK)
-        return rc;
-    if (!s->iterates || s->stopping)
-        return SMX_ITEROVER;
-    if (s->rank == 0) {
-        smx__coord_throttle(s->coord);
-        follow_coordinator(s);
-    }
-    /* New work first: this rank's failed elements are retried once the claims have run out. */
-    if (s->qhead == s->qlen && !s->exhausted) {
-        uint64_t first = 0, n = 0;
-        int stopped = 0;
-        rc = smx__claim_take(&s->claim, 0, &first, &n, &stopped);
+    int rc;
+    if (--s->tick == 0 || (s->stop_flag && !s->stopping)) {
+        rc = look(s);
         if (rc != SMX_OK)
             return rc;
-        if (stopped || n == 0) {
-            s->exhausted = 1;
-            if (stopped && s->rank != 0)
-                become_stopping(s);
-        } else {
-            if (n > s->qcap) {
-                uint64_t *q = realloc(s->queue, n * sizeof *q);
-                if (!q)
-                    return smx__error_oom();
-                s->queue = q;
-                s->qcap = n;
-            }
-            rc = smx__claim_entries(&s->claim, first, n, s->queue);
-            if (rc != SMX_OK)
-                return rc;
-            s->qhead = 0;
-            s->qlen = n;
-            if (s->rank == 0)
-                smx__coord_notice(s->coord); /* our own claim runs before we report on it */
-        }
+    }
+    if (!s->iterates || s->stopping)
+        return SMX_ITEROVER;
+    /* New work first: this rank's failed elements are retried once the claims have run out. */
+    if (s->qhead == s->qlen && !s->exhausted) {
+        rc = claim_more(s);
+        if (rc != SMX_OK)
+            return rc;
     }
     smx_element *e = NULL;
     if (s->qhead < s->qlen) {
         uint64_t entry = s->queue[s->qhead++];
         e = new_element(s, SMX__ENTRY_INDEX(entry), SMX__ENTRY_ATTEMPT(entry));
         if (!e)
-            return smx__error(SMX_ENOMEM, "cannot decode element %llu",
-                              (unsigned long long)SMX__ENTRY_INDEX(entry));
+            return smx__error_oom();
     } else if (s->retry_head) {
         e = s->retry_head;
         s->retry_head = e->next;
         if (!s->retry_head)
             s->retry_tail = NULL;
     }
-    if (!e)
-        return SMX_ITEROVER;
+    if (!e) {
+        /* The end: what this rank finished goes to rank 0 now, not at the next look. */
+        rc = flush_run(s);
+        if (rc == SMX_OK && s->rank != 0)
+            rc = smx__session_flush(s, 0);
+        return rc != SMX_OK ? rc : SMX_ITEROVER;
+    }
     give(s, e);
     *out = e;
     return SMX_OK;
@@ -604,8 +684,18 @@ const char *smx_element_param_name(const smx_element *e, size_t i)
     return i < e->s->nparams ? smx__spec_param_name(e->s->spec, i) : NULL;
 }
 
+/*
+ * The values are a cache filled on first use (the element is const to the caller, which does not
+ * see the cache); NULL if they cannot be decoded (smx_error_last says why).
+ */
 const smx_value *smx__element_values(const smx_element *e)
 {
+    smx_element *m = (smx_element *)e;
+    if (!m->decoded) {
+        if (smx__spec_values(e->s->spec, e->index, m->vals) != SMX_OK)
+            return NULL;
+        m->decoded = 1;
+    }
     return e->vals;
 }
 
@@ -616,7 +706,10 @@ int smx_element_get(const smx_element *e, const char *name, smx_value *out)
     int i = smx__spec_param_find(e->s->spec, name);
     if (i < 0)
         return smx__error(SMX_ENOTFOUND, "the sweep has no parameter '%s'", name);
-    *out = e->vals[i];
+    const smx_value *v = smx__element_values(e);
+    if (!v)
+        return smx_error_last_code();
+    *out = v[i];
     return SMX_OK;
 }
 
@@ -681,6 +774,18 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
                           "smx_element_complete: status must be DONE, FAILED or PENDING");
     ungive(s, e);
     e->tries++;
+    /*
+     * Done, nothing to record but that, on a first attempt (no earlier record to overwrite), while
+     * elements come faster than the clock is read: part of a range. Everything else is a record
+     * of its own, with its times, results, exit code and stderr tail.
+     */
+    if (c->status == SMX_STATUS_DONE && c->nresults == 0 && !c->stderr_tail && c->t_start <= 0 &&
+        c->t_end <= 0 && c->exit_code <= 0 && c->term_signal == 0 && e->attempt == 1 &&
+        s->stride > 1) {
+        int rc = range_add(s, e->index);
+        drop_element(s, e);
+        return rc;
+    }
     smx__report r;
     int kind = SMX__REPORT_FINAL, retry = 0;
     if (c->status == SMX_STATUS_PENDING)
@@ -778,7 +883,12 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
     if (!s)
         return out->rc = smx__error(SMX_EUSAGE, "smx_session_close: session is NULL");
     s->finished = 1;
-    /* Whatever this rank still holds goes back to pending. */
+    /*
+     * What this rank finished goes to rank 0; whatever it still holds goes back to pending. If the
+     * open run cannot be handed over (no memory), its elements stay running in the file and run
+     * again next time; this rank's close reports the failure.
+     */
+    int lost = flush_run(s);
     release_queue(s);
     smx__report r;
     while (s->given) {
@@ -816,6 +926,10 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
             out->rc = rc;
         }
         rc = out->rc != SMX_OK ? out->rc : rc;
+    }
+    if (rc == SMX_OK && lost != SMX_OK) {
+        rc = lost;
+        snprintf(out->message, sizeof out->message, "%s", smx_error_last());
     }
     if (rc != SMX_OK && rc != SMX_ESTOPPED)
         smx__error(rc, "%s", out->message);

@@ -29,7 +29,8 @@ struct smx_element {
     int attempt;
     int tries;                /* attempts made in this job */
     double t_given;           /* unix time smx_session_next returned it */
-    smx_value *vals;          /* nparams values */
+    smx_value *vals;          /* nparams values, once decoded */
+    int decoded;              /* vals holds this element's values */
     smx_element *prev, *next; /* the session's list of elements handed out */
 };
 
@@ -58,7 +59,14 @@ struct smx_session {
     smx__coord *coord;   /* rank 0 only */
     int finished;        /* close() reached */
     double last_probe;   /* when a worker last probed for rank 0's messages */
-    smx_element *spare;  /* recycled elements */
+    double last_send;    /* when this rank last sent reports */
+    /* The open run: elements [run_first, run_first + run_count) done, not handed over yet. */
+    uint64_t run_first, run_count;
+    double tnow;        /* monotonic clock at the last look (see look() in session.c) */
+    double wall_offset; /* wall clock minus monotonic clock at the last look */
+    unsigned tick;      /* calls of smx_session_next left until the next look */
+    unsigned stride;    /* calls between looks */
+    smx_element *spare; /* recycled elements */
     int nspare;
 };
 

@@ -8,10 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/clock.h"
 #include "core/error.h"
 
-enum op_kind { OP_FAILURE, OP_META, OP_JOB, OP_HOST, OP_RESULT_NAME };
+enum op_kind { OP_FAILURE, OP_META, OP_JOB, OP_HOST, OP_RESULT_NAME, OP_NAN_RESULTS };
 
 typedef struct op {
     enum op_kind kind;
@@ -21,6 +20,10 @@ typedef struct op {
         int64_t meta[SMX__META_LEN];
         smx__job job;
         char name[SMX__HOST_NAME_MAX];
+        struct {
+            smx__range *runs; /* owned by the op */
+            size_t n;
+        } nan;
     } u;
 } op;
 
@@ -28,6 +31,9 @@ typedef struct op {
 typedef struct batch {
     smx__record *recs;
     size_t nrecs, caprecs;
+    smx__range *ranges;
+    size_t nranges, capranges;
+    uint64_t nranged; /* elements in ranges */
     uint64_t *sidx;
     uint8_t *sstatus;
     uint16_t *sattempts;
@@ -40,7 +46,6 @@ struct smx__journal {
     smx__store *st;
     smx__sess *sess;
     smx__lock *lock;
-    double sync_interval;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -48,6 +53,8 @@ struct smx__journal {
     uint64_t queued_seq;  /* bumped by every queued change */
     uint64_t sync_wanted; /* highest ticket asked for */
     uint64_t durable_seq; /* every change up to this seq is durable */
+    uint64_t syncs;       /* batches written and synced */
+    int idle;             /* the writer waits for work: a queued change must wake it */
     int quit;
     int error;
     char errmsg[1024];
@@ -68,9 +75,26 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return SMX_OK;
 }
 
+static int batch_empty(const batch *b)
+{
+    return !(b->nrecs || b->nranges || b->nstates || b->nops);
+}
+
+/* Empties B for reuse, freeing what its ops own. */
+static void batch_reset(batch *b)
+{
+    for (size_t i = 0; i < b->nops; i++)
+        if (b->ops[i].kind == OP_NAN_RESULTS)
+            free(b->ops[i].u.nan.runs);
+    b->nrecs = b->nranges = b->nstates = b->nops = 0;
+    b->nranged = 0;
+}
+
 static void batch_free(batch *b)
 {
+    batch_reset(b);
     free(b->recs);
+    free(b->ranges);
     free(b->sidx);
     free(b->sstatus);
     free(b->sattempts);
@@ -82,13 +106,15 @@ static int write_batch(smx__journal *j, batch *b)
 {
     int rc = SMX_OK;
     /* Fencing: a run that lost its lock (even one that was stopped and woke up) writes nothing. */
-    if (j->lock && (b->nstates || b->nrecs || b->nops))
+    if (j->lock && !batch_empty(b))
         rc = smx__lock_check(j->lock);
     if (rc != SMX_OK)
         return rc;
     /* Status changes first: an element claimed and finished within one batch ends up finished. */
     if (b->nstates)
         rc = smx__sess_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
+    if (rc == SMX_OK && b->nranges)
+        rc = smx__sess_write_ranges(j->sess, b->ranges, b->nranges);
     if (rc == SMX_OK && b->nrecs)
         rc = smx__sess_write_records(j->sess, b->recs, b->nrecs);
     for (size_t i = 0; rc == SMX_OK && i < b->nops; i++) {
@@ -109,77 +135,62 @@ static int write_batch(smx__journal *j, batch *b)
         case OP_RESULT_NAME:
             rc = smx__sess_set_result_name(j->sess, o->row, o->u.name);
             break;
+        case OP_NAN_RESULTS:
+            rc = smx__sess_nan_results(j->sess, o->row, o->u.nan.runs, o->u.nan.n);
+            break;
         }
     }
     return rc;
 }
 
+/*
+ * Group commit: the writer waits only while nothing is queued. Whatever the main thread queued
+ * while the previous write and fsync ran is taken as one batch, written and synced at once, so a
+ * completion becomes durable one write + fsync after it is queued when the file is idle, and at
+ * most two when it is busy, and the number of fsyncs adapts to the load by itself.
+ */
 static void *writer_main(void *arg)
 {
     smx__journal *j = arg;
-    double last_sync = smx__clock_mono();
-    int dirty = 0;
     pthread_mutex_lock(&j->mu);
     for (;;) {
-        int want_sync = j->sync_wanted > j->durable_seq;
-        int have = j->filling.nrecs || j->filling.nstates || j->filling.nops;
-        if (!have && !want_sync && !j->quit) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            double wait = j->sync_interval > 0 ? j->sync_interval : 1.0;
-            until.tv_sec += (time_t)wait;
-            until.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&j->cv, &j->mu, &until);
-            if (!(j->filling.nrecs || j->filling.nstates || j->filling.nops) &&
-                j->sync_wanted <= j->durable_seq && !j->quit && !dirty)
-                continue;
+        while (batch_empty(&j->filling) && j->sync_wanted <= j->durable_seq && !j->quit) {
+            j->idle = 1;
+            pthread_cond_wait(&j->cv, &j->mu);
+            j->idle = 0;
         }
         /* Take the filled batch; the main thread keeps queueing into the other one. */
         batch tmp = j->writing;
         j->writing = j->filling;
         j->filling = tmp;
-        j->filling.nrecs = j->filling.nstates = j->filling.nops = 0;
+        batch_reset(&j->filling);
         uint64_t seq = j->queued_seq;
         int quit = j->quit;
-        uint64_t wanted = j->sync_wanted;
         pthread_mutex_unlock(&j->mu);
 
         int rc = SMX_OK;
         if (!j->error)
             rc = write_batch(j, &j->writing);
-        dirty = dirty || j->writing.nrecs || j->writing.nstates || j->writing.nops;
-        double t = smx__clock_mono();
-        int do_sync =
-            dirty && (quit || wanted > j->durable_seq || t - last_sync >= j->sync_interval);
-        if (rc == SMX_OK && !j->error && do_sync) {
-            if (j->lock)
-                rc = smx__lock_check(j->lock);
-            if (rc == SMX_OK)
-                rc = smx__store_sync(j->st);
-            last_sync = t;
-            dirty = 0;
-        }
+        if (rc == SMX_OK && !j->error && !batch_empty(&j->writing) && j->lock)
+            rc = smx__lock_check(j->lock);
+        if (rc == SMX_OK && !j->error && !batch_empty(&j->writing))
+            rc = smx__store_sync(j->st);
 
         pthread_mutex_lock(&j->mu);
         if (rc != SMX_OK && !j->error) {
             j->error = rc;
             snprintf(j->errmsg, sizeof j->errmsg, "%s", smx_error_last());
         }
-        if (!dirty || j->error)
-            j->durable_seq = seq;
-        if (quit && !(j->filling.nrecs || j->filling.nstates || j->filling.nops))
+        j->durable_seq = seq;
+        j->syncs++;
+        if (quit && batch_empty(&j->filling))
             break;
     }
     pthread_mutex_unlock(&j->mu);
     return NULL;
 }
 
-int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock,
-                       double sync_interval)
+int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock)
 {
     smx__journal *j = calloc(1, sizeof *j);
     if (!j)
@@ -187,7 +198,6 @@ int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx_
     j->st = st;
     j->sess = sess;
     j->lock = lock;
-    j->sync_interval = sync_interval > 0 ? sync_interval : 1.0;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     if (pthread_create(&j->thread, NULL, writer_main, j) != 0) {
@@ -199,6 +209,14 @@ int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx_
     return SMX_OK;
 }
 
+/* Counts one queued change (the caller holds the mutex) and wakes an idle writer. */
+static void queued(smx__journal *j)
+{
+    j->queued_seq++;
+    if (j->idle)
+        pthread_cond_signal(&j->cv);
+}
+
 static op *push_op(smx__journal *j, enum op_kind kind, int row)
 {
     if (grow((void **)&j->filling.ops, &j->filling.capops, j->filling.nops + 1, sizeof(op)))
@@ -206,7 +224,7 @@ static op *push_op(smx__journal *j, enum op_kind kind, int row)
     op *o = &j->filling.ops[j->filling.nops++];
     o->kind = kind;
     o->row = row;
-    j->queued_seq++;
+    queued(j);
     return o;
 }
 
@@ -217,14 +235,56 @@ int smx__journal_record(smx__journal *j, const smx__record *r)
                   sizeof(smx__record));
     if (rc == SMX_OK) {
         j->filling.recs[j->filling.nrecs++] = *r;
-        j->queued_seq++;
-        /* Wake the writer for every few thousand records; between syncs it would otherwise sleep.
-         */
-        if ((j->filling.nrecs & 4095) == 0)
-            pthread_cond_signal(&j->cv);
+        queued(j);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
+}
+
+int smx__journal_ranges(smx__journal *j, const smx__range *r, size_t n)
+{
+    if (n == 0)
+        return SMX_OK;
+    pthread_mutex_lock(&j->mu);
+    batch *b = &j->filling;
+    int rc = grow((void **)&b->ranges, &b->capranges, b->nranges + n, sizeof(smx__range));
+    if (rc == SMX_OK) {
+        memcpy(b->ranges + b->nranges, r, n * sizeof *r);
+        b->nranges += n;
+        for (size_t i = 0; i < n; i++)
+            b->nranged += r[i].count;
+        queued(j);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int smx__journal_nan_results(smx__journal *j, int col, const smx__range *runs, size_t n)
+{
+    smx__range *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy)
+        return smx__error_oom();
+    memcpy(copy, runs, n * sizeof *runs);
+    pthread_mutex_lock(&j->mu);
+    op *o = push_op(j, OP_NAN_RESULTS, col);
+    if (o) {
+        o->u.nan.runs = copy;
+        o->u.nan.n = n;
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (!o) {
+        free(copy);
+        return smx__error_oom();
+    }
+    return SMX_OK;
+}
+
+uint64_t smx__journal_syncs(smx__journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t n = j->syncs;
+    pthread_mutex_unlock(&j->mu);
+    return n;
 }
 
 int smx__journal_state(smx__journal *j, uint64_t index, uint8_t status, uint16_t attempts)
@@ -245,9 +305,7 @@ int smx__journal_state(smx__journal *j, uint64_t index, uint8_t status, uint16_t
         b->sstatus[b->nstates] = status;
         b->sattempts[b->nstates] = attempts;
         b->nstates++;
-        j->queued_seq++;
-        if ((b->nstates & 4095) == 0)
-            pthread_cond_signal(&j->cv);
+        queued(j);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -329,7 +387,7 @@ int smx__journal_durable(smx__journal *j, uint64_t ticket)
 size_t smx__journal_backlog(smx__journal *j)
 {
     pthread_mutex_lock(&j->mu);
-    size_t n = j->filling.nrecs + j->filling.nstates + j->filling.nops;
+    size_t n = j->filling.nrecs + j->filling.nranges + j->filling.nstates + j->filling.nops;
     pthread_mutex_unlock(&j->mu);
     return n;
 }

@@ -1,9 +1,12 @@
 /*
  * The journal: rank 0's writer thread. The coordinator queues what must reach the state file
- * (element records, status changes, tables) and goes straight back to serving MPI; the thread
- * writes the queue in place (store.h) and fsyncs at most every sync interval or when asked. A
- * queued change is durable once a sync that started after it has finished: smx__journal_sync
- * hands out a ticket and smx__journal_durable tells, without blocking, whether it is reached.
+ * (element records, ranges of elements done without results, status changes, tables) and goes
+ * straight back to serving MPI; the thread writes the queue in place (store.h) and fsyncs it.
+ * Group commit: the thread waits only while nothing is queued; what was queued during one write
+ * and fsync becomes the next batch, written and fsynced right after, so a change is durable within
+ * about two write + fsync times of being queued. A queued change is durable once a sync that
+ * started after it has finished: smx__journal_sync hands out a ticket and smx__journal_durable
+ * tells, without blocking, whether it is reached.
  *
  * The thread makes no MPI call (MPI stays at MPI_THREAD_FUNNELED) and is the only user of the
  * store while it runs.
@@ -24,11 +27,14 @@ typedef struct smx__journal smx__journal;
  * batch and every sync that the lock is still ours (smx__lock_check): once it is lost nothing more
  * is written and the writer fails with SMX_ELOCKED.
  */
-int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock,
-                       double sync_interval);
+int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock);
 
 /* Queue changes (copied). They fail only on allocation failure (SMX_ENOMEM). */
 int smx__journal_record(smx__journal *j, const smx__record *r);
+/* N ranges of elements done without results (status and attempts only; see store.h). */
+int smx__journal_ranges(smx__journal *j, const smx__range *r, size_t n);
+/* NaN into result column COL for the elements of the N runs (a column named for the first time). */
+int smx__journal_nan_results(smx__journal *j, int col, const smx__range *runs, size_t n);
 int smx__journal_state(smx__journal *j, uint64_t index, uint8_t status, uint16_t attempts);
 int smx__journal_failure(smx__journal *j, int slot, const smx__failure *f);
 int smx__journal_meta(smx__journal *j, const int64_t *meta);
@@ -43,6 +49,9 @@ uint64_t smx__journal_sync(smx__journal *j);
  * the writer failed (the message is copied into the calling thread's error).
  */
 int smx__journal_durable(smx__journal *j, uint64_t ticket);
+
+/* Batches written and synced so far. */
+uint64_t smx__journal_syncs(smx__journal *j);
 
 /* Changes queued and not yet written (the writer's backlog). */
 size_t smx__journal_backlog(smx__journal *j);
