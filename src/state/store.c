@@ -1773,12 +1773,13 @@ int smx__sess_write_state(smx__sess *s, const uint64_t *idx, const uint8_t *stat
         }
     }
     CHECK(sort_indices(s, o, n, &nu));
-    for (size_t i = 0; i < nu; i++)
-        buf[i] = status[o[i].pos];
-    CHECK(write_sel(s, C_STATUS, o, nu, buf));
+    /* Attempts first, status last (see smx__sess_write_records). */
     for (size_t i = 0; i < nu; i++)
         memcpy(buf + 2 * i, &attempts[o[i].pos], 2);
     CHECK(write_sel(s, C_ATTEMPTS, o, nu, buf));
+    for (size_t i = 0; i < nu; i++)
+        buf[i] = status[o[i].pos];
+    CHECK(write_sel(s, C_STATUS, o, nu, buf));
 done:
     free(o);
     free(buf);
