@@ -3,7 +3,6 @@
  * content; it is put in a memory file and read through the real path of the spec parser, then
  * the elements are rendered (argv with `shell: true`, env, workdir).
  */
-#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -9,20 +9,19 @@
 #include <string.h>
 
 #include "exec/runner.h"
-#include "state/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 64 * 1024)
         size = 64 * 1024;
     char *buf = malloc(size + 1); /* the spare byte the parser may overwrite */
-    char(*names)[SMX__RESULT_NAME_MAX] = malloc(SMX__RESULTS_MAX * sizeof *names);
-    double *values = malloc(SMX__RESULTS_MAX * sizeof *values);
+    char(*names)[SMX__RESULT_NAME_MAX] = malloc(SMX__TASK_RESULTS_MAX * sizeof *names);
+    double *values = malloc(SMX__TASK_RESULTS_MAX * sizeof *values);
     if (!buf || !names || !values)
         abort();
     memcpy(buf, data, size);
     size_t n = smx__runner_parse_results(buf, size, names, values);
-    if (n > SMX__RESULTS_MAX)
+    if (n > SMX__TASK_RESULTS_MAX)
         abort();
     for (size_t i = 0; i < n; i++) {
         size_t l = strnlen(names[i], SMX__RESULT_NAME_MAX);

@@ -47,7 +47,6 @@ extern char **environ;
 #endif
 
 #define SMX__RESULT_FILE_MAX (64 * 1024) /* bytes of $SWEEPMUX_RESULT that are read */
-#define SMX__TASK_RESULTS_MAX 256        /* name=value lines read from one task's result file */
 #define SMX__POLL_FALLBACK_MS 2          /* waitpid polling period without pidfds */
 
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };

@@ -112,9 +112,13 @@ int smx__runner_wait(smx__runner *r, int timeout_ms, smx__task_result *out, size
  */
 void smx__runner_kill_all(smx__runner *r, double grace);
 
+/* Distinct names read from one task's result file; later new names are dropped. */
+#define SMX__TASK_RESULTS_MAX 256
+
 /*
  * Parses the `name=value` lines of a result file's first LEN bytes in BUF (which must have one
- * spare byte at BUF[LEN]; lines are modified in place) into NAMES/VALUES (SMX__RESULTS_MAX rows):
+ * spare byte at BUF[LEN]; lines are modified in place) into NAMES/VALUES (SMX__TASK_RESULTS_MAX
+ * rows):
  * names of letters, digits, '_', '.', '-'; values as strtod reads them; a later line for a name
  * replaces its value; other lines are ignored. Returns the number of names.
  */
