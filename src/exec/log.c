@@ -214,6 +214,44 @@ static int src_open(const smx__log_src *src, int *fd, long long *size, int *owne
     return 0;
 }
 
+/* Outputs from this size on are copied extent by extent, so that their holes stay holes. */
+#define SPARSE_CHECK_MIN ((long long)1 << 20)
+
+/*
+ * Copies LEN bytes of IN (from offset 0) to OUT at OUT_OFF, like smx__fs_copy. A large IN is copied
+ * one data extent at a time (SEEK_DATA/SEEK_HOLE) after OUT was extended over the whole range, so
+ * a sparse output (a task that seeks its stdout far ahead) does not become gigabytes of zeros.
+ */
+static long long copy_output(int in, int out, off_t out_off, long long len, smx__fs_copy_caps *caps)
+{
+    /* No hole before LEN, or a file system that cannot tell: one plain copy. */
+    off_t hole = len < SPARSE_CHECK_MIN ? -1 : lseek(in, 0, SEEK_HOLE);
+    if (hole < 0 || hole >= len)
+        return smx__fs_copy(in, 0, out, out_off, len, 0, caps);
+    if (ftruncate(out, out_off + len) != 0)
+        return -1;
+    for (off_t pos = 0; pos < len;) {
+        off_t d = lseek(in, pos, SEEK_DATA);
+        if (d < 0 && errno != ENXIO)
+            return -1;
+        if (d < 0 || d >= len)
+            break; /* a hole up to the end of the range (or of IN) */
+        off_t h = lseek(in, d, SEEK_HOLE);
+        if (h < 0 || h > len)
+            h = len;
+        long long got = smx__fs_copy(in, d, out, out_off + d, h - d, 0, caps);
+        if (got < 0)
+            return -1;
+        if (got < h - d)
+            return d + got; /* IN ended early: it was truncated under us */
+        pos = h;
+    }
+    struct stat st;
+    if (fstat(in, &st) != 0)
+        return -1;
+    return st.st_size < len ? (long long)st.st_size : len;
+}
+
 /* Appends one delimited stream to the rank log and its line to the index buffer IDX. */
 static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const char *stream,
                            const smx__log_src *src, char *idx, size_t idx_cap, size_t *idx_len)
@@ -224,6 +262,9 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
     if (orc != 0)
         return orc > 0 ? 0 : orc;
     int rc = 0;
+    long long total = size;
+    if (size > SMX__LOG_STREAM_MAX)
+        size = SMX__LOG_STREAM_MAX;
     /* The size can only shrink under us if someone truncates the scratch file; then the record
      * is rewritten with the size actually copied, so the header never lies. */
     for (int tries = 0; size > 0 && tries < 3; tries++) {
@@ -237,7 +278,7 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
             rc = smx__error(SMX_EIO, "cannot write rank log: %s", strerror(errno));
             break;
         }
-        long long got = smx__fs_copy(fd, 0, log->log_fd, payload, size, 0, &log->caps);
+        long long got = copy_output(fd, log->log_fd, payload, size, &log->caps);
         if (got < 0) {
             rc = smx__error(SMX_EIO, "cannot copy task output '%s' to the rank log: %s",
                             src->path ? src->path : "?", strerror(errno));
@@ -269,6 +310,18 @@ static int log_stream_rank(smx__log *log, uint64_t index, int attempt, const cha
                              index, attempt, stream, (long long)payload, got);
             if (n > 0 && (size_t)n < idx_cap - *idx_len)
                 *idx_len += (size_t)n;
+        }
+        if (got == size && total > size) {
+            char cut[200];
+            int cl = snprintf(cut, sizeof cut,
+                              "==> index=%" PRIu64 " attempt=%d stream=%s cut: the first %lld of "
+                              "%lld bytes are logged <==\n",
+                              index, attempt, stream, got, total);
+            if (smx__fs_pwrite_all(log->log_fd, cut, (size_t)cl, end) != 0) {
+                rc = smx__error(SMX_EIO, "cannot write rank log: %s", strerror(errno));
+                break;
+            }
+            end += cl;
         }
         log->log_end = end;
         break;

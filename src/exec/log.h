@@ -17,6 +17,13 @@ typedef enum smx__log_mode {
     SMX__LOG_NONE = 2      /* discard output (stderr tail is still kept for failures) */
 } smx__log_mode;
 
+/*
+ * Most bytes of one stream (stdout or stderr) of one attempt that go into the rank log; the rest
+ * is left out and a line after the record says how much (A6-4). Holes of a sparse output stay
+ * holes in the log.
+ */
+#define SMX__LOG_STREAM_MAX ((long long)1 << 30)
+
 typedef struct smx__log smx__log;
 
 int smx__log_open(smx__log **out, const char *dir, int rank, smx__log_mode mode);

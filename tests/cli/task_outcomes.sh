@@ -149,6 +149,26 @@ size=$(cat biglogs2/* | wc -c)
 grep -q 'END-OF-BIG-7' biglogs2/* || fail "--log-mode task: the end of the output is missing"
 rm -rf biglogs2
 
+# --- a sparse 4 GiB stdout: the rank log keeps its first 1 GiB, and the holes stay holes (A6-4) ----
+cat >sparse.yaml <<'EOF'
+name: sparse
+command: [sh, -c, 'echo "hi-$1"; dd if=/dev/null of=/proc/self/fd/1 bs=1 seek=4G 2>/dev/null', sh, "{x}"]
+parameters:
+  x: {values: [3]}
+EOF
+expect_rc 0 "a task whose stdout is a sparse 4 GiB file" smx run sparse.yaml --state sparse.h5 --logs sparselogs
+slog=sparselogs/rank-00000.log
+apparent=$(stat -c %s "$slog")
+used_kib=$(du -k "$slog" | cut -f1)
+log "sparse stdout: rank log of $apparent bytes, $used_kib KiB on disk"
+[ "$used_kib" -lt 65536 ] || fail "a sparse 4 GiB stdout took $used_kib KiB of disk in the rank log"
+[ "$apparent" -le $((1073741824 + 4096)) ] || fail "the rank log is $apparent bytes, over the 1 GiB cap"
+head -c 200 "$slog" | grep -q 'stream=stdout bytes=1073741824 <==' || fail "no capped header: $(head -c 200 "$slog")"
+head -c 200 "$slog" | grep -q 'hi-3' || fail "the data before the hole is missing from the rank log"
+tail -c 300 "$slog" | grep -Eq 'stream=stdout cut: the first 1073741824 of [0-9]+ bytes are logged' ||
+    fail "no line saying the output was cut: $(tail -c 300 "$slog" | tr -d '\0')"
+rm -rf sparselogs
+
 # --- a task that leaves a background child: the run ends promptly and the child is gone --------------
 cat >bg.yaml <<EOF
 name: bg
