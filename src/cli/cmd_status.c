@@ -295,8 +295,11 @@ static void text_tail(const char *tail)
     while (*t) {
         const char *e = strchr(t, '\n');
         int len = e ? (int)(e - t) : (int)strlen(t);
-        if (len)
-            printf("      | %.*s\n", len, t);
+        if (len) {
+            fputs("      | ", stdout);
+            smx_print_text(stdout, t, (size_t)len);
+            fputc('\n', stdout);
+        }
         t += len + (e ? 1 : 0);
     }
 }

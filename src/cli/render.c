@@ -33,6 +33,17 @@ void smx_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void smx_print_text(FILE *f, const char *s, size_t len)
+{
+    for (const unsigned char *p = (const unsigned char *)s;
+         p < (const unsigned char *)s + len && *p; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
+}
+
 void smx_format_time(double t, char *buf, size_t n)
 {
     if (t <= 0) {

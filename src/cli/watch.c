@@ -129,8 +129,10 @@ static void print_failures(smx__inspect *in)
             snprintf(what, sizeof what, "signal %d", x->term_signal);
         else
             snprintf(what, sizeof what, "exit %d", x->exit_code);
-        printf("    element %llu attempt %d: %s%s%.*s\n", (unsigned long long)x->index, x->attempt,
-               what, e > b ? ": " : "", (int)(e - b > 100 ? 100 : e - b), b);
+        printf("    element %llu attempt %d: %s%s", (unsigned long long)x->index, x->attempt, what,
+               e > b ? ": " : "");
+        smx_print_text(stdout, b, (size_t)(e - b > 100 ? 100 : e - b));
+        fputc('\n', stdout);
     }
     free(f);
 }

@@ -71,6 +71,21 @@ li = names.index("loss")
 if r[2, li] != 0.25 or r[5, li] != -4.5: fail("results[:, loss] = %s" % r[:, li])
 '
 
+# --- control characters in a failed task's stderr reach the terminal escaped (A6-6) ------------------
+cat >escapes.yaml <<'EOF'
+name: escapes
+command: [sh, -c, 'printf "\033[31mred\033]0;title\007 done\n" >&2; exit 1', sh, "{x}"]
+parameters:
+  x: {values: [1]}
+EOF
+expect_rc 1 "a task writing terminal escapes to stderr" smx run escapes.yaml --state escapes.h5
+expect_rc 0 "status of the escapes sweep" smx status escapes.h5
+if LC_ALL=C grep -q "$(printf '[\033\007]')" last.out; then
+    fail "status prints a task's control characters raw: $(od -c last.out | grep -m1 '033')"
+fi
+grep -qF '\x1b[31mred\x1b]0;title\x07 done' last.out || fail "status does not show the escaped stderr: $OUTPUT"
+status_json escapes.h5 | grep -qF '\u001b[31mred' || fail "status --json lost the escaped stderr"
+
 # --- a program that cannot be started -----------------------------------------------------------------
 # After a task of the job started, a task that cannot start is a failed attempt reported as "could
 # not start", not mistaken for exit 127.
