@@ -86,6 +86,33 @@ fi
 grep -qF '\x1b[31mred\x1b]0;title\x07 done' last.out || fail "status does not show the escaped stderr: $OUTPUT"
 status_json escapes.h5 | grep -qF '\u001b[31mred' || fail "status --json lost the escaped stderr"
 
+# --- a result file over 64 KiB: its first 64 KiB are read, to the last complete line (README) -------
+cat >bigres.yaml <<'EOF'
+name: bigres
+command: [sh, -c, 'i=0; while [ $i -lt 10000 ]; do echo "m$((i % 10))=$i"; i=$((i + 1)); done > "$SWEEPMUX_RESULT"', sh, "{x}"]
+parameters:
+  x: {values: [1]}
+EOF
+expect_rc 0 "a task writing a 90 KiB result file" smx run bigres.yaml --state bigres.h5
+smx export bigres.h5 >bigres.csv
+"$PY" - bigres.csv <<'EOF' || fail "the 64 KiB result-file limit is not what the README says (see above)"
+import csv, sys
+row = next(csv.DictReader(open(sys.argv[1])))
+# The lines up to 64 KiB: "m<k>=<i>" for i = 0.. while the running length stays within 65536.
+text, i = "", 0
+while True:
+    line = "m%d=%d\n" % (i % 10, i)
+    if len(text) + len(line) > 65536:
+        break
+    text += line
+    i += 1
+last = {}
+for n in range(i):
+    last["m%d" % (n % 10)] = n
+for k, v in last.items():
+    assert float(row[k]) == v, "%s = %s, want %d (the last value within the first 64 KiB)" % (k, row[k], v)
+EOF
+
 # --- a program that cannot be started -----------------------------------------------------------------
 # After a task of the job started, a task that cannot start is a failed attempt reported as "could
 # not start", not mistaken for exit 127.
