@@ -149,9 +149,28 @@ static int free_window(smx__claim *c, int locked)
     return rc;
 }
 
+/*
+ * Collective. Rank 0 writes the to-do list straight into the window (FILL); every rank learns
+ * whether that worked.
+ */
+static int fill_window(smx__claim *c, MPI_Comm comm, int rank, smx__claim_fill fill, void *fill_arg)
+{
+    int filled = SMX_OK, bad = 0, any_bad = 0, rc = SMX_OK;
+    if (rank == 0 && !c->identity)
+        filled = fill(fill_arg, c->base + 1, c->todo_len);
+    bad = filled != SMX_OK;
+    /* Also makes everyone see the initialised memory before the first claim. */
+    SMX_MPI(MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_LOR, comm),
+            "setting up the claim window (MPI_Allreduce)");
+    if (any_bad)
+        rc = rank == 0 ? filled : smx__error(SMX_EIO, "rank 0 could not build the to-do list");
+done:
+    return rc;
+}
+
 /* Collective. Tries the window; *WORKS is 1 on every rank if it was made and works. */
-static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, const uint64_t *todo,
-                         int *works)
+static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, smx__claim_fill fill,
+                         void *fill_arg, int *works)
 {
     int made = 0, rc = allocate_window(c, comm, rank, &made), locked = 0, all_locked = 0;
     *works = 0;
@@ -159,10 +178,8 @@ static int create_window(smx__claim *c, MPI_Comm comm, int rank, int size, const
         keep_first(&rc, free_window(c, 0));
         return rc;
     }
-    if (rank == 0 && !c->identity)
-        memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
-    /* Everyone must see the initialised memory before the first claim. */
-    SMX_MPI(MPI_Barrier(comm), "setting up the claim window (MPI_Barrier)");
+    if ((rc = fill_window(c, comm, rank, fill, fill_arg)) != SMX_OK)
+        goto done;
     locked = MPI_Win_lock_all(MPI_MODE_NOCHECK, c->win) == MPI_SUCCESS;
     SMX_MPI(MPI_Allreduce(&locked, &all_locked, 1, MPI_INT, MPI_LAND, comm),
             "agreeing on the claim window (MPI_Allreduce)");
@@ -177,8 +194,8 @@ done:
     return rc;
 }
 
-int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
-                      int consumers, int chunk)
+int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, smx__claim_fill fill,
+                      void *fill_arg, int consumers, int chunk)
 {
     int rank, size, want = -1, rc = SMX_OK, works = 0;
     memset(c, 0, sizeof *c);
@@ -189,7 +206,7 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
     if (rank == 0)
         rc = smx__claim_requested(&want);
     /* Rank 0 decides for everyone: a bad SWEEPMUX_CLAIMS fails every rank together. */
-    int64_t hdr[4] = {(int64_t)todo_len, todo == NULL, want, rc};
+    int64_t hdr[4] = {(int64_t)todo_len, fill == NULL, want, rc};
     rc = SMX_OK;
     SMX_MPI(MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm), "setting up claims (MPI_Bcast)");
     if (hdr[3] != SMX_OK)
@@ -201,7 +218,7 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
     c->chunk = chunk;
 
     if (want != SMX__CLAIM_P2P) {
-        if ((rc = create_window(c, comm, rank, size, todo, &works)))
+        if ((rc = create_window(c, comm, rank, size, fill, fill_arg, &works)))
             return rc;
         if (works) {
             c->path = SMX__CLAIM_RMA;
@@ -220,7 +237,7 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uin
             return smx__error_oom();
         c->base[0] = 0;
         if (!c->identity)
-            memcpy(c->base + 1, todo, sizeof(uint64_t) * c->todo_len);
+            rc = fill(fill_arg, c->base + 1, c->todo_len);
     }
 done:
     return rc;

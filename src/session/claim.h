@@ -55,14 +55,18 @@ typedef struct smx__claim {
     uint64_t last_seen;            /* the latest counter value this rank saw */
 } smx__claim;
 
+/* Writes the N entries of the to-do list to DST (rank 0, inside smx__claim_create). */
+typedef int (*smx__claim_fill)(void *arg, uint64_t *dst, uint64_t n);
+
 /*
  * Collective. Creates the window, or sets up the point-to-point path (see above; SWEEPMUX_CLAIMS
  * in rank 0's environment: auto (default), rma (fail without a working window) or p2p). Rank 0
- * passes the to-do list TODO (TODO_LEN entries, copied; NULL for the identity); the others pass
- * NULL, and TODO_LEN/IDENTITY broadcast from rank 0.
+ * passes the to-do list's length TODO_LEN and FILL, which writes the list straight into the
+ * window (no copy of it is ever held; FILL NULL: the identity); the others pass 0 and NULL, and
+ * TODO_LEN/IDENTITY broadcast from rank 0.
  */
-int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *todo,
-                      int consumers, int chunk);
+int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, smx__claim_fill fill,
+                      void *fill_arg, int consumers, int chunk);
 
 /*
  * Local. The path SWEEPMUX_CLAIMS asks for: *WANT = SMX__CLAIM_RMA, SMX__CLAIM_P2P or -1 (auto,

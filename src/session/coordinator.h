@@ -39,13 +39,20 @@ typedef struct smx__coord smx__coord;
 
 /*
  * Takes the lock of STATE_PATH, opens SESSION in it, parses the stored spec into *SPEC and reads
- * the directory tasks run in into *WORKDIR (the caller frees both). Builds the to-do list:
- * *TODO_IDENTITY for a fresh session (then *TODO stays NULL), else *TODO_LEN entries in *TODO
- * (malloc'd). OPTS is copied. On failure *OUT may still be set and is freed with smx__coord_free.
+ * the directory tasks run in into *WORKDIR (the caller frees both). Sizes the to-do list:
+ * *TODO_IDENTITY for a fresh session (the list is the identity), else *TODO_LEN entries that
+ * smx__coord_fill_todo writes where the claims need them (no copy of the list is kept). OPTS is
+ * copied. On failure *OUT may still be set and is freed with smx__coord_free.
  */
 int smx__coord_open(smx__coord **out, const char *state_path, const char *session,
                     const smx_session_options *opts, smx_spec **spec, char **workdir,
-                    int *todo_identity, uint64_t *todo_len, uint64_t **todo);
+                    int *todo_identity, uint64_t *todo_len);
+
+/*
+ * Writes the N entries of the to-do list (SMX__ENTRY of index and next attempt, in index order)
+ * to DST. COORD is the smx__coord (a smx__claim_fill callback).
+ */
+int smx__coord_fill_todo(void *coord, uint64_t *dst, uint64_t n);
 
 /*
  * Starts the job: COMM (SIZE ranks) and CLAIM are the session's and must outlive the coordinator;

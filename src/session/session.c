@@ -195,10 +195,10 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
 
     /* Rank 0 opens the state file, takes the lock and builds the to-do list. */
     int identity = 1;
-    uint64_t todo_len = 0, *todo = NULL;
+    uint64_t todo_len = 0;
     if (s->rank == 0 && rc == SMX_OK)
         rc = smx__coord_open(&s->coord, state_path, s->name, &s->opts, &s->spec, &s->workdir,
-                             &identity, &todo_len, &todo);
+                             &identity, &todo_len);
     rc = agree(s->comm, rc);
     if (rc != SMX_OK)
         goto fail;
@@ -229,9 +229,9 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     keep(&rc, smx__mpi_check(MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm),
                              "counting the ranks that iterate (MPI_Allreduce)"));
     if (rc == SMX_OK || s->rank != 0)
-        rc = smx__claim_create(&s->claim, s->comm, todo_len, identity ? NULL : todo, total,
-                               s->opts.chunk);
-    free(todo);
+        rc = smx__claim_create(&s->claim, s->comm, todo_len,
+                               s->rank == 0 && !identity ? smx__coord_fill_todo : NULL, s->coord,
+                               total, s->opts.chunk);
     if (s->rank == 0 && rc == SMX_OK)
         rc = smx__coord_start(s->coord, s->comm, &s->claim, hosts);
     free(hosts);
