@@ -1,7 +1,8 @@
 /*
  * Unit tests for the public session and mux calls in one process (MPI_COMM_SELF): the embedding
  * program's HDF5 error handler is still in place after every library call and still fires for the
- * program's own HDF5 errors; option structs of an unknown version are refused with a message.
+ * program's own HDF5 errors; option structs of an unknown version are refused with a message; a
+ * resumed session hands out exactly its unfinished elements, each with its next attempt number.
  */
 #include <CUnit/CUnit.h>
 #include <hdf5.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "state/store.h"
 #include "sweepmux.h"
 #include "testutil.h"
 
@@ -150,6 +152,88 @@ static void test_unknown_versions_refused(void)
     free(state);
 }
 
+/* The state of element I in the resume test: runs of 64 final and 64 pending elements (the word
+ * shortcuts), then a mix of every status and attempt count, up to N (not a multiple of 8). */
+#define RESUME_N 1003
+static void resume_state(uint64_t i, uint8_t *status, uint16_t *attempts)
+{
+    if (i < 64) {
+        *status = i < 32 ? SMX_STATUS_DONE : SMX_STATUS_FAILED;
+        *attempts = 1;
+    } else if (i >= RESUME_N - 64) {
+        *status = SMX_STATUS_PENDING;
+        *attempts = 0;
+    } else {
+        static const uint8_t st[] = {SMX_STATUS_DONE,    SMX_STATUS_FAILED,  SMX_STATUS_RUNNING,
+                                     SMX_STATUS_PENDING, SMX_STATUS_PENDING, SMX_STATUS_DONE,
+                                     SMX_STATUS_DONE};
+        *status = st[i % 7];
+        *attempts = (uint16_t)(*status == SMX_STATUS_PENDING ? (i % 3) : 1 + i % 2);
+    }
+}
+
+/* Resumes a session in that state (RETRY_FAILED or not) and checks what comes out of it. */
+static void resume_case(int retry_failed)
+{
+    char *state = path_in(retry_failed ? "resume-retry.h5" : "resume.h5");
+    char yaml[200];
+    snprintf(yaml, sizeof yaml, "name: r\nparameters:\n  x: {min: 0, max: %d, step: 1}\n",
+             RESUME_N - 1);
+    smx_mux *m = NULL;
+    char *id = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_mux_create_string(&m, state, yaml), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx_mux_session_create(m, "default", &id), SMX_OK);
+    uint64_t idx[RESUME_N];
+    uint8_t status[RESUME_N];
+    uint16_t attempts[RESUME_N];
+    for (uint64_t i = 0; i < RESUME_N; i++) {
+        idx[i] = i;
+        resume_state(i, &status[i], &attempts[i]);
+    }
+    smx__store *st = NULL;
+    smx__sess *sess = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, state, SMX__STORE_WRITE), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "default", &sess), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__sess_write_state(sess, idx, status, attempts, RESUME_N), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__store_sync(st), SMX_OK);
+    smx__store_close(st);
+
+    smx_session_options o = SMX_SESSION_OPTIONS_INIT;
+    o.retry_failed = retry_failed;
+    smx_session *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_OK);
+    int handed[RESUME_N] = {0}, bad = 0;
+    smx_element *e = NULL;
+    while (smx_session_next(s, &e) == SMX_OK) {
+        uint64_t i = smx_element_index(e);
+        if (i >= RESUME_N || handed[i]++ || smx_element_attempt(e) != attempts[i] + 1)
+            bad++;
+        CU_ASSERT_EQUAL(smx_element_complete(e, SMX_STATUS_DONE, 0, NULL, NULL), SMX_OK);
+    }
+    for (uint64_t i = 0; i < RESUME_N; i++) {
+        int want = status[i] != SMX_STATUS_DONE && (retry_failed || status[i] != SMX_STATUS_FAILED);
+        if (handed[i] != want) {
+            if (bad++ < 5)
+                fprintf(stderr, "\nelement %llu (status %d): handed out %d times\n",
+                        (unsigned long long)i, status[i], handed[i]);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    smx_stat fin;
+    CU_ASSERT_EQUAL(smx_session_close(s, &fin), SMX_OK);
+    CU_ASSERT_EQUAL(fin.done + fin.failed, RESUME_N);
+    free(id);
+    smx_mux_free(m);
+    unlink(state);
+    free(state);
+}
+
+static void test_resume_hands_out_the_unfinished(void)
+{
+    resume_case(0);
+    resume_case(1);
+}
+
 int main(int argc, char **argv)
 {
     int provided = 0;
@@ -162,6 +246,8 @@ int main(int argc, char **argv)
                 test_handler_survives_mux_calls);
     CU_add_test(suite, "the program's HDF5 handler survives a session",
                 test_handler_survives_a_session);
+    CU_add_test(suite, "a resumed session hands out exactly its unfinished elements",
+                test_resume_hands_out_the_unfinished);
     CU_add_test(suite, "option structs of an unknown version are refused",
                 test_unknown_versions_refused);
     int rc = smx_test_run();
