@@ -122,6 +122,7 @@ SMX_EXTERN int smx_session_progress(smx_session *s);
 /*
  * Local, async-signal-safe. Asks the session to stop: no more elements are handed out to anyone;
  * elements already given out may still be completed. REASON is a static string ("signal SIGUSR1").
+ * The job's recorded reason is REASON on rank 0, and "REASON (rank N)" when rank N asked.
  */
 SMX_EXTERN void smx_session_request_stop(smx_session *s, const char *reason);
 

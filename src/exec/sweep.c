@@ -31,8 +31,11 @@ static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *
     if (rc == SMX_OK)
         rc = smx__cmdloop_run(s, &wo);
     if (rc != SMX_OK) {
-        fprintf(stderr, "sweepmux: rank %d: %s\n", s->rank, smx_error_last());
-        smx_session_request_stop(s, "error");
+        /* Rank 0 says it at once; another rank's message goes to rank 0 with the stop, and rank 0
+         * prints it for the job (see smx__sweep_run). */
+        if (s->rank == 0)
+            fprintf(stderr, "sweepmux: rank 0: %s\n", smx_error_last());
+        smx__session_stop_on_error(s, smx_error_last());
     }
     return rc;
 }
@@ -60,12 +63,21 @@ int smx__sweep_run(const smx__sweep_opts *o, smx__sweep_result *out)
     smx_progress prog;
     smx_progress_init(&prog, o->progress);
     int wrc = command_loop(s, o, &prog);
+    char s_error[512] = "";
+    if (wrc != SMX_OK)
+        snprintf(s_error, sizeof s_error, "%s", smx_error_last());
     smx__outcome oc;
     int rc = smx__session_close_ex(s, &oc);
     if (o->on_session)
         o->on_session(NULL);
     if (rank == 0)
         smx_progress_end(&prog);
+    /* A rank's error that stopped the run: rank 0 reports it for everyone; the rank itself only
+     * if it never reached rank 0. */
+    if (wrc != SMX_OK && rank != 0 && (rc == SMX_OK || rc == SMX_ESTOPPED) && !oc.message[0])
+        fprintf(stderr, "sweepmux: rank %d: %s\n", rank, s_error);
+    if (rank == 0 && rc == SMX_ESTOPPED && oc.message[0])
+        fprintf(stderr, "sweepmux: %s\n", oc.message);
     out->halted = oc.halted;
     out->stat = oc.stat;
     snprintf(out->reason, sizeof out->reason, "%s", oc.reason);

@@ -71,6 +71,7 @@ struct smx__coord {
     size_t nranges, capranges;
     int named; /* result columns with a name: they are taken from column 0 up */
     int plain; /* a status byte is out of range: no word-at-a-time shortcuts */
+    char stop_error[1024]; /* "rank N: ..." when a rank's error stopped the run */
 };
 
 /*
@@ -767,6 +768,26 @@ typedef struct inbox {
     int len;
 } inbox;
 
+/* A worker asked to stop: with its reason ('R') or because of its error ('E'), see SMX__TAG_STOP.
+ */
+static void rank_stop(smx__coord *c, int rank, const char *data, size_t len)
+{
+    char text[512] = "";
+    if (len > 1)
+        snprintf(text, sizeof text, "%.*s", (int)(len - 1), data + 1);
+    char reason[64];
+    if (len > 0 && data[0] == 'E') {
+        if (!c->stop_error[0])
+            snprintf(c->stop_error, sizeof c->stop_error, "rank %d: %s", rank, text);
+        snprintf(reason, sizeof reason, "error on rank %d", rank);
+    } else if (text[0]) {
+        snprintf(reason, sizeof reason, "%.40s (rank %d)", text, rank);
+    } else {
+        snprintf(reason, sizeof reason, "stop requested by rank %d", rank);
+    }
+    (void)smx__coord_stop(c, reason); /* a failure is kept by fail_with */
+}
+
 int smx__coord_poll(smx__coord *c, int full)
 {
     double t = smx__clock_mono();
@@ -831,7 +852,7 @@ int smx__coord_poll(smx__coord *c, int full)
         } else if (box[k].tag == SMX__TAG_FINISHED) {
             c->finished_workers++;
         } else if (box[k].tag == SMX__TAG_STOP) {
-            smx__coord_stop(c, "stop requested by a rank");
+            rank_stop(c, box[k].source, box[k].data, (size_t)box[k].len);
         }
         free(box[k].data);
     }
@@ -925,6 +946,7 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
         out->rc = SMX_OK;
     } else {
         out->rc = SMX_ESTOPPED;
+        snprintf(out->message, sizeof out->message, "%s", c->stop_error);
     }
     snprintf(out->reason, sizeof out->reason, "%s",
              c->error == SMX_ELOCKED ? "lock lost"

@@ -23,7 +23,8 @@
 enum smx__tag {
     SMX__TAG_REPORT = 1,   /* rank -> rank 0: packed reports */
     SMX__TAG_FINISHED = 2, /* rank -> rank 0: no more reports will come from me (empty) */
-    SMX__TAG_STOP = 3,     /* rank 0 -> rank: stop; rank -> rank 0: please stop (empty) */
+    SMX__TAG_STOP = 3,     /* rank 0 -> rank: stop (empty); rank -> rank 0: please stop, with
+                            * 'R' + the reason or 'E' + the error that stopped the rank */
 };
 
 /* What every rank learns when the session closes. */
@@ -31,8 +32,8 @@ typedef struct smx__outcome {
     int rc;     /* SMX_OK, SMX_ESTOPPED or an error */
     int halted; /* stopped by the failure policy */
     smx_stat stat;
-    char reason[64]; /* why it stopped ("complete", "signal SIGUSR1", "max-time", ...) */
-    char message[1024];
+    char reason[64];    /* why it stopped ("complete", "signal SIGUSR1", "max-time", ...) */
+    char message[1024]; /* the error; or, when a rank's error stopped the run, "rank N: ..." */
 } smx__outcome;
 
 typedef struct smx__coord smx__coord;

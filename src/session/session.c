@@ -449,13 +449,24 @@ static void follow_coordinator(smx_session *s)
         become_stopping(s);
 }
 
+/* Worker ranks: asks rank 0 to stop, saying why (see SMX__TAG_STOP). */
+static int send_stop(smx_session *s)
+{
+    char msg[sizeof s->stop_error + 1];
+    const char *reason = s->stop_reason;
+    int n = s->stop_error[0] ? snprintf(msg, sizeof msg, "E%s", s->stop_error)
+                             : snprintf(msg, sizeof msg, "R%s", reason ? reason : "");
+    size_t len = n < 0 ? 1 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    return send_to_root(s, SMX__TAG_STOP, msg, len);
+}
+
 /* Worker ranks: messages from rank 0, due reports, finished sends, a requested stop. */
 static int worker_poll(smx_session *s)
 {
     int rc = SMX_OK;
     if (s->stop_flag && !s->stopping) {
         become_stopping(s);
-        rc = send_to_root(s, SMX__TAG_STOP, NULL, 0);
+        rc = send_stop(s);
     }
     /* A stop also shows in the claim counter; probing for rank 0's message every ms is enough. */
     double now = smx__clock_mono();
@@ -834,6 +845,14 @@ int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
     return smx_element_complete_ex(e, &c);
 }
 
+void smx__session_stop_on_error(smx_session *s, const char *message)
+{
+    if (!s)
+        return;
+    snprintf(s->stop_error, sizeof s->stop_error, "%s", message);
+    smx_session_request_stop(s, "error");
+}
+
 void smx_session_request_stop(smx_session *s, const char *reason)
 {
     if (!s)
@@ -907,6 +926,11 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
             snprintf(out->message, sizeof out->message, "%s", smx_error_last());
         }
     } else {
+        /* A stop asked for now goes before FINISHED, after which rank 0 no longer listens. */
+        if (s->stop_flag && !s->stopping) {
+            become_stopping(s);
+            keep(&rc, send_stop(s));
+        }
         keep(&rc, smx__session_flush(s, 1));
         keep(&rc, send_to_root(s, SMX__TAG_FINISHED, NULL, 0));
         /* Wait for rank 0's verdict without spinning a core: poll and sleep. */

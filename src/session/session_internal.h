@@ -53,6 +53,7 @@ struct smx_session {
     int exhausted;                        /* the counter ran past the end or was stopped */
     volatile sig_atomic_t stop_flag;
     const char *volatile stop_reason;
+    char stop_error[512]; /* this rank's error that stopped the run ("" none): goes to rank 0 */
     int stopping;
     smx__report_buf out; /* reports not sent yet */
     smx__send *sends;    /* sends in flight */
@@ -69,6 +70,12 @@ struct smx_session {
     smx_element *spare; /* recycled elements */
     int nspare;
 };
+
+/*
+ * Stops the run because of this rank's error MESSAGE (not from a signal handler). Rank 0 learns
+ * the message with the stop and returns it in the outcome, so that one rank reports it for all.
+ */
+void smx__session_stop_on_error(smx_session *s, const char *message);
 
 /* Worker side: send packed reports now. */
 int smx__session_flush(smx_session *s, int force);

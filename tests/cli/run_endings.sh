@@ -2,7 +2,7 @@
 # stopped one (exit 3). Rank 0's last line says what happened and gives the next command, only rank 0
 # returns the non-zero code (so mpirun names one process), and following the advice works. Also: a run
 # under mpirun, whose stderr is a pipe, prints a first progress line after about 2 s, not after the
-# 30 s interval.
+# 30 s interval. And a worker rank's error: rank 0 reports it once, naming the rank.
 source "$(dirname "$0")/lib-common.sh"
 
 cat >task.sh <<'EOF2'
@@ -74,3 +74,19 @@ stop=$(grep -n '^sweepmux: slow.h5: ' last.out | head -n 1 | cut -d: -f1)
 # Following the advice: the same command (P = 2) carries on to the end.
 expect_rc 0 "resume as advised" mpi 2 run --state slow.h5
 grep -q "40 done, 0 failed" last.out || fail "the resumed run did not finish: $OUTPUT"
+
+# --- a worker rank's error stops the run: rank 0 reports it, once, and names the rank ------------------------
+# Rank 1 cannot open its log (a directory stands where the file goes); the other ranks are fine.
+mkdir -p rlogs/rank-00001.log
+# Rank 1 exits 5 (an I/O error); what the launcher makes of that differs (Open MPI: 5).
+rc=0
+mpi 3 run spec.yaml --state err.h5 --logs rlogs >last.out 2>&1 || rc=$?
+OUTPUT=$(cat last.out)
+[ "$rc" -ne 0 ] || fail "a run with a failing rank exited 0: $OUTPUT"
+[ "$(grep -c "^sweepmux: rank 1: cannot open log '.*rank-00001.log'" last.out)" -eq 1 ] ||
+    fail "rank 1's error is not reported exactly once: $OUTPUT"
+grep -q "^sweepmux: err.h5: .* (error on rank 1)$" last.out || fail "the summary does not say which rank failed: $OUTPUT"
+# Fixing the cause and running the same command again finishes the sweep.
+rmdir rlogs/rank-00001.log
+expect_rc 0 "after the fix" mpi 3 run spec.yaml --state err.h5 --logs rlogs
+grep -q "12 done, 0 failed" last.out || fail "the run after the fix did not finish: $OUTPUT"
