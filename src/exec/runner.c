@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "exec/launch_env.h"
 #include "exec/log.h"
+#include "exec/orphans.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,6 +130,8 @@ struct smx__runner {
     struct pollfd *pfds;
     int *pfd_slot;
     int no_pidfd;
+    int reaper;         /* this process is a child subreaper: tasks' orphans come to it */
+    double orphans_due; /* monotonic time of the next look for orphans */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -506,6 +509,8 @@ static int gpu_env(smx__runner *r, struct slot *s, int i)
     return 0;
 }
 
+static size_t sweep_orphans(smx__runner *r, int all);
+
 int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
 {
     if (!out)
@@ -531,6 +536,7 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->gpu_first_slot = opts->gpu_first_slot;
     r->gpu_oversubscribe = opts->gpu_oversubscribe;
     r->mode = opts->log_mode;
+    r->reaper = smx__orphans_enable() == 0;
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
     r->grace = opts->kill_grace > 0    ? opts->kill_grace
                : opts->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT
@@ -700,6 +706,14 @@ void smx__runner_free(smx__runner *r)
         }
     }
     kill_lingers(r);
+    /* Nothing a task started outlives the runner: kill its orphans and reap them (a short wait,
+     * as for the tasks). */
+    double until = smx__clock_mono() + 2.0;
+    while (sweep_orphans(r, 1) > 0 && smx__clock_mono() < until) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    sweep_orphans(r, 1);
     /*
      * The scratch directory stays: other ranks share it, and one still starting up may be creating
      * its files in it at this very moment (removing it here made their runner_create fail).
@@ -909,9 +923,75 @@ static void linger_add(smx__runner *r, pid_t pgid, double kill_at)
     r->nlinger++;
 }
 
+#define ORPHANS_MAX 256
+#define ORPHANS_PERIOD 0.25 /* seconds between looks for orphans while tasks run */
+
+/* Non-zero when a running slot's current attempt is the one whose result file is PATH. */
+static int attempt_running(const smx__runner *r, const char *path)
+{
+    for (int i = 0; i < r->nslots; i++)
+        if (r->slots[i].state == SLOT_RUNNING && r->slots[i].res_path &&
+            !strcmp(r->slots[i].res_path, path))
+            return 1;
+    return 0;
+}
+
+static int lingering(const smx__runner *r, pid_t pgid)
+{
+    for (size_t i = 0; i < r->nlinger; i++)
+        if (r->lingers[i].pgid == pgid)
+            return 1;
+    return 0;
+}
+
+/*
+ * What tasks left behind outside their process groups (exec/orphans.h): reaps the ones that
+ * exited, and stops the process group of every one whose attempt is over (ALL: every one) the
+ * way a task's own leftovers are stopped: SIGTERM now, SIGKILL after the grace period (ALL: at
+ * once). Returns how many task orphans are still alive.
+ */
+static size_t sweep_orphans(smx__runner *r, int all)
+{
+    if (!r->reaper)
+        return 0;
+    pid_t skip[r->nslots > 0 ? r->nslots : 1];
+    size_t ns = 0, alive = 0;
+    for (int i = 0; i < r->nslots; i++)
+        if (r->slots[i].state == SLOT_RUNNING)
+            skip[ns++] = r->slots[i].pid;
+    static smx__orphan o[ORPHANS_MAX];
+    size_t n = smx__orphans_list(skip, ns, o, ORPHANS_MAX);
+    double at = smx__clock_mono() + r->grace;
+    for (size_t k = 0; k < n; k++) {
+        if (o[k].zombie) {
+            waitpid(o[k].pid, NULL, WNOHANG);
+            continue;
+        }
+        if (!o[k].result[0])
+            continue; /* not started by a task */
+        alive++;
+        if (!all && attempt_running(r, o[k].result))
+            continue;
+        pid_t g = o[k].pgid;
+        if (g <= 1 || g == getpgrp()) { /* never signal the rank's own group */
+            kill(o[k].pid, SIGKILL);
+        } else if (all || r->grace <= 0) {
+            killpg(g, SIGKILL);
+        } else if (!lingering(r, g)) {
+            term_group(g);
+            linger_add(r, g, at);
+        }
+    }
+    return alive;
+}
+
 /* Sends the signals that are due: SIGTERM on timeout, SIGKILL after the grace period. */
 static void enforce(smx__runner *r, double now)
 {
+    if (r->reaper && now >= r->orphans_due) {
+        sweep_orphans(r, 0);
+        r->orphans_due = now + ORPHANS_PERIOD;
+    }
     for (int i = 0; i < r->nslots; i++) {
         struct slot *s = &r->slots[i];
         if (s->state != SLOT_RUNNING)
@@ -968,6 +1048,9 @@ static void slot_exited(smx__runner *r, struct slot *s, int status, int known)
         s->dirty = 1;
         s->linger_until = at;
     }
+    /* A daemon the task started with setsid() is in a group of its own: look for it now. */
+    r->orphans_due = 0;
+    sweep_orphans(r, 0);
 }
 
 static void try_reap(smx__runner *r, struct slot *s)
