@@ -24,6 +24,8 @@ fill_to() {
     head -c $(((free - $1) * 1024)) /dev/zero >"$MNT/filler" 2>/dev/null || true
 }
 
+# The tasks' scratch files (--logs) live off the tmpfs: this test fills the state file's disk, and a
+# task that cannot write its own result file fails for its own reason.
 # Every element writes its own index as result v: a done element with any other value lost it.
 cat >f.yaml <<'EOF'
 name: full
@@ -50,12 +52,12 @@ EOF
 }
 
 # --- a run on a file system that fills up ------------------------------------------------------
-expect_rc 3 "a first run stopped by --max-time" smx run f.yaml --state "$MNT/s.h5" --log-mode none --max-time 1
+expect_rc 3 "a first run stopped by --max-time" smx run f.yaml --state "$MNT/s.h5" --logs "$SCRATCH/logs" --log-mode none --max-time 1
 res=$(check_results "$MNT/s.h5")
 read -r done0 _ <<<"$res"
 log "first run: $done0 done"
 fill_to 40
-expect_rc 5 "a run whose file system fills up" smx run --state "$MNT/s.h5" --log-mode none
+expect_rc 5 "a run whose file system fills up" smx run --state "$MNT/s.h5" --logs "$SCRATCH/logs" --log-mode none
 grep -q 'No space left on device' last.out || fail "the failed run does not say why: $OUTPUT"
 res=$(check_results "$MNT/s.h5")
 read -r done1 left1 <<<"$res"
@@ -65,7 +67,7 @@ log "run on a full file system: $done1 done, $left1 not done"
 expect_rc 0 "status of the file the failed run left" smx status "$MNT/s.h5"
 # Room again: the next run carries on from the file and completes the sweep.
 rm -f "$MNT/filler"
-SMX_TIMEOUT=300 expect_rc 0 "the run after space was freed" smx run --state "$MNT/s.h5" --log-mode none
+SMX_TIMEOUT=300 expect_rc 0 "the run after space was freed" smx run --state "$MNT/s.h5" --logs "$SCRATCH/logs" --log-mode none
 res=$(check_results "$MNT/s.h5")
 read -r done2 left2 <<<"$res"
 [ "$done2" -eq 1500 ] && [ "$left2" -eq 0 ] || fail "after the resume: $done2 done, $left2 not done"
@@ -73,7 +75,7 @@ read -r done2 left2 <<<"$res"
 # --- creating a state file on a full file system ---------------------------------------------------
 rm -rf "$MNT"/s.*
 fill_to 16
-expect_rc 5 "creating a state file on a full file system" smx run f.yaml --state "$MNT/new.h5" --log-mode none
+expect_rc 5 "creating a state file on a full file system" smx run f.yaml --state "$MNT/new.h5" --logs "$SCRATCH/logs" --log-mode none
 grep -q 'No space left on device' last.out || fail "the failed create does not say why: $OUTPUT"
 left=$(cd "$MNT" && ls -A | grep -v '^filler$' | tr '\n' ' ' || true)
 [ -z "$left" ] || fail "the failed create left files behind: $left"
