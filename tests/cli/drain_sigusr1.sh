@@ -1,7 +1,9 @@
-# Stopping a run: SIGUSR1 to mpirun (forwarded to every rank), SIGUSR1/SIGTERM/SIGINT to a single-rank
-# run, and --max-time. Each must exit 3 within the grace period, leave no task process behind, leave no
-# element "running" (nor "failed": a stop is not a failure), keep every completion, and a resume must
-# finish with exit 0 running each element exactly once, except elements that were running at the stop.
+# Stopping a run: SIGUSR1 to mpirun (forwarded to every rank), SIGUSR1 to rank 0 alone, SIGUSR1/
+# SIGTERM/SIGINT to a single-rank run, and --max-time. Each must exit 3 within the grace period
+# (under MPICH's mpiexec a signal to the launcher may end in 0 instead: see launcher_stop_rc), leave
+# no task process behind, leave no element "running" (nor "failed": a stop is not a failure), keep
+# every completion, and a resume must finish with exit 0 running each element exactly once, except
+# elements that were running at the stop.
 source "$(dirname "$0")/../cli/lib-common.sh"
 
 export SMX_REC
@@ -42,6 +44,19 @@ wait_deadline() {
     wait_rc "$pid"
 }
 
+# rank0_of LAUNCHER: the pid of rank 0 among the job's processes (the sweepmux whose environment says
+# rank 0: OMPI_COMM_WORLD_RANK under Open MPI, PMI_RANK under MPICH), as slurm/sweepmux.sbatch finds it.
+rank0_of() {
+    local p
+    for p in $(job_pids "$1"); do
+        [ "$(readlink -f "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$SWEEPMUX")" ] || continue
+        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -Eqx '(OMPI_COMM_WORLD_RANK|PMI_RANK)=0'; then
+            echo "$p"
+            return 0
+        fi
+    done
+}
+
 # stop_case LABEL SIGNAL DELAY GRACE-LIMIT N TASK-SECONDS LAUNCHER... -- RUN-ARGS: start the run under
 # setsid, send SIGNAL after DELAY s, and check the stop and the resume.
 stop_case() {
@@ -62,9 +77,13 @@ stop_case() {
     cp "$SMX_REC" "$dir/at-signal.txt"
     local t0
     t0=$(date +%s.%N)
-    kill -"$sig" "$pid"
+    local target=$pid
+    [ "${STOP_TARGET:-launcher}" = launcher ] || target=$(rank0_of "$pid")
+    [ -n "$target" ] || fail "$label: rank 0 of the job not found"
+    kill -"$sig" "$target"
     wait_deadline "$pid" 60 "$label: after SIG$sig"
     local rc=$WAIT_RC
+    [ "${#launcher[@]}" = 0 ] || [ "$target" != "$pid" ] || rc=$(launcher_stop_rc "$rc" "$dir/job.out")
     local dt
     dt=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
     log "$label: SIG$sig after ${delay}s -> exit $rc in ${dt}s"
@@ -121,6 +140,9 @@ MPIRUN=("$MPIEXEC" -n 3)
 stop_case mpi-usr1 USR1 3 10 40 1.5 "${MPIRUN[@]}" -- --slots 2
 # SIGUSR1 to mpirun with tasks longer than the grace: they are killed after 2 s and run again later.
 stop_case mpi-usr1-grace USR1 2.5 7 12 30 "${MPIRUN[@]}" -- --grace 2s
+# SIGUSR1 to rank 0 alone (as slurm/sweepmux.sbatch sends it): the other ranks stop too, and the
+# launcher's exit code is 3 under either MPI.
+STOP_TARGET=rank0 stop_case mpi-usr1-rank0 USR1 3 10 40 1.5 "${MPIRUN[@]}" -- --slots 2
 # A single-rank run (no mpirun): SIGUSR1, SIGTERM and SIGINT.
 stop_case single-usr1 USR1 2 8 20 0.7 -- --slots 2
 stop_case single-term TERM 2 5 6 30 -- --slots 2 --grace 1s

@@ -219,7 +219,8 @@ job=$BG_PID
 wait_done "$d/run.h5" 6 "$job"
 kill -USR1 "$job"
 wait_gone "$job" 60 "usr1: after SIGUSR1"
-[ "$WAIT_RC" = 3 ] || { cat "$d/job.out" >&2; fail "usr1: exit $WAIT_RC after SIGUSR1, want 3 (stopped, resumable)"; }
+rc=$(launcher_stop_rc "$WAIT_RC" "$d/job.out")
+[ "$rc" = 3 ] || { cat "$d/job.out" >&2; fail "usr1: exit $rc after SIGUSR1, want 3 (stopped, resumable)"; }
 sleep 0.3
 [ -z "$(job_pids "$job")" ] || fail "usr1: processes survive the stop: $(job_pids "$job")"
 js=$(status_json "$d/run.h5")
