@@ -11,6 +11,10 @@
 #   smx_wait_queue_empty 300     # polls squeue until no job is left
 #   smx_jobs_by_name NAME        # finished jobs of that name from the jobcomp log: "id state exit"
 #
+# SMX_CLUSTER_NODES=2 before smx_cluster_start makes two nodes, n1 and n2, on this machine: two
+# slurmd (-N n1, -N n2), each on its own port in a UTS namespace of its own whose host name is the
+# node's, so the job steps and tasks on each see that name (see /work/shared/MULTINODE-LOCAL.md).
+#
 # A missing component (binary, plugin, permission) is a test FAILURE, never a skip: the slurm label
 # is only run where Slurm is meant to be installed.
 
@@ -98,9 +102,24 @@ smx_cluster_start() {
         smx_fail "munged did not start: $(tail -n 5 "$d/log/munged.log" 2>/dev/null)"
 
     local host ctl_port d_port cpus=${SMX_CLUSTER_CPUS:-4} gpus=${SMX_CLUSTER_GPUS:-0} gres="" gtypes=""
+    local nodes=${SMX_CLUSTER_NODES:-1} node_lines node_names n2_port=""
     host=$(hostname -s)
     ctl_port=$(smx__free_port 16817)
     d_port=$(smx__free_port $((ctl_port + 1)))
+    node_lines="NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus$gres State=UNKNOWN"
+    node_names=$host
+    if [ "$nodes" = 2 ]; then
+        n2_port=$(smx__free_port $((d_port + 1)))
+        # Per-node spool, pid, log and TmpFS paths (%n): the pmix plugin's per-step directory
+        # under TmpFS must differ between the two daemons.
+        mkdir -p "$d/tmp/n1" "$d/tmp/n2"
+        node_lines="NodeName=n1 NodeHostname=n1 NodeAddr=127.0.0.1 Port=$d_port CPUs=$cpus State=UNKNOWN
+NodeName=n2 NodeHostname=n2 NodeAddr=127.0.0.1 Port=$n2_port CPUs=$cpus State=UNKNOWN
+TmpFS=$d/tmp/%n"
+        node_names=n1,n2
+    fi
+    local spool=$d/spool slurmd_pid=$d/run/slurmd.pid slurmd_log=$d/log/slurmd.log
+    [ "$nodes" = 2 ] && spool=$d/spool/%n slurmd_pid=$d/run/slurmd-%n.pid slurmd_log=$d/log/slurmd-%n.log
     export SLURM_CONF="$d/slurm.conf"
     # Optional GPUs without devices (gres.conf Count, no File): Slurm schedules and counts them
     # (SLURM_GPUS_ON_NODE) but sets no CUDA_VISIBLE_DEVICES, which is enough for the recipe.
@@ -124,11 +143,11 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$d/munge/socket,cred_expire=10
 StateSaveLocation=$d/state
-SlurmdSpoolDir=$d/spool
+SlurmdSpoolDir=$spool
 SlurmctldPidFile=$d/run/slurmctld.pid
-SlurmdPidFile=$d/run/slurmd.pid
+SlurmdPidFile=$slurmd_pid
 SlurmctldLogFile=$d/log/slurmctld.log
-SlurmdLogFile=$d/log/slurmd.log
+SlurmdLogFile=$slurmd_log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
@@ -148,30 +167,39 @@ ReturnToService=2
 SlurmdParameters=config_overrides
 PlugStackConfig=$d/plugstack.conf
 $gtypes
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus$gres State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+$node_lines
+PartitionName=debug Nodes=$node_names Default=YES MaxTime=INFINITE State=UP
 EOF
     : >"$d/plugstack.conf"
 
     slurmctld -f "$SLURM_CONF" || smx_fail "slurmctld did not start: $(tail -n 5 "$d/log/slurmctld.log" 2>/dev/null)"
-    slurmd -f "$SLURM_CONF" || smx_fail "slurmd did not start: $(tail -n 5 "$d/log/slurmd.log" 2>/dev/null)"
+    if [ "$nodes" = 2 ]; then
+        local n
+        for n in n1 n2; do
+            mkdir -p "$d/spool/$n"
+            unshare --uts sh -c 'hostname "$0" && exec slurmd -f "$1" -N "$0"' "$n" "$SLURM_CONF" ||
+                smx_fail "slurmd -N $n did not start: $(tail -n 5 "$d/log/slurmd-$n.log" 2>/dev/null)"
+        done
+    else
+        slurmd -f "$SLURM_CONF" || smx_fail "slurmd did not start: $(tail -n 5 "$d/log/slurmd.log" 2>/dev/null)"
+    fi
 
     local state=""
     for _ in $(seq 150); do
-        state=$(sinfo -h -N -o %t 2>/dev/null | head -n 1)
-        case $state in idle*) break ;; esac
+        state=$(sinfo -h -N -o %t 2>/dev/null | sort -u | tr '\n' ' ')
+        case $state in "idle ") break ;; esac
         sleep 0.2
     done
     case $state in
-    idle*) ;;
+    "idle ") ;;
     *)
-        tail -n 20 "$d/log/slurmctld.log" "$d/log/slurmd.log" >&2
-        smx_fail "the node did not become idle (state '$state')"
+        tail -n 20 "$d/log/slurmctld.log" "$d"/log/slurmd*.log >&2
+        smx_fail "the nodes did not become idle (states '$state')"
         ;;
     esac
     srun --mpi=list 2>&1 | grep -qw pmix ||
         smx_fail "srun has no pmix plugin (srun --mpi=list: $(srun --mpi=list 2>&1 | tr '\n' ' '))"
-    smx_log "cluster up in $d (node $host, $cpus CPUs, ports $ctl_port/$d_port)"
+    smx_log "cluster up in $d (nodes $node_names, $cpus CPUs each, ports $ctl_port/$d_port${n2_port:+/$n2_port})"
 }
 
 # Lists this cluster's job ids still in the queue.
@@ -235,8 +263,8 @@ while [ -r "/proc/$parent/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$
     sleep 2
 done
 [ -e "$d/stopped" ] && exit 0
-for n in slurmd slurmctld munged; do
-    pid=$(cat "$d/run/$n.pid" 2>/dev/null)
+for f in "$d"/run/slurmd*.pid "$d/run/slurmctld.pid" "$d/run/munged.pid"; do
+    pid=$(cat "$f" 2>/dev/null)
     case $pid in '' | *[!0-9]*) continue ;; esac
     if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$d/"; then
         kill -TERM "$pid" 2>/dev/null
@@ -275,7 +303,9 @@ smx_cluster_stop() {
     for pid in $(smx__our_stepds); do
         kill -KILL "$pid" 2>/dev/null
     done
-    smx__stop_pidfile "$d/run/slurmd.pid"
+    for pid in "$d"/run/slurmd*.pid; do
+        [ -e "$pid" ] && smx__stop_pidfile "$pid"
+    done
     smx__stop_pidfile "$d/run/slurmctld.pid"
     smx__stop_pidfile "$d/run/munged.pid"
     if [ "$rc" != 0 ] || [ -n "${SMX_KEEP_CLUSTER_DIR:-}" ]; then
