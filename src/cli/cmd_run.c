@@ -29,7 +29,8 @@ typedef struct halt_rule {
 typedef struct run_args {
     const char *spec_path, *state, *session, *logs;
     int log_mode; /* index into log_modes */
-    int slots, chunk, no_rank0, retries, retry_failed, gpus, gpu_oversub, extend, keep_env;
+    int slots, chunk, no_rank0, retries, retry_failed, gpus, gpu_oversub, bind_slots, extend;
+    int keep_env;
     double max_time, grace, progress, sync_interval;
     halt_rule halt;
     int cmd_argc;
@@ -140,6 +141,11 @@ static const smx_opt run_opts[] = {
      RUN_OPT(gpu_oversub),
      .type = SMX_OPT_FLAG,
      .help = "let --gpus-per-slot hand out more device shares than the node has (wrap around)"},
+    {.name = "bind-slots",
+     RUN_OPT(bind_slots),
+     .type = SMX_OPT_FLAG,
+     .help =
+         "pin each slot's tasks to its share of the CPUs this rank may use (sched_setaffinity)"},
     {.name = "keep-launcher-env",
      RUN_OPT(keep_env),
      .type = SMX_OPT_FLAG,
@@ -406,6 +412,7 @@ static void sweep_options(const run_args *a, const smx__slurm *slurm, const node
                            .local_rank = place->local_rank,
                            .gpu_first_slot = place->first_slot,
                            .gpu_oversubscribe = a->gpu_oversub,
+                           .bind_slots = a->bind_slots,
                            .progress = a->progress,
                            .on_session = on_session};
 }

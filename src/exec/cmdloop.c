@@ -204,7 +204,8 @@ int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
                            .keep_launcher_env = o->keep_launcher_env,
                            .local_rank = o->local_rank,
                            .gpu_first_slot = o->gpu_first_slot,
-                           .gpu_oversubscribe = o->gpu_oversubscribe};
+                           .gpu_oversubscribe = o->gpu_oversubscribe,
+                           .bind_slots = o->bind_slots};
     smx__runner *r = NULL;
     int rc = smx__runner_create(&r, &ro);
     if (rc != SMX_OK)

@@ -22,6 +22,7 @@ typedef struct smx__cmdloop_opts {
     int local_rank;        /* this rank's index on its node */
     int gpu_first_slot;    /* node-wide index of this rank's slot 0, for device shares */
     int gpu_oversubscribe; /* wrap device shares around instead of refusing */
+    int bind_slots;        /* pin each slot's tasks to its share of the rank's CPUs */
 } smx__cmdloop_opts;
 
 /* Local. Runs tasks until the session has no more elements for this rank and all tasks ended. */

@@ -29,6 +29,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -103,6 +104,7 @@ struct smx__runner {
     int gpus_per_slot;
     int keep_launcher_env;
     int local_rank, gpu_first_slot, gpu_oversubscribe;
+    cpu_set_t *slot_cpus; /* --bind-slots: each slot's CPUs, or NULL */
     smx__log_mode mode;
     double grace;
     char *scratch_dir;
@@ -511,6 +513,59 @@ static int gpu_env(smx__runner *r, struct slot *s, int i)
 
 static size_t sweep_orphans(smx__runner *r, int all);
 
+/*
+ * --bind-slots: slot I's share of the CPUs this rank may use (its affinity when the runner is
+ * created, which the launcher may have narrowed): the allowed CPUs in order, cut into one run per
+ * slot, as even as can be; with fewer CPUs than slots, slot I gets CPU I mod n alone (slots share).
+ */
+static int plan_bindings(smx__runner *r)
+{
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return smx__error(SMX_EIO, "--bind-slots: cannot read this rank's CPU affinity: %s",
+                          strerror(errno));
+    static int cpus[CPU_SETSIZE];
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &allowed))
+            cpus[n++] = c;
+    if (n == 0)
+        return smx__error(SMX_EIO, "--bind-slots: this rank may use no CPU");
+    r->slot_cpus = calloc((size_t)r->nslots, sizeof *r->slot_cpus);
+    if (!r->slot_cpus)
+        return smx__error_oom();
+    for (int i = 0; i < r->nslots; i++) {
+        CPU_ZERO(&r->slot_cpus[i]);
+        if (n < r->nslots) {
+            CPU_SET(cpus[i % n], &r->slot_cpus[i]);
+            continue;
+        }
+        for (long k = (long)i * n / r->nslots; k < (long)(i + 1) * n / r->nslots; k++)
+            CPU_SET(cpus[k], &r->slot_cpus[i]);
+    }
+    return 0;
+}
+
+/*
+ * Spawns with the calling thread's CPU affinity set to SET (a child inherits it), then restores
+ * it, so the task starts pinned without anything running in the child between fork and exec.
+ */
+static int spawn_bound(const cpu_set_t *set, pid_t *pid, const char *file,
+                       const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                       char *const argv[], char *const envp[], int *spawn_rc)
+{
+    cpu_set_t keep;
+    if (sched_getaffinity(0, sizeof keep, &keep) != 0 ||
+        sched_setaffinity(0, sizeof *set, set) != 0)
+        return smx__error(SMX_EIO, "--bind-slots: cannot set the CPU affinity for a task: %s",
+                          strerror(errno));
+    *spawn_rc = posix_spawnp(pid, file, fa, attr, argv, envp);
+    if (sched_setaffinity(0, sizeof keep, &keep) != 0)
+        return smx__error(SMX_EIO, "--bind-slots: cannot restore this rank's CPU affinity: %s",
+                          strerror(errno));
+    return 0;
+}
+
 int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
 {
     if (!out)
@@ -537,6 +592,14 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->gpu_oversubscribe = opts->gpu_oversubscribe;
     r->mode = opts->log_mode;
     r->reaper = smx__orphans_enable() == 0;
+    if (opts->bind_slots) {
+        int brc = plan_bindings(r);
+        if (brc != 0) {
+            free(r->slot_cpus);
+            free(r);
+            return brc;
+        }
+    }
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
     r->grace = opts->kill_grace > 0    ? opts->kill_grace
                : opts->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT
@@ -735,6 +798,7 @@ void smx__runner_free(smx__runner *r)
     free(r->pfd_slot);
     free(r->lingers);
     free(r->scratch_dir);
+    free(r->slot_cpus);
     free(r);
 }
 
@@ -874,7 +938,15 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     s->deadline = task->timeout > 0 ? m0 + task->timeout : INFINITY;
 
     pid_t pid;
-    int src = posix_spawnp(&pid, task->argv[0], fa, &r->attr, task->argv, r->envp);
+    int src = 0;
+    if (r->slot_cpus) {
+        rc = spawn_bound(&r->slot_cpus[s - r->slots], &pid, task->argv[0], fa, &r->attr, task->argv,
+                         r->envp, &src);
+        if (rc != 0)
+            return rc;
+    } else {
+        src = posix_spawnp(&pid, task->argv[0], fa, &r->attr, task->argv, r->envp);
+    }
     r->occupied++;
     if (src != 0) {
         spawn_failed(s, task, src);

@@ -35,6 +35,7 @@ typedef struct smx__runner_opts {
     int local_rank;        /* this rank's index among the ranks of its node (SWEEPMUX_LOCAL_RANK) */
     int gpu_first_slot;    /* node-wide index of slot 0: slot s takes device share first + s */
     int gpu_oversubscribe; /* more shares than devices: wrap around instead of refusing */
+    int bind_slots;        /* pin slot s's tasks to its share of this rank's allowed CPUs */
 } smx__runner_opts;
 
 /* What to run. All strings are copied by smx__runner_start. */

@@ -23,7 +23,8 @@ static int command_loop(smx_session *s, const smx__sweep_opts *o, smx_progress *
                             .keep_launcher_env = o->keep_launcher_env,
                             .local_rank = o->local_rank,
                             .gpu_first_slot = o->gpu_first_slot,
-                            .gpu_oversubscribe = o->gpu_oversubscribe};
+                            .gpu_oversubscribe = o->gpu_oversubscribe,
+                            .bind_slots = o->bind_slots};
     int rc = SMX_OK;
     /* Validated by rank 0 before the session opened; every rank renders commands. */
     if (o->cmd_argc)

@@ -23,6 +23,7 @@ typedef struct smx__sweep_opts {
     int local_rank;        /* this rank's index on its node (SWEEPMUX_LOCAL_RANK) */
     int gpu_first_slot;    /* node-wide index of this rank's slot 0, for device shares */
     int gpu_oversubscribe; /* wrap device shares around instead of refusing */
+    int bind_slots;        /* pin each slot's tasks to its share of the rank's CPUs */
     double progress;       /* seconds between progress lines off a terminal */
     /* Told the open session, and NULL once it is closed (the CLI's signal handler stops it). */
     void (*on_session)(smx_session *s);
