@@ -32,11 +32,12 @@ case $line in
 "sweepmux: the sweep is complete, but 3 elements failed (exit code 1, which mpirun and Slurm report as a failure). See why: sweepmux status run.h5; to run them again: sweepmux requeue run.h5 --status failed, then the same run command") ;;
 *) fail "last line after failures: $line" ;;
 esac
-# Open MPI's mpirun names how many processes returned non-zero (MPICH's mpiexec prints nothing).
+# Open MPI's mpirun names how many processes returned non-zero, and which (MPICH's mpiexec prints
+# nothing of the kind).
 if is_openmpi; then
     grep -q "but 1 process returned" last.out || fail "mpirun saw more than rank 0 return non-zero: $(grep -A1 'Primary job' last.out)"
+    grep -q "Process name: \[\[[0-9]*,1\],0\]" last.out || fail "the non-zero process is not rank 0: $OUTPUT"
 fi
-grep -q "Process name: \[\[[0-9]*,1\],0\]" last.out || fail "the non-zero process is not rank 0: $OUTPUT"
 # Following the advice: requeue, then the same command, now without failures.
 rm "$FAILMODE"
 expect_rc 0 "requeue as advised" smx requeue run.h5 --status failed
