@@ -38,13 +38,13 @@ static int prep(uint64_t n, const char *state, double frac)
     if (frac > 0 && ndone == 0)
         ndone = 1;
     smx__store *st = NULL;
-    smx__sess *sess = NULL;
+    smx__records *sess = NULL;
     rc = smx__store_open(&st, state, SMX__STORE_WRITE);
     if (rc == SMX_OK)
-        rc = smx__sess_open(st, "default", &sess);
+        rc = smx__records_open(st, "default", &sess);
     if (rc == SMX_OK && ndone > 0) {
         smx__range done = {0, ndone, 1, SMX_STATUS_DONE, 0};
-        rc = smx__sess_write_ranges(sess, &done, 1);
+        rc = smx__records_write_ranges(sess, &done, 1);
     }
     if (rc == SMX_OK)
         rc = smx__store_sync(st);

@@ -60,10 +60,10 @@ static void test_group_commit(void)
 {
     char *path = fresh_file("journal", 1000);
     smx__store *st = NULL;
-    smx__sess *sess = NULL;
+    smx__records *sess = NULL;
     smx__journal *j = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "s", &sess), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
     CU_ASSERT_EQUAL_FATAL(smx__journal_start(&j, st, sess, NULL), 0);
     uint64_t before = smx__journal_syncs(j);
     smx__range r = {100, 50, 1, SMX_STATUS_DONE, 0};
@@ -83,9 +83,9 @@ static void test_group_commit(void)
     CU_ASSERT_EQUAL(smx__journal_stop(j), 0);
     smx__store_close(st);
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "s", &sess), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
     uint8_t *status = calloc(1000, 1);
-    CU_ASSERT_EQUAL(smx__sess_read_state(sess, status, NULL), 0);
+    CU_ASSERT_EQUAL(smx__records_read_state(sess, status, NULL), 0);
     int ok = 1;
     for (int i = 0; i < 1000; i++)
         ok &= status[i] == (i >= 100 && i < 150 ? SMX_STATUS_DONE : SMX_STATUS_PENDING);
@@ -105,10 +105,10 @@ static void test_mixed_stream(void)
     const uint64_t n = 200000;
     char *path = fresh_file("journal", n);
     smx__store *st = NULL;
-    smx__sess *sess = NULL;
+    smx__records *sess = NULL;
     smx__journal *j = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "s", &sess), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
     CU_ASSERT_EQUAL_FATAL(smx__journal_start(&j, st, sess, NULL), 0);
     /* Elements 0..n-1 in chunks of 16: mark running, then complete. Every 7th chunk's first
      * element is a record with a result in column 0; the rest of the chunk is a range. */
@@ -139,9 +139,9 @@ static void test_mixed_stream(void)
     smx__store_close(st);
 
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "s", &sess), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
     smx__record *recs = malloc(n * sizeof *recs);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_read_records(sess, 0, n, recs), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_read_records(sess, 0, n, recs), 0);
     int ok = 1;
     for (uint64_t i = 0; i < n && ok; i++) {
         const smx__record *r = &recs[i];
@@ -159,7 +159,7 @@ static void test_mixed_stream(void)
     }
     CU_ASSERT(ok);
     char names[SMX__RESULT_COLUMNS][SMX__RESULT_NAME_MAX];
-    CU_ASSERT_EQUAL(smx__sess_result_names(sess, names), 0);
+    CU_ASSERT_EQUAL(smx__records_result_names(sess, names), 0);
     CU_ASSERT_STRING_EQUAL(names[0], "loss");
     smx__store_close(st);
     free(recs);

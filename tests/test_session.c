@@ -191,10 +191,10 @@ static void resume_case(int retry_failed)
         resume_state(i, &status[i], &attempts[i]);
     }
     smx__store *st = NULL;
-    smx__sess *sess = NULL;
+    smx__records *sess = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, state, SMX__STORE_WRITE), SMX_OK);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "default", &sess), SMX_OK);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_write_state(sess, idx, status, attempts, RESUME_N), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "default", &sess), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_write_state(sess, idx, status, attempts, RESUME_N), SMX_OK);
     CU_ASSERT_EQUAL_FATAL(smx__store_sync(st), SMX_OK);
     smx__store_close(st);
 

@@ -105,7 +105,7 @@ static void test_roundtrip(void)
     char *dir = smx_test_tmpdir("store");
     char *path = path_in(dir, "run.h5");
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     const uint64_t n = 1000;
     CU_ASSERT_EQUAL_FATAL(smx__store_create(path, spec_text, strlen(spec_text), spec_hash, "main",
                                             n, "[python3, x.py]"),
@@ -130,33 +130,33 @@ static void test_roundtrip(void)
     CU_ASSERT_STRING_EQUAL(names[0], "main");
     CU_ASSERT_PTR_NULL(names[1]);
     strv_free_local(names);
-    CU_ASSERT_EQUAL(smx__sess_open(st, "nope", &s), SMX_ENOTFOUND);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
-    CU_ASSERT_EQUAL(smx__sess_count(s), n);
-    CU_ASSERT(fabs(smx__sess_created(s) - (double)time(NULL)) < 60);
-    CU_ASSERT_STRING_EQUAL(smx__sess_command(s), "[python3, x.py]");
+    CU_ASSERT_EQUAL(smx__records_open(st, "nope", &s), SMX_ENOTFOUND);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL(smx__records_count(s), n);
+    CU_ASSERT(fabs(smx__records_created(s) - (double)time(NULL)) < 60);
+    CU_ASSERT_STRING_EQUAL(smx__records_command(s), "[python3, x.py]");
     uint8_t *status = malloc(n);
     uint16_t *att = malloc(n * 2);
     memset(status, 7, n);
     memset(att, 7, n * 2);
-    CU_ASSERT_EQUAL(smx__sess_read_state(s, status, att), 0);
+    CU_ASSERT_EQUAL(smx__records_read_state(s, status, att), 0);
     int zero = 1;
     for (uint64_t i = 0; i < n; i++)
         zero &= status[i] == 0 && att[i] == 0;
     CU_ASSERT(zero);
     smx__record *rr = calloc(n, sizeof *rr);
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 0, n, rr), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 0, n, rr), 0);
     zero = 1;
     for (uint64_t i = 0; i < n; i++)
         zero &= rec_zero(&rr[i]) && rr[i].index == i;
     CU_ASSERT(zero);
     smx__record one = rec_for(1);
-    CU_ASSERT_EQUAL(smx__sess_write_records(s, &one, 1), SMX_EUSAGE); /* read-only */
+    CU_ASSERT_EQUAL(smx__records_write_records(s, &one, 1), SMX_EUSAGE); /* read-only */
     smx__store_close(st);
 
     /* Write records out of order (with a duplicate: the later one wins) and every table. */
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
     uint64_t order[] = {999, 5, 3, 4, 100, 0, 998, 6, 50, 51, 52, 7, 1};
     size_t no = sizeof order / sizeof order[0];
     smx__record recs[16];
@@ -165,18 +165,18 @@ static void test_roundtrip(void)
     recs[no] = rec_for(5);
     recs[no].attempts = 99; /* overwritten by the next one */
     recs[no + 1] = rec_for(5);
-    CU_ASSERT_EQUAL(smx__sess_write_records(s, recs, no + 2), 0);
+    CU_ASSERT_EQUAL(smx__records_write_records(s, recs, no + 2), 0);
     smx__record bad = rec_for(n);
-    CU_ASSERT_EQUAL(smx__sess_write_records(s, &bad, 1), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_write_records(s, &bad, 1), SMX_EUSAGE);
     uint64_t sidx[] = {20, 10, 30};
     uint8_t sst[] = {SMX_STATUS_RUNNING, SMX_STATUS_RUNNING, SMX_STATUS_PENDING};
     uint16_t satt[] = {2, 1, 3};
-    CU_ASSERT_EQUAL(smx__sess_write_state(s, sidx, sst, satt, 3), 0);
-    CU_ASSERT_EQUAL(smx__sess_set_result_name(s, 0, "loss"), 0);
-    CU_ASSERT_EQUAL(smx__sess_set_result_name(s, 15, "accuracy"), 0);
-    CU_ASSERT_EQUAL(smx__sess_set_result_name(s, 16, "x"), SMX_EUSAGE);
-    CU_ASSERT_EQUAL(smx__sess_set_host(s, 1, "node001"), 0);
-    CU_ASSERT_EQUAL(smx__sess_set_host(s, SMX__HOSTS_MAX - 1, "node-last"), 0);
+    CU_ASSERT_EQUAL(smx__records_write_state(s, sidx, sst, satt, 3), 0);
+    CU_ASSERT_EQUAL(smx__records_set_result_name(s, 0, "loss"), 0);
+    CU_ASSERT_EQUAL(smx__records_set_result_name(s, 15, "accuracy"), 0);
+    CU_ASSERT_EQUAL(smx__records_set_result_name(s, 16, "x"), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_set_host(s, 1, "node001"), 0);
+    CU_ASSERT_EQUAL(smx__records_set_host(s, SMX__HOSTS_MAX - 1, "node-last"), 0);
     smx__job job;
     memset(&job, 0, sizeof job);
     snprintf(job.id, sizeof job.id, "12345");
@@ -186,7 +186,7 @@ static void test_roundtrip(void)
     job.ranks = 64;
     job.exit_code = 3;
     snprintf(job.reason, sizeof job.reason, "signal SIGUSR1");
-    CU_ASSERT_EQUAL(smx__sess_put_job(s, 2, &job), 0);
+    CU_ASSERT_EQUAL(smx__records_put_job(s, 2, &job), 0);
     smx__failure fl;
     memset(&fl, 0, sizeof fl);
     fl.index = 3;
@@ -195,18 +195,18 @@ static void test_roundtrip(void)
     fl.term_signal = 0;
     fl.t_end = 1.7e9 + 3.5;
     memset(fl.tail, 'x', sizeof fl.tail); /* not NUL-terminated: must be cut, not overrun */
-    CU_ASSERT_EQUAL(smx__sess_put_failure(s, 255, &fl), 0);
+    CU_ASSERT_EQUAL(smx__records_put_failure(s, 255, &fl), 0);
     int64_t meta[SMX__META_LEN] = {0};
     meta[SMX__META_N_JOBS] = 3;
     meta[SMX__META_N_DONE] = 9;
     meta[SMX__META_LEN - 1] = -42;
-    CU_ASSERT_EQUAL(smx__sess_put_meta(s, meta), 0);
+    CU_ASSERT_EQUAL(smx__records_put_meta(s, meta), 0);
     CU_ASSERT_EQUAL(smx__store_sync(st), 0);
     smx__store_close(st);
 
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 0, n, rr), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 0, n, rr), 0);
     int ok = 1;
     for (uint64_t i = 0; i < n; i++) {
         int written = 0;
@@ -232,26 +232,26 @@ static void test_roundtrip(void)
     CU_ASSERT(isnan(rr[7].results[3]));
     /* A partial read. */
     smx__record part[3];
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 50, 3, part), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 50, 3, part), 0);
     CU_ASSERT(part[0].index == 50 && rec_ok(&part[0]) && rec_ok(&part[2]));
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, n - 1, 2, part), SMX_EUSAGE);
-    CU_ASSERT_EQUAL(smx__sess_read_state(s, status, att), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, n - 1, 2, part), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_read_state(s, status, att), 0);
     CU_ASSERT(status[999] == rr[999].status && att[5] == rec_for(5).attempts && status[2] == 0);
 
     char(*rn)[SMX__RESULT_NAME_MAX] = calloc(SMX__RESULT_COLUMNS, sizeof *rn);
-    CU_ASSERT_EQUAL(smx__sess_result_names(s, rn), 0);
+    CU_ASSERT_EQUAL(smx__records_result_names(s, rn), 0);
     CU_ASSERT_STRING_EQUAL(rn[0], "loss");
     CU_ASSERT_STRING_EQUAL(rn[1], "");
     CU_ASSERT_STRING_EQUAL(rn[15], "accuracy");
     free(rn);
     char(*hosts)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, sizeof *hosts);
-    CU_ASSERT_EQUAL(smx__sess_hosts(s, hosts), 0);
+    CU_ASSERT_EQUAL(smx__records_hosts(s, hosts), 0);
     CU_ASSERT_STRING_EQUAL(hosts[0], "");
     CU_ASSERT_STRING_EQUAL(hosts[1], "node001");
     CU_ASSERT_STRING_EQUAL(hosts[SMX__HOSTS_MAX - 1], "node-last");
     free(hosts);
     smx__job *jobs = calloc(SMX__JOBS_MAX, sizeof *jobs);
-    CU_ASSERT_EQUAL(smx__sess_jobs(s, jobs), 0);
+    CU_ASSERT_EQUAL(smx__records_jobs(s, jobs), 0);
     CU_ASSERT_STRING_EQUAL(jobs[2].id, "12345");
     CU_ASSERT_STRING_EQUAL(jobs[2].host, "node001");
     CU_ASSERT_STRING_EQUAL(jobs[2].reason, "signal SIGUSR1");
@@ -260,16 +260,16 @@ static void test_roundtrip(void)
     CU_ASSERT_STRING_EQUAL(jobs[0].id, "");
     free(jobs);
     smx__failure *fails = calloc(SMX__FAILURES_MAX, sizeof *fails);
-    CU_ASSERT_EQUAL(smx__sess_failures(s, fails), 0);
+    CU_ASSERT_EQUAL(smx__records_failures(s, fails), 0);
     CU_ASSERT(fails[255].index == 3 && fails[255].attempt == 2 && fails[255].exit_code == 1);
     CU_ASSERT(fails[255].t_end == 1.7e9 + 3.5);
     CU_ASSERT_EQUAL(strlen(fails[255].tail), SMX__TAIL_MAX - 1);
     CU_ASSERT_EQUAL(fails[0].index, 0);
     free(fails);
     int64_t m2[SMX__META_LEN];
-    CU_ASSERT_EQUAL(smx__sess_meta(s, m2), 0);
+    CU_ASSERT_EQUAL(smx__records_meta(s, m2), 0);
     CU_ASSERT_EQUAL(memcmp(m2, meta, sizeof meta), 0);
-    smx__sess_close(s); /* closing one session explicitly, the store closes the rest */
+    smx__records_close(s); /* closing one session explicitly, the store closes the rest */
     smx__store_close(st);
     free(rr);
     free(status);
@@ -365,12 +365,12 @@ static void test_format_errors(void)
 static void write_range(const char *path, const char *session, uint64_t from, uint64_t to)
 {
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, session, &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, session, &s), 0);
     for (uint64_t i = from; i < to; i++) {
         smx__record r = rec_for(i);
-        CU_ASSERT_EQUAL(smx__sess_write_records(s, &r, 1), 0);
+        CU_ASSERT_EQUAL(smx__records_write_records(s, &r, 1), 0);
     }
     CU_ASSERT_EQUAL(smx__store_sync(st), 0);
     smx__store_close(st);
@@ -380,17 +380,17 @@ static void write_range(const char *path, const char *session, uint64_t from, ui
 static int check_range(const char *path, const char *session, uint64_t from, uint64_t to)
 {
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     int ok = 1;
     if (smx__store_open(&st, path, SMX__STORE_READ) != 0)
         return 0;
-    if (smx__sess_open(st, session, &s) != 0) {
+    if (smx__records_open(st, session, &s) != 0) {
         smx__store_close(st);
         return 0;
     }
-    uint64_t n = smx__sess_count(s);
+    uint64_t n = smx__records_count(s);
     smx__record *rr = calloc(n, sizeof *rr);
-    if (smx__sess_read_records(s, 0, n, rr) != 0)
+    if (smx__records_read_records(s, 0, n, rr) != 0)
         ok = 0;
     for (uint64_t i = 0; ok && i < n; i++)
         ok = (i >= from && i < to) ? rec_ok(&rr[i]) : rec_zero(&rr[i]);
@@ -444,12 +444,12 @@ static void test_sessions(void)
     CU_ASSERT(check_range(path, "main", 10, 60));
     CU_ASSERT(check_range(path, "c", 2, 4));
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
-    CU_ASSERT_EQUAL(smx__sess_open(st, "b", &s), SMX_ENOTFOUND);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "c", &s), 0);
-    CU_ASSERT_EQUAL(smx__sess_count(s), 5);
-    CU_ASSERT_STRING_EQUAL(smx__sess_command(s), "");
+    CU_ASSERT_EQUAL(smx__records_open(st, "b", &s), SMX_ENOTFOUND);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "c", &s), 0);
+    CU_ASSERT_EQUAL(smx__records_count(s), 5);
+    CU_ASSERT_STRING_EQUAL(smx__records_command(s), "");
     smx__store_close(st);
     /* A destroyed name can be created again, fresh. */
     CU_ASSERT_EQUAL(smx__store_add_session(path, "b", 10, NULL), 0);
@@ -476,19 +476,19 @@ static void test_ranges(void)
     CU_ASSERT_EQUAL_FATAL(
         smx__store_create(path, spec_text, strlen(spec_text), spec_hash, "main", n, NULL), 0);
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
     /* Full records and a running state the ranges must leave alone (they are not in any range). */
     uint64_t keep[] = {13, 40000, 2999999};
     for (size_t k = 0; k < 3; k++) {
         smx__record r = rec_for(keep[k]);
-        CU_ASSERT_EQUAL(smx__sess_write_records(s, &r, 1), 0);
+        CU_ASSERT_EQUAL(smx__records_write_records(s, &r, 1), 0);
     }
     uint64_t ridx = 14;
     uint8_t rst = SMX_STATUS_RUNNING;
     uint16_t ratt = 4;
-    CU_ASSERT_EQUAL(smx__sess_write_state(s, &ridx, &rst, &ratt, 1), 0);
+    CU_ASSERT_EQUAL(smx__records_write_state(s, &ridx, &rst, &ratt, 1), 0);
 
     /* Dense, unsorted: every element of 0..999 except 13 and 14, in ranges of 1..3. */
     smx__range dense[1000];
@@ -506,32 +506,32 @@ static void test_ranges(void)
         i = first == 0 ? (uint64_t)-1 : first - 1;
     }
     dense[nd++] = (smx__range){998, 2, 7, SMX_STATUS_FAILED, 0};
-    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, dense, nd), 0);
+    CU_ASSERT_EQUAL(smx__records_write_ranges(s, dense, nd), 0);
     /* Scattered: far apart (the sorted cluster path), one of them larger than a block. */
     smx__range far[] = {{2000000, 5, 2, SMX_STATUS_DONE, 0},
                         {100000, 1, 3, SMX_STATUS_DONE, 2}, /* result columns 0 and 1 become NaN */
                         {100002, 1, 3, SMX_STATUS_DONE, 0},
                         {300000, 1500000, 1, SMX_STATUS_DONE, 0},
                         {2999990, 9, 5, SMX_STATUS_DONE, 0}};
-    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, far, 5), 0);
+    CU_ASSERT_EQUAL(smx__records_write_ranges(s, far, 5), 0);
     /* Errors: out of range, empty, bad status; nothing of a rejected batch is written. */
     smx__range bad[] = {{5000, 1, 9, SMX_STATUS_DONE, 0}, {n - 1, 2, 1, SMX_STATUS_DONE, 0}};
-    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, bad, 2), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_write_ranges(s, bad, 2), SMX_EUSAGE);
     smx__range empty = {7, 0, 1, SMX_STATUS_DONE, 0}, badst = {7, 1, 1, 9, 0};
-    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, &empty, 1), SMX_EUSAGE);
-    CU_ASSERT_EQUAL(smx__sess_write_ranges(s, &badst, 1), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_write_ranges(s, &empty, 1), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_write_ranges(s, &badst, 1), SMX_EUSAGE);
     /* NaN into result column 2 for 0..4 and 40000 (a full record without results), not 5. */
     smx__range runs[] = {{0, 5, 0, 0, 0}, {40000, 1, 0, 0, 0}};
-    CU_ASSERT_EQUAL(smx__sess_nan_results(s, 2, runs, 2), 0);
-    CU_ASSERT_EQUAL(smx__sess_nan_results(s, 16, runs, 2), SMX_EUSAGE);
+    CU_ASSERT_EQUAL(smx__records_nan_results(s, 2, runs, 2), 0);
+    CU_ASSERT_EQUAL(smx__records_nan_results(s, 16, runs, 2), SMX_EUSAGE);
     CU_ASSERT_EQUAL(smx__store_sync(st), 0);
     smx__store_close(st);
 
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
     uint8_t *status = malloc(n);
     uint16_t *att = malloc(2 * n);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_read_state(s, status, att), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_read_state(s, status, att), 0);
     int ok = 1;
     for (uint64_t i = 0; i < n && ok; i++) {
         uint8_t es = SMX_STATUS_PENDING;
@@ -564,20 +564,20 @@ static void test_ranges(void)
     /* Other columns: the full records are intact, range elements keep zeros there, and only the
      * runs got a NaN. */
     smx__record rr[6];
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 0, 6, rr), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 0, 6, rr), 0);
     for (int i = 0; i < 6; i++) {
         CU_ASSERT(rr[i].rank == 0 && rr[i].t_end == 0 && rr[i].exit_code == 0);
         CU_ASSERT(i < 5 ? isnan(rr[i].results[2]) : rr[i].results[2] == 0);
         CU_ASSERT(rr[i].results[1] == 0 && rr[i].results[3] == 0);
     }
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 13, 1, rr), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 13, 1, rr), 0);
     CU_ASSERT(rec_ok(&rr[0]));
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 100000, 3, rr), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 100000, 3, rr), 0);
     CU_ASSERT(isnan(rr[0].results[0]) && isnan(rr[0].results[1]) && rr[0].results[2] == 0);
     CU_ASSERT(rr[0].rank == 0 && rr[0].t_start == 0 && rr[0].status == SMX_STATUS_DONE);
     CU_ASSERT(rr[1].results[0] == 0 && rr[1].status == SMX_STATUS_PENDING);
     CU_ASSERT(rr[2].results[0] == 0 && rr[2].status == SMX_STATUS_DONE);
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, 40000, 1, rr), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, 40000, 1, rr), 0);
     CU_ASSERT(rec_ok(&rr[0])); /* it reported no results: column 2 was NaN already */
     smx__store_close(st);
     free(status);
@@ -596,13 +596,13 @@ static void test_read_while_writing(void)
     CU_ASSERT_EQUAL_FATAL(
         smx__store_create(path, spec_text, strlen(spec_text), spec_hash, "main", 500, NULL), 0);
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
     smx__record recs[100];
     for (int i = 0; i < 100; i++)
         recs[i] = rec_for((uint64_t)i);
-    CU_ASSERT_EQUAL(smx__sess_write_records(s, recs, 100), 0);
+    CU_ASSERT_EQUAL(smx__records_write_records(s, recs, 100), 0);
     CU_ASSERT_EQUAL(smx__store_sync(st), 0);
     /*
      * The child execs a fresh copy of this program: a forked child would share the parent's
@@ -645,15 +645,15 @@ static void test_sparse_create(void)
     CU_ASSERT(apparent > 100e6); /* 163 bytes per element are allocated ... */
     CU_ASSERT(disk < 4e6);       /* ... but not written */
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
     uint8_t *status = malloc(n);
     uint16_t *att = malloc(2 * n);
     memset(status, 1, n);
     memset(att, 1, 2 * n);
     t0 = now_mono();
-    CU_ASSERT_EQUAL(smx__sess_read_state(s, status, att), 0);
+    CU_ASSERT_EQUAL(smx__records_read_state(s, status, att), 0);
     dt = now_mono() - t0;
     CU_ASSERT(dt < 0.5);
     int zero = 1;
@@ -661,7 +661,7 @@ static void test_sparse_create(void)
         zero &= status[i] == 0 && att[i] == 0;
     CU_ASSERT(zero);
     smx__record r[4];
-    CU_ASSERT_EQUAL(smx__sess_read_records(s, n - 4, 4, r), 0);
+    CU_ASSERT_EQUAL(smx__records_read_records(s, n - 4, 4, r), 0);
     CU_ASSERT(rec_zero(&r[0]) && rec_zero(&r[3]));
     smx__store_close(st);
     /* Adding a session copies only the data, so the copy stays small too. */
@@ -694,12 +694,13 @@ static void sleep_ms(long ms)
 static void kill_child(const char *path, uint64_t next, int fd)
 {
     smx__store *st = NULL;
-    smx__sess *s = NULL;
-    if (smx__store_open(&st, path, SMX__STORE_WRITE) != 0 || smx__sess_open(st, "main", &s) != 0) {
+    smx__records *s = NULL;
+    if (smx__store_open(&st, path, SMX__STORE_WRITE) != 0 ||
+        smx__records_open(st, "main", &s) != 0) {
         fprintf(stderr, "kill child: %s\n", smx_error_last());
         _exit(2);
     }
-    uint64_t n = smx__sess_count(s);
+    uint64_t n = smx__records_count(s);
     enum { B = 97 };
     smx__record recs[B];
     unsigned seed = (unsigned)getpid();
@@ -715,10 +716,10 @@ static void kill_child(const char *path, uint64_t next, int fd)
             recs[i] = recs[j];
             recs[j] = t;
         }
-        if (smx__sess_write_records(s, recs, B) != 0)
+        if (smx__records_write_records(s, recs, B) != 0)
             _exit(3);
         meta[SMX__META_N_DONE] = (int64_t)(next + B);
-        if (smx__sess_put_meta(s, meta) != 0 || smx__store_sync(st) != 0)
+        if (smx__records_put_meta(s, meta) != 0 || smx__store_sync(st) != 0)
             _exit(4);
         uint64_t durable = next + B; /* [0, durable) is on disk */
         if (write(fd, &durable, sizeof durable) != sizeof durable)
@@ -767,12 +768,12 @@ static void test_kill_during_writes(void)
         close(p[0]);
         /* The file opens, and everything reported durable is there, intact. */
         smx__store *st = NULL;
-        smx__sess *s = NULL;
+        smx__records *s = NULL;
         int rc = smx__store_open(&st, path, SMX__STORE_READ);
         CU_ASSERT_EQUAL_FATAL(rc, 0);
-        CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+        CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
         smx__record *rr = malloc((durable + 1) * sizeof *rr);
-        CU_ASSERT_EQUAL(smx__sess_read_records(s, 0, durable, rr), 0);
+        CU_ASSERT_EQUAL(smx__records_read_records(s, 0, durable, rr), 0);
         for (uint64_t i = 0; i < durable; i++) {
             if (rr[i].index != i || !rec_ok(&rr[i])) {
                 fprintf(stderr, "round %d: durable record %llu is wrong\n", round,
@@ -782,7 +783,7 @@ static void test_kill_during_writes(void)
             }
         }
         int64_t meta[SMX__META_LEN];
-        CU_ASSERT_EQUAL(smx__sess_meta(s, meta), 0);
+        CU_ASSERT_EQUAL(smx__records_meta(s, meta), 0);
         CU_ASSERT((uint64_t)meta[SMX__META_N_DONE] >= durable);
         free(rr);
         smx__store_close(st);
@@ -881,9 +882,9 @@ static void test_write_speed(void)
     const uint64_t n = 1000000;
     CU_ASSERT_EQUAL_FATAL(smx__store_create(path, "", 0, "", "main", n, NULL), 0);
     smx__store *st = NULL;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
-    CU_ASSERT_EQUAL_FATAL(smx__sess_open(st, "main", &s), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "main", &s), 0);
     enum { B = 1000 };
     smx__record *recs = malloc(B * sizeof *recs);
     double best = 1e9;
@@ -892,7 +893,7 @@ static void test_write_speed(void)
         for (int i = 0; i < B; i++)
             recs[i] = rec_for((uint64_t)round * 16 + (uint64_t)(i % 64) * 10000 + (uint64_t)i / 64);
         double t0 = now_mono();
-        CU_ASSERT_EQUAL(smx__sess_write_records(s, recs, B), 0);
+        CU_ASSERT_EQUAL(smx__records_write_records(s, recs, B), 0);
         double dt = now_mono() - t0;
         if (dt < best)
             best = dt;

@@ -35,7 +35,7 @@ struct smx__coord {
     smx__claim *claim; /* the session's; borrowed */
     smx__lock *lock;
     smx__store *st;
-    smx__sess *sess;
+    smx__records *sess;
     smx__journal *j;
     uint64_t n;
     uint8_t *status;      /* per element: the authority on what may still be committed */
@@ -69,8 +69,8 @@ struct smx__coord {
     char errmsg[1024];
     smx__range *ranges; /* accepted range completions not handed to the journal yet */
     size_t nranges, capranges;
-    int named; /* result columns with a name: they are taken from column 0 up */
-    int plain; /* a status byte is out of range: no word-at-a-time shortcuts */
+    int named;             /* result columns with a name: they are taken from column 0 up */
+    int plain;             /* a status byte is out of range: no word-at-a-time shortcuts */
     char stop_error[1024]; /* "rank N: ..." when a rank's error stopped the run */
 };
 
@@ -163,7 +163,7 @@ int smx__coord_open(smx__coord **out, const char *state_path, const char *sessio
     if (rc == SMX_OK)
         rc = smx__lock_guard(c->lock, smx__store_fd(c->st));
     if (rc == SMX_OK) {
-        rc = smx__sess_open(c->st, c->name, &c->sess);
+        rc = smx__records_open(c->st, c->name, &c->sess);
         if (rc == SMX_ENOTFOUND)
             rc =
                 smx__error(SMX_ENOTFOUND, "state file %s has no session '%s'", state_path, c->name);
@@ -174,7 +174,7 @@ int smx__coord_open(smx__coord **out, const char *state_path, const char *sessio
         rc = smx__store_workdir(c->st, workdir);
     if (rc != SMX_OK)
         return rc;
-    c->n = smx__sess_count(c->sess);
+    c->n = smx__records_count(c->sess);
     if (c->n != smx__spec_count(*spec))
         return smx__error(SMX_EIO,
                           "%s: session '%s' has %llu elements, its spec %llu (the file is damaged)",
@@ -184,7 +184,7 @@ int smx__coord_open(smx__coord **out, const char *state_path, const char *sessio
     c->attempts = big_alloc(sizeof(uint16_t) * c->n);
     if (!c->status || !c->attempts)
         return smx__error_oom();
-    rc = smx__sess_read_state(c->sess, c->status, c->attempts);
+    rc = smx__records_read_state(c->sess, c->status, c->attempts);
     if (rc != SMX_OK)
         return rc;
 
@@ -331,16 +331,16 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
     c->claim = claim;
     int rc = smx__mpi_check(MPI_Comm_size(comm, &c->size), "MPI_Comm_size");
     if (rc == SMX_OK)
-        rc = smx__sess_meta(c->sess, c->meta);
+        rc = smx__records_meta(c->sess, c->meta);
     if (rc == SMX_OK)
-        rc = smx__sess_result_names(c->sess, c->result_names);
+        rc = smx__records_result_names(c->sess, c->result_names);
     while (c->named < SMX__RESULT_COLUMNS && c->result_names[c->named][0])
         c->named++;
     char(*table)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     if (!table)
         return smx__error_oom();
     if (rc == SMX_OK)
-        rc = smx__sess_hosts(c->sess, table);
+        rc = smx__records_hosts(c->sess, table);
     /*
      * The stored counters stop being exact (README "Layout": counts_job) durably before this job
      * changes any status, so that status never trusts counters a kill left behind mid-way. The
@@ -348,7 +348,7 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
      */
     if (rc == SMX_OK && c->meta[SMX__META_COUNTS_JOB] != 0) {
         c->meta[SMX__META_COUNTS_JOB] = 0;
-        rc = smx__sess_put_meta(c->sess, c->meta);
+        rc = smx__records_put_meta(c->sess, c->meta);
         if (rc == SMX_OK)
             rc = smx__store_sync(c->st);
     }

@@ -157,7 +157,7 @@ static int build_map(const smx_spec *old, const smx_spec *neu, uint64_t *map)
 }
 
 /* Copies one session's tables and records from OS (old) to NS (new): indices do not change. */
-static int copy_session(smx__sess *os, smx__sess *ns)
+static int copy_session(smx__records *os, smx__records *ns)
 {
     char rn[SMX__RESULT_COLUMNS][SMX__RESULT_NAME_MAX];
     int64_t meta[SMX__META_LEN] = {0};
@@ -168,36 +168,36 @@ static int copy_session(smx__sess *os, smx__sess *ns)
     smx__record *recs = malloc(sizeof *recs * chunk);
     int rc = (!hosts || !jobs || !fails || !recs) ? smx__error_oom() : SMX_OK;
     if (rc == SMX_OK)
-        rc = smx__sess_result_names(os, rn);
+        rc = smx__records_result_names(os, rn);
     for (int k = 0; rc == SMX_OK && k < SMX__RESULT_COLUMNS && rn[k][0]; k++)
-        rc = smx__sess_set_result_name(ns, k, rn[k]);
+        rc = smx__records_set_result_name(ns, k, rn[k]);
     if (rc == SMX_OK)
-        rc = smx__sess_meta(os, meta);
+        rc = smx__records_meta(os, meta);
     if (rc == SMX_OK)
-        rc = smx__sess_put_meta(ns, meta);
+        rc = smx__records_put_meta(ns, meta);
     if (rc == SMX_OK)
-        rc = smx__sess_hosts(os, hosts);
+        rc = smx__records_hosts(os, hosts);
     for (int k = 0; rc == SMX_OK && k < SMX__HOSTS_MAX && hosts[k][0]; k++)
-        rc = smx__sess_set_host(ns, k, hosts[k]);
+        rc = smx__records_set_host(ns, k, hosts[k]);
     if (rc == SMX_OK)
-        rc = smx__sess_jobs(os, jobs);
+        rc = smx__records_jobs(os, jobs);
     for (int k = 0; rc == SMX_OK && k < SMX__JOBS_MAX && k < meta[SMX__META_N_JOBS]; k++)
-        rc = smx__sess_put_job(ns, k, &jobs[k]);
+        rc = smx__records_put_job(ns, k, &jobs[k]);
     if (rc == SMX_OK)
-        rc = smx__sess_failures(os, fails);
+        rc = smx__records_failures(os, fails);
     for (int k = 0; rc == SMX_OK && k < SMX__FAILURES_MAX && k < meta[SMX__META_N_FAILURES]; k++)
-        rc = smx__sess_put_failure(ns, k, &fails[k]);
-    uint64_t n = smx__sess_count(os);
+        rc = smx__records_put_failure(ns, k, &fails[k]);
+    uint64_t n = smx__records_count(os);
     for (uint64_t s = 0; rc == SMX_OK && s < n; s += chunk) {
         uint64_t c = n - s < chunk ? n - s : chunk, k = 0;
-        rc = smx__sess_read_records(os, s, c, recs);
+        rc = smx__records_read_records(os, s, c, recs);
         for (uint64_t i = 0; rc == SMX_OK && i < c; i++) {
             if (recs[i].status == SMX_STATUS_PENDING && recs[i].attempts == 0)
                 continue; /* untouched: zeros in the new file already say so */
             recs[k++] = recs[i];
         }
         if (rc == SMX_OK && k)
-            rc = smx__sess_write_records(ns, recs, k);
+            rc = smx__records_write_records(ns, recs, k);
     }
     free(hosts);
     free(jobs);
@@ -292,9 +292,9 @@ static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu,
     int rc = SMX_OK;
     unlink(tmp);
     for (size_t k = 0; rc == SMX_OK && k < nsess; k++) {
-        smx__sess *os = NULL;
-        rc = smx__sess_open(ost, names[k], &os);
-        const char *cmd = rc == SMX_OK ? smx__sess_command(os) : NULL;
+        smx__records *os = NULL;
+        rc = smx__records_open(ost, names[k], &os);
+        const char *cmd = rc == SMX_OK ? smx__records_command(os) : NULL;
         if (rc == SMX_OK && k == 0) {
             rc = smx__store_create_sweep(tmp, neu, names[k], nn, cmd && *cmd ? cmd : NULL, workdir);
             *created = rc == SMX_OK;
@@ -311,10 +311,10 @@ static int write_extended(smx__store *ost, const char *tmp, const smx_spec *neu,
     if (rc == SMX_OK)
         rc = smx__spec_log_write(ost, nst, job_id, changes);
     for (size_t k = 0; rc == SMX_OK && k < nsess; k++) {
-        smx__sess *os = NULL, *ns = NULL;
-        rc = smx__sess_open(ost, names[k], &os);
+        smx__records *os = NULL, *ns = NULL;
+        rc = smx__records_open(ost, names[k], &os);
         if (rc == SMX_OK)
-            rc = smx__sess_open(nst, names[k], &ns);
+            rc = smx__records_open(nst, names[k], &ns);
         if (rc == SMX_OK)
             rc = copy_session(os, ns);
     }

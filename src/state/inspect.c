@@ -15,7 +15,7 @@
 struct smx__inspect {
     smx__params *params; /* the stored parameter values, opened on first use */
     smx__store *st;
-    smx__sess *sess;
+    smx__records *sess;
     smx_spec *spec;
     char *path;
     char session[SMX__SESSION_NAME_MAX];
@@ -61,7 +61,7 @@ int smx__inspect_open(smx__inspect **out, const char *path, const char *session)
     else if (rc == SMX_OK)
         rc = default_session(in);
     if (rc == SMX_OK) {
-        rc = smx__sess_open(in->st, in->session, &in->sess);
+        rc = smx__records_open(in->st, in->session, &in->sess);
         if (rc == SMX_ENOTFOUND)
             rc = smx__error(SMX_EINPUT, "%s has no session '%s' (see sweepmux sessions %s)", path,
                             in->session, path);
@@ -69,7 +69,7 @@ int smx__inspect_open(smx__inspect **out, const char *path, const char *session)
     /* Its counters are checked too, so that every reader refuses a damaged session alike. */
     int64_t meta[SMX__META_LEN];
     if (rc == SMX_OK)
-        rc = smx__sess_meta(in->sess, meta);
+        rc = smx__records_meta(in->sess, meta);
     if (rc != SMX_OK) {
         smx__inspect_close(in);
         return rc;
@@ -83,7 +83,7 @@ void smx__inspect_close(smx__inspect *in)
     if (!in)
         return;
     if (in->sess)
-        smx__sess_close(in->sess);
+        smx__records_close(in->sess);
     smx__params_close(in->params);
     smx__store_close(in->st);
     smx__spec_free(in->spec);
@@ -108,7 +108,7 @@ const smx_spec *smx__inspect_spec(const smx__inspect *in)
 
 uint64_t smx__inspect_count(const smx__inspect *in)
 {
-    return smx__sess_count(in->sess);
+    return smx__records_count(in->sess);
 }
 
 int smx__inspect_sessions(smx__inspect *in, char ***names, size_t *n)
@@ -118,7 +118,7 @@ int smx__inspect_sessions(smx__inspect *in, char ***names, size_t *n)
 
 int smx__inspect_meta(smx__inspect *in, int64_t *meta)
 {
-    return smx__sess_meta(in->sess, meta);
+    return smx__records_meta(in->sess, meta);
 }
 
 /* The meta counters are exact when the file keeps them (layout >= 1) and the latest job's clean
@@ -131,13 +131,13 @@ static int meta_exact(const int64_t *meta)
 }
 
 /* Counts by scanning the status column (one byte per element). */
-static int scan_counts(smx__sess *sess, smx_stat *out)
+static int scan_counts(smx__records *sess, smx_stat *out)
 {
-    uint64_t n = smx__sess_count(sess);
+    uint64_t n = smx__records_count(sess);
     uint8_t *status = malloc(n ? n : 1);
     if (!status)
         return smx__error_oom();
-    int rc = smx__sess_read_state(sess, status, NULL);
+    int rc = smx__records_read_state(sess, status, NULL);
     uint64_t by[4] = {0, 0, 0, 0};
     for (uint64_t i = 0; rc == SMX_OK && i < n; i++)
         by[status[i] <= SMX_STATUS_FAILED ? status[i] : SMX_STATUS_PENDING]++;
@@ -160,12 +160,12 @@ static void meta_counts(uint64_t n, const int64_t *meta, smx_stat *out)
     out->pending = n - out->done - out->failed - out->running;
 }
 
-static int counts_of(smx__sess *sess, smx_stat *out, int *from_meta)
+static int counts_of(smx__records *sess, smx_stat *out, int *from_meta)
 {
     int64_t meta[SMX__META_LEN];
     memset(out, 0, sizeof *out);
-    int rc = smx__sess_meta(sess, meta);
-    uint64_t n = smx__sess_count(sess);
+    int rc = smx__records_meta(sess, meta);
+    uint64_t n = smx__records_count(sess);
     int exact = rc == SMX_OK && meta_exact(meta) && meta[SMX__META_N_DONE] >= 0 &&
                 meta[SMX__META_N_FAILED] >= 0 && meta[SMX__META_N_RUNNING] >= 0 &&
                 (uint64_t)(meta[SMX__META_N_DONE] + meta[SMX__META_N_FAILED] +
@@ -185,12 +185,12 @@ int smx__inspect_counts(smx__inspect *in, const char *name, smx_stat *out, int *
 {
     if (in->sess && (!name || !strcmp(name, in->session)))
         return counts_of(in->sess, out, from_meta);
-    smx__sess *other = NULL;
-    int rc = smx__sess_open(in->st, name, &other);
+    smx__records *other = NULL;
+    int rc = smx__records_open(in->st, name, &other);
     if (rc == SMX_OK)
         rc = counts_of(other, out, from_meta);
     if (other)
-        smx__sess_close(other);
+        smx__records_close(other);
     return rc;
 }
 
@@ -200,9 +200,9 @@ int smx__inspect_jobs(smx__inspect *in, smx__job **rows, int64_t *njobs)
     *rows = calloc(SMX__JOBS_MAX, sizeof **rows);
     if (!*rows)
         return smx__error_oom();
-    int rc = smx__sess_meta(in->sess, meta);
+    int rc = smx__records_meta(in->sess, meta);
     if (rc == SMX_OK)
-        rc = smx__sess_jobs(in->sess, *rows);
+        rc = smx__records_jobs(in->sess, *rows);
     *njobs = rc == SMX_OK ? meta[SMX__META_N_JOBS] : 0;
     return rc;
 }
@@ -213,17 +213,17 @@ int smx__inspect_failures(smx__inspect *in, smx__failure **rows, int64_t *nfailu
     *rows = calloc(SMX__FAILURES_MAX, sizeof **rows);
     if (!*rows)
         return smx__error_oom();
-    int rc = smx__sess_meta(in->sess, meta);
+    int rc = smx__records_meta(in->sess, meta);
     if (rc == SMX_OK)
-        rc = smx__sess_failures(in->sess, *rows);
+        rc = smx__records_failures(in->sess, *rows);
     *nfailures = rc == SMX_OK ? meta[SMX__META_N_FAILURES] : 0;
     return rc;
 }
 
 /* Elements whose latest record belongs to job row ROW and is final, by a scan of the records. */
-static int scan_finished_by(smx__sess *sess, int row, uint64_t *count)
+static int scan_finished_by(smx__records *sess, int row, uint64_t *count)
 {
-    uint64_t n = smx__sess_count(sess);
+    uint64_t n = smx__records_count(sess);
     const uint64_t chunk = 65536;
     smx__record *recs = malloc(sizeof *recs * chunk);
     if (!recs)
@@ -232,7 +232,7 @@ static int scan_finished_by(smx__sess *sess, int row, uint64_t *count)
     *count = 0;
     for (uint64_t s = 0; s < n && rc == SMX_OK; s += chunk) {
         uint64_t c = n - s < chunk ? n - s : chunk;
-        rc = smx__sess_read_records(sess, s, c, recs);
+        rc = smx__records_read_records(sess, s, c, recs);
         for (uint64_t i = 0; rc == SMX_OK && i < c; i++)
             if ((recs[i].status == SMX_STATUS_DONE || recs[i].status == SMX_STATUS_FAILED) &&
                 recs[i].job == row + 1)
@@ -246,7 +246,7 @@ int smx__inspect_latest_finished(smx__inspect *in, uint64_t *n)
 {
     int64_t meta[SMX__META_LEN];
     *n = 0;
-    int rc = smx__sess_meta(in->sess, meta);
+    int rc = smx__records_meta(in->sess, meta);
     if (rc != SMX_OK || meta[SMX__META_N_JOBS] <= 0)
         return rc;
     if (meta[SMX__META_LAYOUT] >= 1 && meta[SMX__META_JOB_FINISHED] >= 0) {
@@ -261,13 +261,13 @@ int smx__inspect_hosts(smx__inspect *in, char (**hosts)[SMX__HOST_NAME_MAX])
     *hosts = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     if (!*hosts)
         return smx__error_oom();
-    return smx__sess_hosts(in->sess, *hosts);
+    return smx__records_hosts(in->sess, *hosts);
 }
 
 int smx__inspect_result_names(smx__inspect *in, char (*names)[SMX__RESULT_NAME_MAX], int *n)
 {
     *n = 0;
-    int rc = smx__sess_result_names(in->sess, names);
+    int rc = smx__records_result_names(in->sess, names);
     while (rc == SMX_OK && *n < SMX__RESULT_COLUMNS && names[*n][0])
         (*n)++;
     return rc;
@@ -275,20 +275,20 @@ int smx__inspect_result_names(smx__inspect *in, char (*names)[SMX__RESULT_NAME_M
 
 int smx__inspect_records(smx__inspect *in, uint64_t start, uint64_t count, smx__record *out)
 {
-    return smx__sess_read_records(in->sess, start, count, out);
+    return smx__records_read_records(in->sess, start, count, out);
 }
 
 /* Requeue's work on an open, locked session: the elements in STATUS go back to pending. */
-static int requeue_sess(smx__store *st, smx__sess *sess, int status, uint64_t *count)
+static int requeue_sess(smx__store *st, smx__records *sess, int status, uint64_t *count)
 {
-    uint64_t n = smx__sess_count(sess), k = 0;
+    uint64_t n = smx__records_count(sess), k = 0;
     uint8_t *stv = malloc(n ? n : 1), *newst = NULL;
     uint16_t *att = malloc(sizeof *att * (n ? n : 1));
     uint64_t *idx = malloc(sizeof *idx * (n ? n : 1));
     int64_t meta[SMX__META_LEN];
     int rc = stv && att && idx ? SMX_OK : smx__error_oom();
     if (rc == SMX_OK)
-        rc = smx__sess_read_state(sess, stv, att);
+        rc = smx__records_read_state(sess, stv, att);
     for (uint64_t i = 0; rc == SMX_OK && i < n; i++)
         if (stv[i] == status) {
             idx[k] = i;
@@ -299,17 +299,17 @@ static int requeue_sess(smx__store *st, smx__sess *sess, int status, uint64_t *c
      * must not leave counters that disagree with the column), and are exact again at the end. */
     int64_t counts_job = 0;
     if (rc == SMX_OK && k)
-        rc = smx__sess_meta(sess, meta);
+        rc = smx__records_meta(sess, meta);
     if (rc == SMX_OK && k) {
         counts_job = meta[SMX__META_COUNTS_JOB];
         meta[SMX__META_COUNTS_JOB] = 0;
-        rc = smx__sess_put_meta(sess, meta);
+        rc = smx__records_put_meta(sess, meta);
         if (rc == SMX_OK)
             rc = smx__store_sync(st);
         if (rc == SMX_OK && !(newst = calloc(k, 1))) /* all SMX_STATUS_PENDING */
             rc = smx__error_oom();
         if (rc == SMX_OK)
-            rc = smx__sess_write_state(sess, idx, newst, att, k);
+            rc = smx__records_write_state(sess, idx, newst, att, k);
     }
     if (rc == SMX_OK && k) {
         int slot = status == SMX_STATUS_DONE     ? SMX__META_N_DONE
@@ -317,7 +317,7 @@ static int requeue_sess(smx__store *st, smx__sess *sess, int status, uint64_t *c
                                                  : SMX__META_N_RUNNING;
         meta[slot] -= (int64_t)k;
         meta[SMX__META_COUNTS_JOB] = counts_job;
-        rc = smx__sess_put_meta(sess, meta);
+        rc = smx__records_put_meta(sess, meta);
         if (rc == SMX_OK)
             rc = smx__store_sync(st);
     }
@@ -333,7 +333,7 @@ int smx__requeue(const char *path, const char *session, int status, uint64_t *co
 {
     smx__lock *lock = NULL;
     smx__store *st = NULL;
-    smx__sess *sess = NULL;
+    smx__records *sess = NULL;
     *count = 0;
     int rc = smx__lock_acquire(&lock, path, SMX__LOCK_STALE_SECONDS);
     if (rc == SMX_OK) /* a damaged or foreign file is not changed */
@@ -341,7 +341,7 @@ int smx__requeue(const char *path, const char *session, int status, uint64_t *co
     if (rc == SMX_OK)
         rc = smx__store_open(&st, path, SMX__STORE_WRITE);
     if (rc == SMX_OK) {
-        rc = smx__sess_open(st, session, &sess);
+        rc = smx__records_open(st, session, &sess);
         if (rc == SMX_ENOTFOUND)
             rc = smx__error(SMX_EINPUT, "%s has no session '%s'", path, session);
     }

@@ -44,7 +44,7 @@ typedef struct batch {
 
 struct smx__journal {
     smx__store *st;
-    smx__sess *sess;
+    smx__records *sess;
     smx__lock *lock;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -112,31 +112,31 @@ static int write_batch(smx__journal *j, batch *b)
         return rc;
     /* Status changes first: an element claimed and finished within one batch ends up finished. */
     if (b->nstates)
-        rc = smx__sess_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
+        rc = smx__records_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
     if (rc == SMX_OK && b->nranges)
-        rc = smx__sess_write_ranges(j->sess, b->ranges, b->nranges);
+        rc = smx__records_write_ranges(j->sess, b->ranges, b->nranges);
     if (rc == SMX_OK && b->nrecs)
-        rc = smx__sess_write_records(j->sess, b->recs, b->nrecs);
+        rc = smx__records_write_records(j->sess, b->recs, b->nrecs);
     for (size_t i = 0; rc == SMX_OK && i < b->nops; i++) {
         op *o = &b->ops[i];
         switch (o->kind) {
         case OP_FAILURE:
-            rc = smx__sess_put_failure(j->sess, o->row, &o->u.failure);
+            rc = smx__records_put_failure(j->sess, o->row, &o->u.failure);
             break;
         case OP_META:
-            rc = smx__sess_put_meta(j->sess, o->u.meta);
+            rc = smx__records_put_meta(j->sess, o->u.meta);
             break;
         case OP_JOB:
-            rc = smx__sess_put_job(j->sess, o->row, &o->u.job);
+            rc = smx__records_put_job(j->sess, o->row, &o->u.job);
             break;
         case OP_HOST:
-            rc = smx__sess_set_host(j->sess, o->row, o->u.name);
+            rc = smx__records_set_host(j->sess, o->row, o->u.name);
             break;
         case OP_RESULT_NAME:
-            rc = smx__sess_set_result_name(j->sess, o->row, o->u.name);
+            rc = smx__records_set_result_name(j->sess, o->row, o->u.name);
             break;
         case OP_NAN_RESULTS:
-            rc = smx__sess_nan_results(j->sess, o->row, o->u.nan.runs, o->u.nan.n);
+            rc = smx__records_nan_results(j->sess, o->row, o->u.nan.runs, o->u.nan.n);
             break;
         }
     }
@@ -190,7 +190,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock)
+int smx__journal_start(smx__journal **out, smx__store *st, smx__records *sess, smx__lock *lock)
 {
     smx__journal *j = calloc(1, sizeof *j);
     if (!j)

@@ -27,7 +27,7 @@ typedef struct smx__journal smx__journal;
  * batch and every sync that the lock is still ours (smx__lock_check): once it is lost nothing more
  * is written and the writer fails with SMX_ELOCKED.
  */
-int smx__journal_start(smx__journal **out, smx__store *st, smx__sess *sess, smx__lock *lock);
+int smx__journal_start(smx__journal **out, smx__store *st, smx__records *sess, smx__lock *lock);
 
 /* Queue changes (copied). They fail only on allocation failure (SMX_ENOMEM). */
 int smx__journal_record(smx__journal *j, const smx__record *r);

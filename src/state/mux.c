@@ -440,20 +440,20 @@ int smx__mux_stat_path(const char *path, const char *name, smx_stat *out)
 {
     memset(out, 0, sizeof *out);
     smx__store *st = NULL;
-    smx__sess *sess = NULL;
+    smx__records *sess = NULL;
     uint8_t *status = NULL;
     uint16_t *attempts = NULL;
     int rc = smx__store_open(&st, path, SMX__STORE_READ);
     if (rc == SMX_OK)
-        rc = smx__sess_open(st, name && *name ? name : "default", &sess);
+        rc = smx__records_open(st, name && *name ? name : "default", &sess);
     if (rc == SMX_OK) {
-        uint64_t n = smx__sess_count(sess);
+        uint64_t n = smx__records_count(sess);
         status = malloc(n ? n : 1);
         attempts = malloc(sizeof(uint16_t) * (n ? n : 1));
         if (!status || !attempts)
             rc = smx__error_oom();
         if (rc == SMX_OK)
-            rc = smx__sess_read_state(sess, status, attempts);
+            rc = smx__records_read_state(sess, status, attempts);
         out->total = n;
         for (uint64_t i = 0; rc == SMX_OK && i < n; i++) {
             switch (status[i]) {
@@ -512,11 +512,11 @@ int smx__mux_check_sound(const char *path, const char *name)
     for (size_t i = 0; rc == SMX_OK && i < n; i++) {
         if (name && strcmp(names[i], name) != 0)
             continue;
-        smx__sess *s = NULL;
+        smx__records *s = NULL;
         int64_t meta[SMX__META_LEN];
-        rc = smx__sess_open(st, names[i], &s);
+        rc = smx__records_open(st, names[i], &s);
         if (rc == SMX_OK)
-            rc = smx__sess_meta(s, meta);
+            rc = smx__records_meta(s, meta);
     }
     smx__strv_free(names);
     smx__spec_free(spec);

@@ -73,7 +73,7 @@ static const char *const tab_names[NTAB] = {"result_names", "hosts", "jobs", "fa
 static const hsize_t tab_rows[NTAB] = {SMX__RESULT_COLUMNS, SMX__HOSTS_MAX, SMX__JOBS_MAX,
                                        SMX__FAILURES_MAX, SMX__META_LEN};
 
-struct smx__sess {
+struct smx__records {
     smx__store *st;
     char *name;
     uint64_t n;
@@ -89,7 +89,7 @@ struct smx__store {
     char *path;
     smx__store_mode mode;
     int fd; /* the sec2 driver's descriptor, for fsync */
-    smx__sess **sess;
+    smx__records **sess;
     size_t nsess;
 };
 
@@ -1148,7 +1148,7 @@ done:
     return rc;
 }
 
-static void sess_free(smx__sess *s)
+static void sess_free(smx__records *s)
 {
     if (!s)
         return;
@@ -1285,11 +1285,11 @@ int smx__store_sync(smx__store *st)
     return 0;
 }
 
-int smx__sess_open(smx__store *st, const char *name, smx__sess **out)
+int smx__records_open(smx__store *st, const char *name, smx__records **out)
 {
     int rc = 0;
     hid_t g = H5I_INVALID_HID, a = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    smx__sess *s = NULL;
+    smx__records *s = NULL;
     char gpath[32 + SMX__SESSION_NAME_MAX];
     h5_quiet();
     *out = NULL;
@@ -1353,7 +1353,7 @@ int smx__sess_open(smx__store *st, const char *name, smx__sess **out)
         }
     }
     CHECK(read_str_dset(g, "command", &s->command, NULL, st->path));
-    smx__sess **v = realloc(st->sess, (st->nsess + 1) * sizeof *v);
+    smx__records **v = realloc(st->sess, (st->nsess + 1) * sizeof *v);
     if (!v) {
         rc = smx__error_oom();
         goto done;
@@ -1370,7 +1370,7 @@ done:
     return rc;
 }
 
-void smx__sess_close(smx__sess *s)
+void smx__records_close(smx__records *s)
 {
     if (!s)
         return;
@@ -1385,23 +1385,23 @@ void smx__sess_close(smx__sess *s)
     sess_free(s);
 }
 
-uint64_t smx__sess_count(const smx__sess *s)
+uint64_t smx__records_count(const smx__records *s)
 {
     return s->n;
 }
 
-double smx__sess_created(const smx__sess *s)
+double smx__records_created(const smx__records *s)
 {
     return s->created;
 }
 
-const char *smx__sess_command(const smx__sess *s)
+const char *smx__records_command(const smx__records *s)
 {
     return s->command;
 }
 
 /* Reads or writes a whole column or table with its memory type. */
-static int whole_io(smx__sess *s, hid_t d, int is_col, int which, void *buf, int write)
+static int whole_io(smx__records *s, hid_t d, int is_col, int which, void *buf, int write)
 {
     int rc = 0;
     hid_t ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
@@ -1420,7 +1420,7 @@ done:
     return rc;
 }
 
-int smx__sess_read_state(smx__sess *s, uint8_t *status, uint16_t *attempts)
+int smx__records_read_state(smx__records *s, uint8_t *status, uint16_t *attempts)
 {
     int rc = 0;
     h5_quiet();
@@ -1435,7 +1435,7 @@ done:
 }
 
 /* Reads or writes rows [START, START+COUNT) of column C from/into BUF. */
-static int rows_io(smx__sess *s, int c, uint64_t start, uint64_t count, void *buf, int write)
+static int rows_io(smx__records *s, int c, uint64_t start, uint64_t count, void *buf, int write)
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
@@ -1460,7 +1460,7 @@ done:
     return rc;
 }
 
-int smx__sess_read_records(smx__sess *s, uint64_t start, uint64_t count, smx__record *out)
+int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, smx__record *out)
 {
     int rc = 0;
     unsigned char *buf = NULL;
@@ -1542,7 +1542,7 @@ static int ord_cmp(const void *a, const void *b)
  * Sorts the N indices (keeping, for an index given twice, the last one given) into O and returns
  * the number of distinct indices. Checks that each is below LIMIT.
  */
-static int sort_indices(const smx__sess *s, ord *o, size_t n, size_t *nu)
+static int sort_indices(const smx__records *s, ord *o, size_t n, size_t *nu)
 {
     for (size_t i = 0; i < n; i++)
         if (o[i].index >= s->n)
@@ -1612,7 +1612,7 @@ static herr_t select_rows(hid_t fs, const ord *o, size_t n, int rank)
 }
 
 /* Writes BUF (N values in the order of O) to the selected rows of column C. */
-static int write_sel(smx__sess *s, int c, const ord *o, size_t n, const void *buf)
+static int write_sel(smx__records *s, int c, const ord *o, size_t n, const void *buf)
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
@@ -1633,7 +1633,7 @@ done:
     return rc;
 }
 
-static int check_writable(const smx__sess *s)
+static int check_writable(const smx__records *s)
 {
     if (s->st->mode != SMX__STORE_WRITE)
         return smx__error(SMX_EUSAGE, "%s was opened read-only", s->st->path);
@@ -1687,7 +1687,7 @@ static void pack_field(int c, const smx__record *r, unsigned char *p)
  */
 #define CLUSTER_GAP 512
 
-int smx__sess_write_records(smx__sess *s, const smx__record *recs, size_t n)
+int smx__records_write_records(smx__records *s, const smx__record *recs, size_t n)
 {
     int rc = 0;
     ord *o = NULL;
@@ -1748,8 +1748,8 @@ done:
     return rc;
 }
 
-int smx__sess_write_state(smx__sess *s, const uint64_t *idx, const uint8_t *status,
-                          const uint16_t *attempts, size_t n)
+int smx__records_write_state(smx__records *s, const uint64_t *idx, const uint8_t *status,
+                             const uint16_t *attempts, size_t n)
 {
     int rc = 0;
     ord *o = NULL;
@@ -1773,7 +1773,7 @@ int smx__sess_write_state(smx__sess *s, const uint64_t *idx, const uint8_t *stat
         }
     }
     CHECK(sort_indices(s, o, n, &nu));
-    /* Attempts first, status last (see smx__sess_write_records). */
+    /* Attempts first, status last (see smx__records_write_records). */
     for (size_t i = 0; i < nu; i++)
         memcpy(buf + 2 * i, &attempts[o[i].pos], 2);
     CHECK(write_sel(s, C_ATTEMPTS, o, nu, buf));
@@ -1793,7 +1793,7 @@ done:
  * Patches the status and attempts of ranges R[0..N) into the block of rows [LO, LO + SPAN) (read
  * first unless the ranges cover it completely) and writes the block back.
  */
-static int patch_block(smx__sess *s, const smx__range *r, const size_t *order, size_t n,
+static int patch_block(smx__records *s, const smx__range *r, const size_t *order, size_t n,
                        uint64_t lo, uint64_t span, uint64_t covered, unsigned char *buf)
 {
     int rc = 0;
@@ -1827,7 +1827,8 @@ static int patch_block(smx__sess *s, const smx__range *r, const size_t *order, s
             }
         }
     }
-    /* Status last, as in smx__sess_write_records: a failed write leaves no half-written record. */
+    /* Status last, as in smx__records_write_records: a failed write leaves no half-written record.
+     */
     if (res)
         CHECK(rows_io(s, C_RESULTS, lo, span, res, 1));
     CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 1));
@@ -1837,7 +1838,7 @@ done:
     return rc;
 }
 
-static int check_ranges(const smx__sess *s, const smx__range *r, size_t n, uint64_t *lo,
+static int check_ranges(const smx__records *s, const smx__range *r, size_t n, uint64_t *lo,
                         uint64_t *hi, uint64_t *total)
 {
     *lo = UINT64_MAX;
@@ -1860,7 +1861,7 @@ static int check_ranges(const smx__sess *s, const smx__range *r, size_t n, uint6
     return 0;
 }
 
-int smx__sess_write_ranges(smx__sess *s, const smx__range *r, size_t n)
+int smx__records_write_ranges(smx__records *s, const smx__range *r, size_t n)
 {
     int rc = 0;
     ord *o = NULL;
@@ -1926,7 +1927,7 @@ done:
     return rc;
 }
 
-int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t n)
+int smx__records_nan_results(smx__records *s, int col, const smx__range *runs, size_t n)
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
@@ -1968,7 +1969,7 @@ done:
 }
 
 /* Writes one row ROW of table T from BUF. */
-static int put_row(smx__sess *s, int t, hsize_t row, const void *buf)
+static int put_row(smx__records *s, int t, hsize_t row, const void *buf)
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
@@ -1990,7 +1991,7 @@ done:
     return rc;
 }
 
-static int check_row(const smx__sess *s, int t, int row)
+static int check_row(const smx__records *s, int t, int row)
 {
     if (row < 0 || (hsize_t)row >= tab_rows[t])
         return smx__error(SMX_EUSAGE, "%s: row %d of /sessions/%s/%s is out of range (0..%llu)",
@@ -1999,7 +2000,7 @@ static int check_row(const smx__sess *s, int t, int row)
     return 0;
 }
 
-int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX])
+int smx__records_result_names(smx__records *s, char (*names)[SMX__RESULT_NAME_MAX])
 {
     h5_quiet();
     int rc = whole_io(s, s->tab[T_RESULT_NAMES], 0, T_RESULT_NAMES, names, 0);
@@ -2008,7 +2009,7 @@ int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX])
     return rc;
 }
 
-int smx__sess_set_result_name(smx__sess *s, int col, const char *name)
+int smx__records_set_result_name(smx__records *s, int col, const char *name)
 {
     char buf[SMX__RESULT_NAME_MAX] = {0};
     h5_quiet();
@@ -2019,7 +2020,7 @@ int smx__sess_set_result_name(smx__sess *s, int col, const char *name)
     return put_row(s, T_RESULT_NAMES, (hsize_t)col, buf);
 }
 
-int smx__sess_hosts(smx__sess *s, char (*hosts)[SMX__HOST_NAME_MAX])
+int smx__records_hosts(smx__records *s, char (*hosts)[SMX__HOST_NAME_MAX])
 {
     h5_quiet();
     int rc = whole_io(s, s->tab[T_HOSTS], 0, T_HOSTS, hosts, 0);
@@ -2028,7 +2029,7 @@ int smx__sess_hosts(smx__sess *s, char (*hosts)[SMX__HOST_NAME_MAX])
     return rc;
 }
 
-int smx__sess_set_host(smx__sess *s, int row, const char *name)
+int smx__records_set_host(smx__records *s, int row, const char *name)
 {
     char buf[SMX__HOST_NAME_MAX] = {0};
     h5_quiet();
@@ -2039,7 +2040,7 @@ int smx__sess_set_host(smx__sess *s, int row, const char *name)
     return put_row(s, T_HOSTS, (hsize_t)row, buf);
 }
 
-int smx__sess_jobs(smx__sess *s, smx__job *jobs)
+int smx__records_jobs(smx__records *s, smx__job *jobs)
 {
     h5_quiet();
     /* Files written before the claims column lack it: HDF5 leaves the zeroed field alone. */
@@ -2054,7 +2055,7 @@ int smx__sess_jobs(smx__sess *s, smx__job *jobs)
     return rc;
 }
 
-int smx__sess_put_job(smx__sess *s, int row, const smx__job *job)
+int smx__records_put_job(smx__records *s, int row, const smx__job *job)
 {
     h5_quiet();
     int rc = check_row(s, T_JOBS, row);
@@ -2073,7 +2074,7 @@ int smx__sess_put_job(smx__sess *s, int row, const smx__job *job)
     return put_row(s, T_JOBS, (hsize_t)row, &j);
 }
 
-int smx__sess_failures(smx__sess *s, smx__failure *failures)
+int smx__records_failures(smx__records *s, smx__failure *failures)
 {
     h5_quiet();
     int rc = whole_io(s, s->tab[T_FAILURES], 0, T_FAILURES, failures, 0);
@@ -2082,7 +2083,7 @@ int smx__sess_failures(smx__sess *s, smx__failure *failures)
     return rc;
 }
 
-int smx__sess_put_failure(smx__sess *s, int slot, const smx__failure *f)
+int smx__records_put_failure(smx__records *s, int slot, const smx__failure *f)
 {
     h5_quiet();
     int rc = check_row(s, T_FAILURES, slot);
@@ -2099,7 +2100,7 @@ int smx__sess_put_failure(smx__sess *s, int slot, const smx__failure *f)
     return put_row(s, T_FAILURES, (hsize_t)slot, &x);
 }
 
-int smx__sess_meta(smx__sess *s, int64_t *meta)
+int smx__records_meta(smx__records *s, int64_t *meta)
 {
     h5_quiet();
     int rc = whole_io(s, s->tab[T_META], 0, T_META, meta, 0);
@@ -2130,7 +2131,7 @@ int smx__sess_meta(smx__sess *s, int64_t *meta)
     return SMX_OK;
 }
 
-int smx__sess_put_meta(smx__sess *s, const int64_t *meta)
+int smx__records_put_meta(smx__records *s, const int64_t *meta)
 {
     h5_quiet();
     int rc = check_writable(s);

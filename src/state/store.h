@@ -7,18 +7,22 @@
  *   /params, /param_values, /inputs, /element_order: see params.h
  *   /spec                   string dataset: the spec's YAML text; attr sha256
  *   /sessions/NAME/         attrs: n_elements, created (unix seconds)
- *       status     u8[N]    smx_status (0 pending, 1 running, 2 done, 3 failed)
- *       attempts   u16[N]   attempts started so far
- *       rank       i32[N]   rank that ran the latest attempt (0 for an element never run)
- *       exit_code  i32[N]   exit status of the latest attempt (-1 killed / not started; 0 never
- * run) signal     i32[N]   signal that ended it (0 none) host       u16[N]   1-based row of `hosts`
- * (0 unknown) job        u16[N]   1-based row of `jobs` (0 unknown) t_start    f64[N]   unix
- * seconds t_end      f64[N] results    f64[N][SMX__RESULT_COLUMNS]  NaN where a task reported no
- * such result result_names  fixed string[SMX__RESULT_COLUMNS] ("" = unused column) hosts      fixed
- * string[SMX__HOSTS_MAX] jobs       compound[SMX__JOBS_MAX]  (smx__job) failures
- * compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX meta i64[SMX__META_LEN]
- * (smx__meta_slot) command    string dataset: the `-- CMD ARG...` override as a YAML flow list (""
- * if none)
+ *     status       u8[N]      smx_status (0 pending, 1 running, 2 done, 3 failed)
+ *     attempts     u16[N]     attempts started so far
+ *     rank         i32[N]     rank that ran the latest attempt (0 for an element never run)
+ *     exit_code    i32[N]     exit status of the latest attempt (-1 killed or not started)
+ *     signal       i32[N]     signal that ended it (0 none)
+ *     host         u16[N]     1-based row of `hosts` (0 unknown)
+ *     job          u16[N]     1-based row of `jobs` (0 unknown)
+ *     t_start      f64[N]     unix seconds
+ *     t_end        f64[N]     unix seconds
+ *     results      f64[N][SMX__RESULT_COLUMNS]  see README for "not reported" vs NaN
+ *     result_names fixed string[SMX__RESULT_COLUMNS] ("" = unused column)
+ *     hosts        fixed string[SMX__HOSTS_MAX]
+ *     jobs         compound[SMX__JOBS_MAX] (smx__job)
+ *     failures     compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX
+ *     meta         i64[SMX__META_LEN] (smx__meta_slot)
+ *     command      string: the `-- CMD ARG...` override as a YAML flow list ("" if none)
  *
  * Durability (README "The state file (HDF5 layout)"): every dataset is created, at its full size
  * and contiguous with its space allocated, when the session is created, by writing a new file,
@@ -54,7 +58,7 @@
 #define SMX__ELEMENTS_MAX ((uint64_t)1 << 32)
 
 typedef struct smx__store smx__store;
-typedef struct smx__sess smx__sess;
+typedef struct smx__records smx__records;
 
 /* The latest attempt of one element, as stored. */
 typedef struct smx__record {
@@ -183,23 +187,23 @@ int smx__store_fd(const smx__store *st);
 int smx__store_sync(smx__store *st);
 
 /* Opens a session of ST (SMX_ENOTFOUND if none). The handle is freed with the store or
- * smx__sess_close. */
-int smx__sess_open(smx__store *st, const char *name, smx__sess **out);
-void smx__sess_close(smx__sess *s);
-uint64_t smx__sess_count(const smx__sess *s);
-double smx__sess_created(const smx__sess *s);
+ * smx__records_close. */
+int smx__records_open(smx__store *st, const char *name, smx__records **out);
+void smx__records_close(smx__records *s);
+uint64_t smx__records_count(const smx__records *s);
+double smx__records_created(const smx__records *s);
 /* The override command text stored at creation ("" if none); owned by the handle. */
-const char *smx__sess_command(const smx__sess *s);
+const char *smx__records_command(const smx__records *s);
 
-/* Reads the whole status and attempts columns into caller arrays of smx__sess_count elements. */
-int smx__sess_read_state(smx__sess *s, uint8_t *status, uint16_t *attempts);
+/* Reads the whole status and attempts columns into caller arrays of smx__records_count elements. */
+int smx__records_read_state(smx__records *s, uint8_t *status, uint16_t *attempts);
 /* Reads COUNT full records starting at element START (for export). */
-int smx__sess_read_records(smx__sess *s, uint64_t start, uint64_t count, smx__record *out);
+int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, smx__record *out);
 /* Writes N full records in place (any order; need not be sorted). */
-int smx__sess_write_records(smx__sess *s, const smx__record *recs, size_t n);
+int smx__records_write_records(smx__records *s, const smx__record *recs, size_t n);
 /* Writes only status and attempts of N elements in place (claims seen, requeue). */
-int smx__sess_write_state(smx__sess *s, const uint64_t *idx, const uint8_t *status,
-                          const uint16_t *attempts, size_t n);
+int smx__records_write_state(smx__records *s, const uint64_t *idx, const uint8_t *status,
+                             const uint16_t *attempts, size_t n);
 
 /*
  * A run of consecutive elements [first, first + count) that all reached STATUS with ATTEMPTS
@@ -221,29 +225,29 @@ typedef struct smx__range {
  * the claim frontier) cost one read-modify-write of the covering block per column, whatever the
  * number of ranges.
  */
-int smx__sess_write_ranges(smx__sess *s, const smx__range *r, size_t n);
+int smx__records_write_ranges(smx__records *s, const smx__range *r, size_t n);
 
 /* Writes NaN into result column COL of every element of the N runs (their other columns stay). */
-int smx__sess_nan_results(smx__sess *s, int col, const smx__range *runs, size_t n);
+int smx__records_nan_results(smx__records *s, int col, const smx__range *runs, size_t n);
 
 /* Result column names: NAMES must hold SMX__RESULT_COLUMNS rows; unused rows read as "". */
-int smx__sess_result_names(smx__sess *s, char (*names)[SMX__RESULT_NAME_MAX]);
-int smx__sess_set_result_name(smx__sess *s, int col, const char *name);
+int smx__records_result_names(smx__records *s, char (*names)[SMX__RESULT_NAME_MAX]);
+int smx__records_set_result_name(smx__records *s, int col, const char *name);
 
 /* Hosts table: HOSTS must hold SMX__HOSTS_MAX rows. */
-int smx__sess_hosts(smx__sess *s, char (*hosts)[SMX__HOST_NAME_MAX]);
-int smx__sess_set_host(smx__sess *s, int row, const char *name);
+int smx__records_hosts(smx__records *s, char (*hosts)[SMX__HOST_NAME_MAX]);
+int smx__records_set_host(smx__records *s, int row, const char *name);
 
 /* Jobs table (JOBS holds SMX__JOBS_MAX rows) and one row's update. */
-int smx__sess_jobs(smx__sess *s, smx__job *jobs);
-int smx__sess_put_job(smx__sess *s, int row, const smx__job *job);
+int smx__records_jobs(smx__records *s, smx__job *jobs);
+int smx__records_put_job(smx__records *s, int row, const smx__job *job);
 
 /* Failure ring (FAILURES holds SMX__FAILURES_MAX rows) and one slot's update. */
-int smx__sess_failures(smx__sess *s, smx__failure *failures);
-int smx__sess_put_failure(smx__sess *s, int slot, const smx__failure *f);
+int smx__records_failures(smx__records *s, smx__failure *failures);
+int smx__records_put_failure(smx__records *s, int slot, const smx__failure *f);
 
 /* The meta counters (META holds SMX__META_LEN values). */
-int smx__sess_meta(smx__sess *s, int64_t *meta);
-int smx__sess_put_meta(smx__sess *s, const int64_t *meta);
+int smx__records_meta(smx__records *s, int64_t *meta);
+int smx__records_put_meta(smx__records *s, const int64_t *meta);
 
 #endif

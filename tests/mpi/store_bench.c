@@ -49,9 +49,9 @@ int main(int argc, char **argv)
     report_size("after create", path);
 
     smx__store *st;
-    smx__sess *s;
+    smx__records *s;
     if ((rc = smx__store_open(&st, path, SMX__STORE_WRITE)) != 0 ||
-        (rc = smx__sess_open(st, "main", &s)) != 0)
+        (rc = smx__records_open(st, "main", &s)) != 0)
         DIE(rc);
     enum { B = 1000, ROUNDS = 50 };
     smx__record *recs = calloc(B, sizeof *recs);
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
                     x->results[k] = k < 3 ? (double)k : NAN;
             }
             double a = now();
-            if ((rc = smx__sess_write_records(s, recs, B)) != 0)
+            if ((rc = smx__records_write_records(s, recs, B)) != 0)
                 DIE(rc);
             double b = now();
             if ((rc = smx__store_sync(st)) != 0)
@@ -91,16 +91,16 @@ int main(int argc, char **argv)
     uint8_t *status = malloc(n);
     uint16_t *att = malloc(n * 2);
     t0 = now();
-    if ((rc = smx__sess_read_state(s, status, att)) != 0)
+    if ((rc = smx__records_read_state(s, status, att)) != 0)
         DIE(rc);
     printf("%-40s %.1f ms\n", "read_state (write handle)", (now() - t0) * 1e3);
     smx__store_close(st);
 
     if ((rc = smx__store_open(&st, path, SMX__STORE_READ)) != 0 ||
-        (rc = smx__sess_open(st, "main", &s)) != 0)
+        (rc = smx__records_open(st, "main", &s)) != 0)
         DIE(rc);
     t0 = now();
-    if ((rc = smx__sess_read_state(s, status, att)) != 0)
+    if ((rc = smx__records_read_state(s, status, att)) != 0)
         DIE(rc);
     printf("%-40s %.1f ms\n", "read_state (read handle)", (now() - t0) * 1e3);
     smx__store_close(st);
