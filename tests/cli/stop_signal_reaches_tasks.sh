@@ -16,7 +16,10 @@ parameters:
 Y
 "$SWEEPMUX" run s.yaml --state s.h5 --slots 3 --grace 20 2>/dev/null &
 pid=$!
-for _ in $(seq 100); do [[ $(pgrep -f "sleep 30" -P "$(pgrep -d, -f "$d/" || echo 1)" 2>/dev/null | wc -l) -ge 1 ]] && break; sleep 0.1; done
+# Wait until the three tasks run (sh has exec'd sleep, so they are "sleep 30" children of sweepmux):
+# on a loaded machine MPI's start-up alone can take more than ten seconds.
+for _ in $(seq 600); do [[ $(pgrep -f "^sleep 30" -P "$pid" 2>/dev/null | wc -l) -ge 3 ]] && break; sleep 0.1; done
+[[ $(pgrep -f "^sleep 30" -P "$pid" 2>/dev/null | wc -l) -ge 3 ]] || { echo "the tasks did not start within 60 s"; exit 1; }
 sleep 1
 # The signal to sweepmux and to every task, as srun would deliver it.
 kill -USR1 "$pid"
