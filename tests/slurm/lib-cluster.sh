@@ -106,6 +106,18 @@ smx_cluster_start() {
     host=$(hostname -s)
     ctl_port=$(smx__free_port 16817)
     d_port=$(smx__free_port $((ctl_port + 1)))
+    # Optional GPUs without devices (gres.conf Count, no File): Slurm schedules and counts them
+    # (SLURM_GPUS_ON_NODE) but sets no CUDA_VISIBLE_DEVICES, which is enough for the recipe.
+    if [ "$gpus" -gt 0 ]; then
+        gres=" Gres=gpu:$gpus"
+        gtypes="GresTypes=gpu"
+        : >"$d/gres.conf"
+        for g in $(seq 0 $((gpus - 1))); do
+            mknod "$d/gpu$g" c 1 3 2>/dev/null
+            echo "NodeName=$host Name=gpu File=$d/gpu$g" >>"$d/gres.conf"
+        done
+    fi
+    # After the GPUs: the node line carries their Gres.
     node_lines="NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus$gres State=UNKNOWN"
     node_names=$host
     if [ "$nodes" = 2 ]; then
@@ -121,17 +133,6 @@ TmpFS=$d/tmp/%n"
     local spool=$d/spool slurmd_pid=$d/run/slurmd.pid slurmd_log=$d/log/slurmd.log
     [ "$nodes" = 2 ] && spool=$d/spool/%n slurmd_pid=$d/run/slurmd-%n.pid slurmd_log=$d/log/slurmd-%n.log
     export SLURM_CONF="$d/slurm.conf"
-    # Optional GPUs without devices (gres.conf Count, no File): Slurm schedules and counts them
-    # (SLURM_GPUS_ON_NODE) but sets no CUDA_VISIBLE_DEVICES, which is enough for the recipe.
-    if [ "$gpus" -gt 0 ]; then
-        gres=" Gres=gpu:$gpus"
-        gtypes="GresTypes=gpu"
-        : >"$d/gres.conf"
-        for g in $(seq 0 $((gpus - 1))); do
-            mknod "$d/gpu$g" c 1 3 2>/dev/null
-            echo "NodeName=$host Name=gpu File=$d/gpu$g" >>"$d/gres.conf"
-        done
-    fi
     cat >"$SLURM_CONF" <<EOF
 ClusterName=smxtest
 SlurmctldHost=$host(127.0.0.1)
