@@ -63,3 +63,29 @@ int smx__value_equal(const smx_value *a, const smx_value *b)
     }
     return 0;
 }
+
+const char *smx__value_type_word(smx_value_type t)
+{
+    switch (t) {
+    case SMX_VALUE_INT:
+        return "int";
+    case SMX_VALUE_FLOAT:
+        return "float";
+    case SMX_VALUE_BOOL:
+        return "bool";
+    default:
+        return "string";
+    }
+}
+
+int smx__value_type_join(smx_value_type *t, smx_value_type u)
+{
+    if (u == *t)
+        return 0;
+    int tnum = *t == SMX_VALUE_INT || *t == SMX_VALUE_FLOAT;
+    int unum = u == SMX_VALUE_INT || u == SMX_VALUE_FLOAT;
+    if (!tnum || !unum)
+        return -1;
+    *t = SMX_VALUE_FLOAT;
+    return 0;
+}

@@ -16,4 +16,13 @@ int smx__value_format(const smx_value *v, char *buf, size_t n);
 /* Non-zero when A and B have the same type and value (doubles compared bit for bit). */
 int smx__value_equal(const smx_value *a, const smx_value *b);
 
+/* The type's word as stored in a state file and shown in messages: int, float, bool, string. */
+const char *smx__value_type_word(smx_value_type t);
+
+/*
+ * One type for a column or list holding *T and U: the same type, or float for a mix of int and
+ * float. Returns 0 and updates *T, or -1 if the two do not mix.
+ */
+int smx__value_type_join(smx_value_type *t, smx_value_type u);
+
 #endif

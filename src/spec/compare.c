@@ -12,20 +12,6 @@
 #include "spec/spec.h"
 #include "spec/spec_impl.h"
 
-static const char *type_name(smx_value_type t)
-{
-    switch (t) {
-    case SMX_VALUE_INT:
-        return "int";
-    case SMX_VALUE_FLOAT:
-        return "float";
-    case SMX_VALUE_BOOL:
-        return "bool";
-    default:
-        return "string";
-    }
-}
-
 /* Writes the parameter names of S as "[a, b]" into BUF. */
 static void names_text(const smx_spec *s, char *buf, size_t n)
 {
@@ -56,7 +42,7 @@ static int params_diff(const smx_spec *a, const smx_spec *b, int *map, char *wha
         smx_value_type ta = a->params[k].type, tb = b->params[map[k]].type;
         if (ta != tb) {
             snprintf(what, n, "parameter '%s': stored type %s; new type %s", a->params[k].name,
-                     type_name(ta), type_name(tb));
+                     smx__value_type_word(ta), smx__value_type_word(tb));
             return 1;
         }
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/value.h"
 #include "core/suggest.h"
 #include "spec/nodes.h"
 #include "spec/parameters.h"
@@ -65,13 +66,8 @@ static int unify(ctx *c, const ynode *n, const char *pname, smx_value *vals, siz
     smx_value_type t = vals[0].type;
     for (size_t i = 1; i < nvals; i++) {
         smx_value_type u = vals[i].type;
-        if (u == t)
+        if (smx__value_type_join(&t, u) == 0)
             continue;
-        if ((t == SMX_VALUE_INT || t == SMX_VALUE_FLOAT) &&
-            (u == SMX_VALUE_INT || u == SMX_VALUE_FLOAT)) {
-            t = SMX_VALUE_FLOAT;
-            continue;
-        }
         const ynode *at = n && n->type == Y_SEQ && i < n->nkids ? n->kids[i] : n;
         return smx__sp_fail(c, at,
                             "value %zu of '%s' is %s but the earlier ones are %s; give every value "

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/value.h"
 #include "spec/nodes.h"
 #include "spec/parameters.h"
 #include "spec/rows.h"
@@ -155,13 +156,8 @@ static int unify_inline_column(ctx *c, const ynode *rows, size_t i, size_t n)
     smx_value_type t = s->rows[i].type;
     for (size_t r = 1; r < nrows; r++) {
         smx_value_type u = s->rows[r * n + i].type;
-        if (u == t)
+        if (smx__value_type_join(&t, u) == 0)
             continue;
-        if ((t == SMX_VALUE_INT || t == SMX_VALUE_FLOAT) &&
-            (u == SMX_VALUE_INT || u == SMX_VALUE_FLOAT)) {
-            t = SMX_VALUE_FLOAT;
-            continue;
-        }
         return smx__sp_fail(c, smx__sp_map_get(rows->kids[r], s->params[i].name),
                             "'%s' in row %zu is %s but in row 1 it is %s; give a column one "
                             "type (quote the values to make strings)",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/value.h"
 
 /* Elements per chunk of a parameter dataset: 512 KiB of int64 or float64. */
 #define CHUNK_ELEMENTS ((hsize_t)65536)
@@ -46,20 +47,6 @@ static void drop(hid_t *id)
     if (*id >= 0) {
         H5Idec_ref(*id);
         *id = H5I_INVALID_HID;
-    }
-}
-
-static const char *type_word(smx_value_type t)
-{
-    switch (t) {
-    case SMX_VALUE_INT:
-        return "int";
-    case SMX_VALUE_FLOAT:
-        return "float";
-    case SMX_VALUE_BOOL:
-        return "bool";
-    default:
-        return "string";
     }
 }
 
@@ -234,7 +221,7 @@ static hid_t create_column(hid_t g, const char *where, const smx_spec *spec, siz
     PCHECK(sp = H5Screate_simple(1, dims, NULL), "%s: /params/%s", where, name);
     PCHECK(d = H5Dcreate2(g, name, file_type(t), sp, H5P_DEFAULT, dcpl, H5P_DEFAULT),
            "%s: cannot create /params/%s", where, name);
-    if ((rc = put_str_attr(d, "type", type_word(t), where)))
+    if ((rc = put_str_attr(d, "type", smx__value_type_word(t), where)))
         goto done;
     PCHECK(asp = H5Screate(H5S_SCALAR), "%s: /params/%s", where, name);
     PCHECK(a = H5Acreate2(d, "order", H5T_STD_I32LE, asp, H5P_DEFAULT, H5P_DEFAULT),
@@ -514,7 +501,7 @@ static int open_col(hid_t g, hid_t f, pcol *c, const char *where, uint64_t *n)
                                            SMX_VALUE_STRING};
     c->type = 0;
     for (size_t k = 0; k < 4; k++)
-        if (!strcmp(word, type_word(types[k])))
+        if (!strcmp(word, smx__value_type_word(types[k])))
             c->type = types[k];
     if (!c->type) {
         rc = smx__error(SMX_EFORMAT,
