@@ -191,32 +191,126 @@ static int cannot_start(smx_session *s, int n, const char *why)
                       n, why, dir[0] ? dir : "the current directory");
 }
 
-int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
+/* What the command loop knows between its rounds. */
+typedef struct {
+    smx_session *s;
+    const smx__cmdloop_opts *o;
+    smx__runner *r;
+    smx__task_result *res; /* one per slot: what a round of waiting collected */
+    size_t slots;
+    double kill_grace; /* resolved once, so timeouts and a stop's kill_all use the same grace */
+    int exhausted;     /* smx_session_next said ITEROVER (or the job is stopping) */
+    int killed;        /* the running tasks were told to stop after the grace */
+    double kill_at;    /* when a stop's grace ends; 0 until the job learns of the stop */
+    int started_any;   /* some task of this rank has started */
+    int unstartable;   /* attempts that could not start before any task started */
+    char why[256];     /* the first of their reasons */
+} loop;
+
+static int loop_open(loop *L, smx_session *s, const smx__cmdloop_opts *o)
 {
-    /* Resolved once, so the runner's timeouts and a stop's kill_all use the same grace. */
-    double kill_grace = o->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT : o->kill_grace;
+    memset(L, 0, sizeof *L);
+    L->s = s;
+    L->o = o;
+    L->kill_grace = o->kill_grace == 0 ? SMX__KILL_GRACE_DEFAULT : o->kill_grace;
     smx__runner_opts ro = {.slots = o->slots > 0 ? o->slots : 1,
                            .rank = s->rank,
                            .log_dir = o->log_dir,
                            .log_mode = o->log_mode,
-                           .kill_grace = kill_grace,
+                           .kill_grace = L->kill_grace,
                            .gpus_per_slot = o->gpus_per_slot,
                            .keep_launcher_env = o->keep_launcher_env,
                            .local_rank = o->local_rank,
                            .gpu_first_slot = o->gpu_first_slot,
                            .gpu_oversubscribe = o->gpu_oversubscribe,
                            .bind_slots = o->bind_slots};
-    smx__runner *r = NULL;
-    int rc = smx__runner_create(&r, &ro);
+    L->slots = (size_t)ro.slots;
+    int rc = smx__runner_create(&L->r, &ro);
     if (rc != SMX_OK)
         return rc;
-    smx__task_result *res = calloc((size_t)ro.slots, sizeof *res);
-    if (!res) {
-        smx__runner_free(r);
+    if (!(L->res = calloc(L->slots, sizeof *L->res))) {
+        smx__runner_free(L->r);
+        L->r = NULL;
         return smx__error_oom();
     }
-    /* Rank 0 of a multi-rank job wakes often: on networks without hardware atomics claims need it.
+    return SMX_OK;
+}
+
+/*
+ * Frees the runner (which stops every task still running) and keeps the error message RC had:
+ * after an error nothing runs on behind it, and its elements go back to pending at close.
+ */
+static int loop_close(loop *L, int rc)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", smx_error_last());
+    smx__runner_free(L->r);
+    free(L->res);
+    if (rc != SMX_OK)
+        smx__error(rc, "%s", msg);
+    return rc;
+}
+
+/* Claims elements and starts them while slots are free and claims last. */
+static int fill_slots(loop *L)
+{
+    while (!L->exhausted && smx__runner_free_slots(L->r) > 0) {
+        smx_element *e = NULL;
+        int rc = smx_session_next(L->s, &e);
+        if (rc == SMX_ITEROVER) {
+            L->exhausted = 1;
+            break;
+        }
+        if (rc == SMX_OK)
+            rc = start_task(L->s, L->r, e);
+        if (rc != SMX_OK)
+            return rc;
+    }
+    return SMX_OK;
+}
+
+/* Waits up to WAIT_MS for tasks to end and completes their elements; *N says how many ended. */
+static int reap(loop *L, int wait_ms, size_t *n)
+{
+    int rc = smx__runner_wait(L->r, wait_ms, L->res, L->slots, n);
+    for (size_t i = 0; i < *n && rc == SMX_OK; i++) {
+        int lost = !L->res[i].started && !L->started_any;
+        L->started_any |= L->res[i].started;
+        if (lost && L->unstartable++ == 0)
+            snprintf(L->why, sizeof L->why, "%s", L->res[i].spawn_error);
+        rc = finish_task(&L->res[i], lost);
+    }
+    if (rc == SMX_OK && !L->started_any && L->unstartable >= UNSTARTABLE_MAX)
+        rc = cannot_start(L->s, L->unstartable, L->why);
+    /*
+     * A task that failed with retries left is queued for this rank again, also after the claims
+     * ran out: look for it (smx_session_next is cheap once exhausted) (A4-1).
      */
+    if (*n > 0 && !smx_session_stopping(L->s))
+        L->exhausted = 0;
+    return rc;
+}
+
+/* Once the job is stopping: claim nothing more, and stop the tasks when the grace has passed. */
+static void obey_stop(loop *L)
+{
+    if (!smx_session_stopping(L->s))
+        return;
+    L->exhausted = 1;
+    if (L->kill_at == 0)
+        L->kill_at = smx__clock_wall() + L->o->grace; /* the grace starts when we learn of it */
+    if (!L->killed && smx__clock_wall() >= L->kill_at && smx__runner_active(L->r) > 0) {
+        smx__runner_kill_all(L->r, L->kill_grace);
+        L->killed = 1;
+    }
+}
+
+int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
+{
+    loop L;
+    int rc = loop_open(&L, s, o);
+    if (rc != SMX_OK)
+        return rc;
     /*
      * Rank 0 of a multi-rank job wakes often: on networks without hardware atomics a claim waits
      * for its next MPI call. It backs off from 1 ms to 8 ms while nothing happens (no claim, no
@@ -226,55 +320,15 @@ int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
     int idle_ms = s->size == 1 ? 50 : (s->rank == 0 ? 8 : 20);
     int wait_ms = busy_ms;
     uint64_t events = smx__session_events(s);
-    int exhausted = 0, killed = 0, started_any = 0, unstartable = 0;
-    char why[256] = "";
-    double kill_at = 0;
     while (rc == SMX_OK) {
-        while (!exhausted && smx__runner_free_slots(r) > 0) {
-            smx_element *e = NULL;
-            int nrc = smx_session_next(s, &e);
-            if (nrc == SMX_ITEROVER) {
-                exhausted = 1;
-                break;
-            }
-            if (nrc != SMX_OK) {
-                rc = nrc;
-                break;
-            }
-            rc = start_task(s, r, e);
-            if (rc != SMX_OK)
-                break;
-        }
-        if (rc != SMX_OK || (exhausted && smx__runner_active(r) == 0))
+        rc = fill_slots(&L);
+        if (rc != SMX_OK || (L.exhausted && smx__runner_active(L.r) == 0))
             break;
         size_t n = 0;
-        rc = smx__runner_wait(r, wait_ms, res, (size_t)ro.slots, &n);
-        for (size_t i = 0; i < n && rc == SMX_OK; i++) {
-            int lost = !res[i].started && !started_any;
-            started_any |= res[i].started;
-            if (lost && unstartable++ == 0)
-                snprintf(why, sizeof why, "%s", res[i].spawn_error);
-            rc = finish_task(&res[i], lost);
-        }
-        if (rc == SMX_OK && !started_any && unstartable >= UNSTARTABLE_MAX)
-            rc = cannot_start(s, unstartable, why);
-        /*
-         * A task that failed with retries left is queued for this rank again, also after the
-         * claims ran out: look for it (smx_session_next is cheap once exhausted) (A4-1).
-         */
-        if (n > 0 && !smx_session_stopping(s))
-            exhausted = 0;
+        rc = reap(&L, wait_ms, &n);
         if (rc == SMX_OK)
             rc = smx_session_progress(s);
-        if (smx_session_stopping(s)) {
-            exhausted = 1;
-            if (kill_at == 0)
-                kill_at = smx__clock_wall() + o->grace; /* the grace starts when we learn of it */
-            if (!killed && smx__clock_wall() >= kill_at && smx__runner_active(r) > 0) {
-                smx__runner_kill_all(r, ro.kill_grace);
-                killed = 1;
-            }
-        }
+        obey_stop(&L);
         if (o->tick)
             o->tick(s, o->tick_arg);
         uint64_t now_events = smx__session_events(s);
@@ -285,18 +339,7 @@ int smx__cmdloop_run(smx_session *s, const smx__cmdloop_opts *o)
         events = now_events;
     }
     /* Ran out of elements before any could start: the same verdict. */
-    if (rc == SMX_OK && !started_any && unstartable > 0)
-        rc = cannot_start(s, unstartable, why);
-    if (rc != SMX_OK) {
-        /* Leave nothing running behind an error; the elements go back to pending at close. */
-        int saved = rc;
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", smx_error_last());
-        smx__runner_free(r);
-        r = NULL;
-        smx__error(saved, "%s", msg);
-    }
-    smx__runner_free(r);
-    free(res);
-    return rc;
+    if (rc == SMX_OK && !L.started_any && L.unstartable > 0)
+        rc = cannot_start(s, L.unstartable, L.why);
+    return loop_close(&L, rc);
 }

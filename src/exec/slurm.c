@@ -100,6 +100,84 @@ int smx__slurm_parse_end_time(const char *text, double *out)
 }
 
 /*
+ * Starts ARGV without a shell, its standard output (and with WITH_STDERR its error output) on the
+ * write end of FDS, its input from /dev/null. Returns the pid, or -1.
+ */
+static pid_t spawn_reader(char *const argv[], const int fds[2], int with_stderr)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid = -1;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return -1;
+    /* dup2 clears close-on-exec on the new descriptor, so only the write end reaches the child. */
+    if (posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO) == 0 &&
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0) == 0 &&
+        (with_stderr ? posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO)
+                     : posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY,
+                                                        0)) == 0 &&
+        posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+        pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+/*
+ * Collects at most OUTSZ-1 bytes from FD until its end of file (returns 0) or DEADLINE on the
+ * monotonic clock (returns -1). OUT is always terminated.
+ */
+static int read_until(int fd, double deadline, char *out, size_t outsz)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (;;) {
+        double left = deadline - smx__clock_mono();
+        if (left <= 0)
+            return -1;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int pr = poll(&p, 1, (int)(left * 1000) + 1);
+        if (pr <= 0)
+            continue; /* Interrupted or timed out: the deadline check above ends the loop. */
+        char tmp[256];
+        ssize_t r = read(fd, tmp, sizeof tmp);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0; /* End of file: the child closed its output. */
+        size_t take = (size_t)r;
+        if (take > outsz - 1 - n)
+            take = outsz - 1 - n;
+        memcpy(out + n, tmp, take);
+        n += take;
+        out[n] = '\0';
+    }
+}
+
+/*
+ * Reaps *PID by DEADLINE and sets *PID to -1 once it needs no reaping. Returns 0 if it exited 0,
+ * 1 if it exited otherwise, -1 if it was killed by a signal or is still running.
+ */
+static int wait_until(pid_t *pid, double deadline)
+{
+    for (;;) {
+        int status = 0;
+        pid_t w = waitpid(*pid, &status, WNOHANG);
+        if (w == *pid) {
+            *pid = -1;
+            return WIFEXITED(status) ? (WEXITSTATUS(status) == 0 ? 0 : 1) : -1;
+        }
+        if (w < 0 && errno != EINTR) {
+            *pid =
+                -1; /* Not our child any more (SIGCHLD ignored by the caller): nothing to reap. */
+            return 0;
+        }
+        if (smx__clock_mono() >= deadline)
+            return -1;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/*
  * Runs `squeue -h -j JOB -o FORMAT` (or $SMX_SQUEUE) without a shell, with WITH_STDERR also `-t
  * all` (jobs in every state, finished ones included), and collects at most OUTSZ-1 bytes of its
  * standard output (and, with WITH_STDERR, its error output) within TIMEOUT seconds. The child is
@@ -115,88 +193,22 @@ static int run_squeue(const char *job, const char *format, int with_stderr, char
     char *argv[] = {
         (char *)prog, "-h", "-j", (char *)job, "-o", (char *)format, with_stderr ? "-t" : NULL,
         "all",        NULL};
-    int fds[2] = {-1, -1};
+    int fds[2];
     int rc = -1;
-    pid_t pid = -1;
-    posix_spawn_file_actions_t fa;
-    int fa_ok = 0;
-    size_t n = 0;
-
     out[0] = '\0';
     if (pipe2(fds, O_CLOEXEC) != 0)
         return -1;
-    if (posix_spawn_file_actions_init(&fa) != 0)
-        goto done;
-    fa_ok = 1;
-    /* dup2 clears close-on-exec on the new descriptor, so only the write end reaches squeue. */
-    if (posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO) != 0 ||
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0) != 0 ||
-        (with_stderr
-             ? posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO)
-             : posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0)) != 0)
-        goto done;
-    if (posix_spawnp(&pid, prog, &fa, NULL, argv, environ) != 0) {
-        pid = -1;
-        goto done;
-    }
+    pid_t pid = spawn_reader(argv, fds, with_stderr);
     close(fds[1]);
-    fds[1] = -1;
-
     double deadline = smx__clock_mono() + timeout;
-    for (;;) {
-        double left = deadline - smx__clock_mono();
-        if (left <= 0)
-            goto done;
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        int pr = poll(&p, 1, (int)(left * 1000) + 1);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
-            continue; /* Timeout: the deadline check above ends the loop. */
-        char tmp[256];
-        ssize_t r = read(fds[0], tmp, sizeof tmp);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break; /* End of file: squeue closed its output. */
-        size_t take = (size_t)r;
-        if (take > outsz - 1 - n)
-            take = outsz - 1 - n;
-        memcpy(out + n, tmp, take);
-        n += take;
-        out[n] = '\0';
-    }
-    for (;;) {
-        int status = 0;
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            pid = -1;
-            rc = WIFEXITED(status) ? (WEXITSTATUS(status) == 0 ? 0 : 1) : -1;
-            break;
-        }
-        if (w < 0 && errno != EINTR) {
-            pid = -1; /* Not our child any more (SIGCHLD ignored by the caller): nothing to reap. */
-            rc = 0;
-            break;
-        }
-        if (smx__clock_mono() >= deadline)
-            break;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-
-done:
+    if (pid > 0 && read_until(fds[0], deadline, out, outsz) == 0)
+        rc = wait_until(&pid, deadline);
     if (pid > 0) {
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
         }
     }
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
-    if (fds[0] >= 0)
-        close(fds[0]);
-    if (fds[1] >= 0)
-        close(fds[1]);
+    close(fds[0]);
     return rc;
 }
 

@@ -325,13 +325,13 @@ static int find_or_add_host(smx__coord *c, char (*table)[SMX__HOST_NAME_MAX], co
     return (int)n + 1;
 }
 
-int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hosts)[64])
+/*
+ * Reads the session's counters, result names and host table, starts the journal and gives each
+ * rank of this job its row in the host table (HOSTS: one name per rank).
+ */
+static int load_tables(smx__coord *c, char (*hosts)[64])
 {
-    c->comm = comm;
-    c->claim = claim;
-    int rc = smx__mpi_check(MPI_Comm_size(comm, &c->size), "MPI_Comm_size");
-    if (rc == SMX_OK)
-        rc = smx__records_meta(c->sess, c->meta);
+    int rc = smx__records_meta(c->sess, c->meta);
     if (rc == SMX_OK)
         rc = smx__records_result_names(c->sess, c->result_names);
     while (c->named < SMX__RESULT_COLUMNS && c->result_names[c->named][0])
@@ -354,21 +354,21 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
     }
     if (rc == SMX_OK)
         rc = smx__journal_start(&c->j, c->st, c->sess, c->lock);
-    if (rc == SMX_OK) {
-        c->host_of_rank = calloc((size_t)c->size, sizeof(uint16_t));
-        if (!c->host_of_rank)
-            rc = smx__error_oom();
-    }
+    if (rc == SMX_OK && !(c->host_of_rank = calloc((size_t)c->size, sizeof(uint16_t))))
+        rc = smx__error_oom();
     for (int r = 0; rc == SMX_OK && r < c->size; r++)
         c->host_of_rank[r] = (uint16_t)find_or_add_host(c, table, hosts[r]);
     free(table);
-    if (rc != SMX_OK)
-        return rc;
+    return rc;
+}
 
-    /*
-     * Elements a dead job left running are pending again until someone claims them. Words with
-     * no running byte (0b01; nor failed, 0b11, with retry_failed) are skipped.
-     */
+/*
+ * Elements a dead job left running are pending again until someone claims them (and, with
+ * retry_failed, failed ones too). Words with no running byte (0b01; nor failed, 0b11, with
+ * retry_failed) are skipped.
+ */
+static void requeue_running(smx__coord *c)
+{
     for (uint64_t i = 0; i < c->n; i++) {
         if (!c->plain && i % 8 == 0 && c->n - i >= 8) {
             uint64_t x;
@@ -386,7 +386,11 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
                    "an element's state");
         }
     }
+}
 
+/* Opens this job's row in the jobs table (HOST: rank 0's) and sets its deadline. */
+static void open_job_row(smx__coord *c, const char *host)
+{
     c->t_start_wall = smx__clock_wall();
     c->t_start_mono = smx__clock_mono();
     c->job_row = (int)(c->meta[SMX__META_N_JOBS] % SMX__JOBS_MAX);
@@ -398,7 +402,7 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
         snprintf(c->job.id, sizeof c->job.id, "%s", id);
     else
         snprintf(c->job.id, sizeof c->job.id, "pid:%ld", (long)getpid());
-    snprintf(c->job.host, sizeof c->job.host, "%s", hosts[0]);
+    snprintf(c->job.host, sizeof c->job.host, "%s", host);
     c->job.t_start = c->t_start_wall;
     c->job.ranks = c->size;
     c->job.exit_code = -1;
@@ -406,7 +410,6 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
     snprintf(c->job.claims, sizeof c->job.claims, "%s",
              c->claim->path == SMX__CLAIM_P2P ? "p2p" : "rma");
     queued(c, smx__journal_job(c->j, c->job_row, &c->job), "the job's row");
-
     if (c->opts.max_time > 0) {
         c->deadline = c->t_start_wall + c->opts.max_time;
         c->deadline_reason = "max-time";
@@ -415,6 +418,19 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
         c->deadline = c->opts.deadline;
         c->deadline_reason = "deadline";
     }
+}
+
+int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hosts)[64])
+{
+    c->comm = comm;
+    c->claim = claim;
+    int rc = smx__mpi_check(MPI_Comm_size(comm, &c->size), "MPI_Comm_size");
+    if (rc == SMX_OK)
+        rc = load_tables(c, hosts);
+    if (rc != SMX_OK)
+        return rc;
+    requeue_running(c);
+    open_job_row(c, hosts[0]);
     queued(c, smx__journal_meta(c->j, c->meta), "the session's counters");
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_sync(c->j);
@@ -788,21 +804,21 @@ static void rank_stop(smx__coord *c, int rank, const char *data, size_t len)
     (void)smx__coord_stop(c, reason); /* a failure is kept by fail_with */
 }
 
-int smx__coord_poll(smx__coord *c, int full)
+#define INBOX_MAX 64
+
+/*
+ * Receives up to INBOX_MAX messages into BOX and returns how many; point-to-point claims among
+ * them are answered at once and not kept. A failure is kept by fail_with.
+ */
+static int receive_all(smx__coord *c, inbox *box)
 {
-    double t = smx__clock_mono();
-    if (!full && t - c->last_poll < 2e-4)
-        return smx__coord_notice(c);
-    c->last_poll = t;
-    inbox box[64];
-    int nbox = 0, rc = SMX_OK;
+    int nbox = 0;
     /*
-     * Receive first, then read the counter: a report's claim is then always already counted.
      * While the writer is far behind, reports stay with their senders (whose sends then wait,
      * which holds the workers back): rank 0's memory stays bounded however fast elements finish.
      */
     int backlogged = smx__journal_backlog(c->j) > SMX__BACKLOG_MAX;
-    while (nbox < 64 && c->size > 1 && !backlogged) {
+    while (nbox < INBOX_MAX && c->size > 1 && !backlogged) {
         int flag = 0, len = 0;
         MPI_Status st;
         if (fail_with(c,
@@ -810,12 +826,9 @@ int smx__coord_poll(smx__coord *c, int full)
                                      "probing for messages (MPI_Iprobe)")) != SMX_OK ||
             !flag)
             break;
-        if (st.MPI_TAG == SMX__TAG_CLAIM) { /* point-to-point claims are answered at once */
-            int serr = smx__claim_serve(c->claim);
-            if (serr != SMX_OK) {
-                fail_with(c, serr);
+        if (st.MPI_TAG == SMX__TAG_CLAIM) {
+            if (fail_with(c, smx__claim_serve(c->claim)) != SMX_OK)
                 break;
-            }
             continue;
         }
         if (fail_with(c, smx__mpi_check(MPI_Get_count(&st, MPI_BYTE, &len),
@@ -836,7 +849,12 @@ int smx__coord_poll(smx__coord *c, int full)
         }
         box[nbox++] = (inbox){st.MPI_TAG, st.MPI_SOURCE, buf, len};
     }
-    rc = smx__coord_notice(c);
+    return nbox;
+}
+
+/* Acts on the messages receive_all kept, and frees them. A failure is kept by fail_with. */
+static void handle_all(smx__coord *c, inbox *box, int nbox)
+{
     for (int k = 0; k < nbox; k++) {
         if (box[k].tag == SMX__TAG_REPORT) {
             size_t off = 0;
@@ -856,25 +874,44 @@ int smx__coord_poll(smx__coord *c, int full)
         }
         free(box[k].data);
     }
+}
+
+/* Stops the job when its deadline comes within a median task or too many tasks failed. */
+static void check_limits(smx__coord *c, double now)
+{
+    if (c->stopped)
+        return;
+    if (c->deadline > 0) {
+        if (now - c->last_median >= 1.0) { /* a sort of 1024 samples: not on every poll */
+            update_median(c);
+            c->last_median = now;
+        }
+        if (smx__clock_wall() + c->median >= c->deadline)
+            smx__coord_stop(c, c->deadline_reason);
+    }
+    uint64_t finished = c->done_this_job + c->failed_this_job;
+    if ((c->opts.halt_failures > 0 && (long)c->failed_this_job >= c->opts.halt_failures) ||
+        (c->opts.halt_fraction > 0 && finished >= 10 &&
+         (double)c->failed_this_job >= c->opts.halt_fraction * (double)finished)) {
+        c->halted = 1;
+        smx__coord_stop(c, "halt-on-failures");
+    }
+}
+
+int smx__coord_poll(smx__coord *c, int full)
+{
+    double t = smx__clock_mono();
+    if (!full && t - c->last_poll < 2e-4)
+        return smx__coord_notice(c);
+    c->last_poll = t;
+    inbox box[INBOX_MAX];
+    /* Receive first, then read the counter: a report's claim is then always already counted. */
+    int nbox = receive_all(c, box);
+    int rc = smx__coord_notice(c);
+    handle_all(c, box, nbox);
     flush_ranges(c);
     double now = smx__clock_mono();
-    if (!c->stopped) {
-        if (c->deadline > 0) {
-            if (now - c->last_median >= 1.0) { /* a sort of 1024 samples: not on every poll */
-                update_median(c);
-                c->last_median = now;
-            }
-            if (smx__clock_wall() + c->median >= c->deadline)
-                smx__coord_stop(c, c->deadline_reason);
-        }
-        uint64_t finished = c->done_this_job + c->failed_this_job;
-        if ((c->opts.halt_failures > 0 && (long)c->failed_this_job >= c->opts.halt_failures) ||
-            (c->opts.halt_fraction > 0 && finished >= 10 &&
-             (double)c->failed_this_job >= c->opts.halt_fraction * (double)finished)) {
-            c->halted = 1;
-            smx__coord_stop(c, "halt-on-failures");
-        }
-    }
+    check_limits(c, now);
     if (now - c->last_sync >= c->opts.sync_interval) {
         journal_running(c);
         update_meta(c);

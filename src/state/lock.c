@@ -379,33 +379,35 @@ static int take_away(const char *lock_path, const char *old_text)
     return rc;
 }
 
-int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seconds)
+static void lock_discard(smx__lock *l)
 {
-    int rc = 0;
-    smx__lock *l = NULL;
-    char text[LOCK_TEXT_MAX], host[256], boot[64];
-    *out = NULL;
-    if (!state_path)
-        return smx__error(SMX_EUSAGE, "smx__lock_acquire: NULL path");
-    if (!(l = calloc(1, sizeof *l))) {
-        rc = smx__error_oom();
-        goto done;
-    }
-    size_t n = strlen(state_path) + 6;
-    if (!(l->lock_path = malloc(n))) {
-        rc = smx__error_oom();
-        goto done;
-    }
-    snprintf(l->lock_path, n, "%s.lock", state_path);
-    if (!(l->state_path = strdup(state_path))) {
-        rc = smx__error_oom();
-        goto done;
-    }
-    stale_seconds = smx__lock_stale_limit(stale_seconds);
-    l->stale_seconds = stale_seconds;
-    l->fd = -1;
+    if (!l)
+        return;
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l->lock_path);
+    free(l->state_path);
+    free(l);
+}
+
+/* Allocates the lock of STATE_PATH and writes into TEXT what its file will say about us. */
+static int lock_new(smx__lock **out, const char *state_path, double stale_seconds, char *text,
+                    size_t size)
+{
+    char host[256], boot[64];
+    smx__lock *l = calloc(1, sizeof *l);
+    if (!l)
+        return smx__error_oom();
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
+    size_t n = strlen(state_path) + 6;
+    if (!(l->lock_path = malloc(n)) || !(l->state_path = strdup(state_path))) {
+        lock_discard(l);
+        return smx__error_oom();
+    }
+    snprintf(l->lock_path, n, "%s.lock", state_path);
+    l->stale_seconds = smx__lock_stale_limit(stale_seconds);
+    l->fd = -1;
     make_token(l->token);
     my_host(host, sizeof host);
     boot_id(boot, sizeof boot);
@@ -414,78 +416,86 @@ int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seco
     if (proc_stat((long)getpid(), &pstate, &pstart) != 0)
         pstart = 0;
     const char *job = getenv("SLURM_JOB_ID");
-    snprintf(text, sizeof text,
+    snprintf(text, size,
              "host=%s\npid=%ld\npstart=%llu\nboot=%s\nslurm_job=%s\nstarted=%lld\ntoken=%s\n", host,
              (long)getpid(), pstart, boot[0] ? boot : "unknown", job && job[0] ? job : "none",
              (long long)time(NULL), l->token);
+    *out = l;
+    return 0;
+}
 
+/*
+ * One look at the lock another run created (ATTEMPT counts the looks). Returns 0 when the caller
+ * should try to create its own again (the lock was released meanwhile, was stale and is gone, or
+ * is still being written), or an SMX error: SMX_ELOCKED while a live run holds it. ASKED and
+ * ENDED remember across looks which Slurm job was already asked about.
+ */
+static int judge_existing(const smx__lock *l, int attempt, char *asked, int *ended)
+{
+    char old[LOCK_TEXT_MAX];
+    struct stat st;
+    if (read_text(l->lock_path, old, sizeof old, &st) != 0) {
+        if (errno == ENOENT)
+            return 0; /* released meanwhile */
+        return smx__error(SMX_EIO, "cannot read lock file %s: %s", l->lock_path, strerror(errno));
+    }
+    holder h;
+    int parsed = parse(old, &h) == 0;
+    /*
+     * On this host the process table is the truth: a live holder keeps its lock however old its
+     * heartbeat (it may be stopped, or computing without serving), and a dead one loses it at
+     * once. The heartbeat's age decides only for holders on other hosts.
+     */
+    int stale;
+    if (parsed && same_host(&h))
+        stale = holder_dead(&h);
+    else
+        stale = (l->stale_seconds > 0 && age_of(&st) > l->stale_seconds) ||
+                (parsed && holder_job_ended(&h, asked, ended));
+    if (!stale && !parsed && attempt < 10) {
+        /* Probably being written by a run that just created it: look again shortly. */
+        sleep_ms(10);
+        return 0;
+    }
+    if (!stale && !parsed)
+        return smx__error(SMX_ELOCKED,
+                          "state file %s is in use (lock file %s exists but does not say by whom); "
+                          "if no run is using it, remove %s",
+                          l->state_path, l->lock_path, l->lock_path);
+    if (!stale)
+        return locked_error(l->state_path, l->lock_path, &h);
+    int r = take_away(l->lock_path, old);
+    if (r == 1)
+        sleep_ms(5); /* another run is taking over: judge its new lock next round */
+    return r < 0 ? r : 0;
+}
+
+int smx__lock_acquire(smx__lock **out, const char *state_path, double stale_seconds)
+{
+    char text[LOCK_TEXT_MAX];
+    smx__lock *l = NULL;
+    *out = NULL;
+    if (!state_path)
+        return smx__error(SMX_EUSAGE, "smx__lock_acquire: NULL path");
+    int rc = lock_new(&l, state_path, stale_seconds, text, sizeof text);
+    if (rc != 0)
+        return rc;
     char asked[TOKEN_LEN + 1] = "";
     int ended = 0;
     for (int attempt = 0; attempt < 50; attempt++) {
-        int r = try_create(l->lock_path, text);
-        if (r < 0) {
-            rc = r;
-            goto done;
-        }
-        if (r == 0) {
+        rc = try_create(l->lock_path, text);
+        if (rc == 0) {
             *out = l;
-            l = NULL;
-            goto done;
+            return 0;
         }
-        /* It exists: read it and judge whether its holder is alive. */
-        char old[LOCK_TEXT_MAX];
-        struct stat st;
-        if (read_text(l->lock_path, old, sizeof old, &st) != 0) {
-            if (errno == ENOENT)
-                continue; /* released meanwhile */
-            rc = smx__error(SMX_EIO, "cannot read lock file %s: %s", l->lock_path, strerror(errno));
-            goto done;
+        if (rc < 0 || (rc = judge_existing(l, attempt, asked, &ended)) != 0) {
+            lock_discard(l);
+            return rc;
         }
-        holder h;
-        int parsed = parse(old, &h) == 0;
-        /*
-         * On this host the process table is the truth: a live holder keeps its lock however old
-         * its heartbeat (it may be stopped, or computing without serving), and a dead one loses
-         * it at once. The heartbeat's age decides only for holders on other hosts.
-         */
-        int stale;
-        if (parsed && same_host(&h))
-            stale = holder_dead(&h);
-        else
-            stale = (stale_seconds > 0 && age_of(&st) > stale_seconds) ||
-                    (parsed && holder_job_ended(&h, asked, &ended));
-        if (!stale) {
-            if (!parsed && attempt < 10) {
-                /* Probably being written by a run that just created it: look again shortly. */
-                sleep_ms(10);
-                continue;
-            }
-            if (!parsed) {
-                rc = smx__error(SMX_ELOCKED,
-                                "state file %s is in use (lock file %s exists but does not say by "
-                                "whom); if no run is using it, remove %s",
-                                state_path, l->lock_path, l->lock_path);
-                goto done;
-            }
-            rc = locked_error(state_path, l->lock_path, &h);
-            goto done;
-        }
-        r = take_away(l->lock_path, old);
-        if (r < 0) {
-            rc = r;
-            goto done;
-        }
-        if (r == 1)
-            sleep_ms(5); /* another run is taking over: judge its new lock next round */
     }
     rc = smx__error(SMX_ELOCKED, "state file %s: could not take lock %s (too much contention)",
                     state_path, l->lock_path);
-done:
-    if (l) {
-        free(l->lock_path);
-        free(l->state_path);
-        free(l);
-    }
+    lock_discard(l);
     return rc;
 }
 
@@ -720,9 +730,5 @@ void smx__lock_release(smx__lock *l)
         if (smx__fs_sync_dir_of(l->lock_path) != 0)
             smx__error(code, "%s", saved);
     }
-    pthread_mutex_destroy(&l->mu);
-    pthread_cond_destroy(&l->cv);
-    free(l->lock_path);
-    free(l->state_path);
-    free(l);
+    lock_discard(l);
 }
