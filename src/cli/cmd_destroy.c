@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "options.h"
 #include "core/error.h"
-#include "state/mux_internal.h"
+#include "sweepmux/mux.h"
 
 typedef struct destroy_args {
     const char *session;
@@ -44,7 +44,12 @@ static int destroy_main(int argc, char **argv)
     if (prc != SMX_CLI_PROCEED)
         return prc;
     const char *path = p.args[0], *session = args.session;
-    int rc = smx__mux_destroy_path(path, session);
+    /* The public calls: the tool destroys what a library user would, and the same way. */
+    smx_mux *m = NULL;
+    int rc = smx_mux_open(&m, path);
+    if (rc == SMX_OK)
+        rc = smx_mux_destroy(m, session);
+    smx_mux_free(m);
     if (rc != SMX_OK)
         return smx_cli_fail(rc);
     if (session)
