@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "render.h"
 #include "spec/spec.h"
@@ -31,13 +32,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     g_quit = 1;
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static void fmt_secs(double s, char *buf, size_t n)
@@ -94,7 +88,7 @@ static void print_jobs(smx__inspect *in)
     for (int64_t k = nj > 3 ? nj - 3 : 0; k < nj; k++) {
         const smx__job *j = &jobs[k % SMX__JOBS_MAX];
         smx_format_time(j->t_start, t, sizeof t);
-        fmt_secs((j->t_end > 0 ? j->t_end : wall()) - j->t_start, up, sizeof up);
+        fmt_secs((j->t_end > 0 ? j->t_end : smx__clock_wall()) - j->t_start, up, sizeof up);
         if (j->t_end > 0)
             printf("  job %-14s on %-16s %3d ranks  %s  ran %s, exit %d (%s)\n", j->id, j->host,
                    j->ranks, t, up, j->exit_code, j->reason);
@@ -149,7 +143,7 @@ static int frame(watch *w, int *complete, smx_stat *st_out)
         smx__inspect_close(in);
         return rc;
     }
-    double now = wall();
+    double now = smx__clock_wall();
     uint64_t fin = st.done + st.failed;
     if (w->frames++ == 0) {
         w->t0 = now;
@@ -202,9 +196,9 @@ static int frame(watch *w, int *complete, smx_stat *st_out)
 /* Waits up to SECS for q on a terminal STDIN (or a signal). */
 static void pause_for(double secs, int keys)
 {
-    double end = wall() + secs;
+    double end = smx__clock_mono() + secs;
     while (!g_quit) {
-        double left = end - wall();
+        double left = end - smx__clock_mono();
         if (left <= 0)
             return;
         struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
