@@ -2,11 +2,13 @@
  * Unit tests for the public session and mux calls in one process (MPI_COMM_SELF): the embedding
  * program's HDF5 error handler is still in place after every library call and still fires for the
  * program's own HDF5 errors; option structs of an unknown version are refused with a message; a
- * resumed session hands out exactly its unfinished elements, each with its next attempt number.
+ * resumed session hands out exactly its unfinished elements, each with its next attempt number;
+ * version 1 options still work and group sizes the communicator cannot be split into are refused.
  */
 #include <CUnit/CUnit.h>
 #include <hdf5.h>
 #include <mpi.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +154,63 @@ static void test_unknown_versions_refused(void)
     free(state);
 }
 
+/*
+ * A program built against version 1 of the options (which end before group_size) still opens
+ * sessions: only the fields it knows are read. Group sizes that the communicator cannot be split
+ * into are refused before anything is written; a group of one is the rank alone, with
+ * MPI_COMM_SELF as its communicator.
+ */
+static void test_option_versions_and_group_sizes(void)
+{
+    char *state = path_in("groups.h5");
+    smx_mux *m = NULL;
+    char *id = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_mux_create_string(&m, state, spec), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx_mux_session_create(m, "default", &id), SMX_OK);
+    smx_mux_free(m);
+    /* A version 1 struct: the library must not read past job_id, so what follows is garbage. */
+    union {
+        smx_session_options o;
+        unsigned char bytes[sizeof(smx_session_options)];
+    } v1;
+    memset(v1.bytes, 0xa5, sizeof v1.bytes);
+    smx_session_options init = SMX_SESSION_OPTIONS_INIT;
+    memcpy(&v1.o, &init, offsetof(smx_session_options, group_size));
+    v1.o.version = 1;
+    smx_session *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_session_open(&s, id, MPI_COMM_SELF, &v1.o), SMX_OK);
+    CU_ASSERT(smx_session_group_comm(s) == MPI_COMM_SELF);
+    smx_element *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_session_next(s, &e), SMX_OK);
+    CU_ASSERT(smx_element_comm(e) == MPI_COMM_SELF);
+    CU_ASSERT_EQUAL(smx_element_complete(e, SMX_STATUS_DONE, 0, NULL, NULL), SMX_OK);
+    CU_ASSERT_EQUAL(smx_session_close(s, NULL), SMX_ESTOPPED);
+
+    smx_session_options o = SMX_SESSION_OPTIONS_INIT;
+    o.group_size = 2;
+    s = NULL;
+    CU_ASSERT_EQUAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_EUSAGE);
+    CU_ASSERT(s == NULL);
+    CU_ASSERT(strstr(smx_error_last(), "group_size 2 does not divide the communicator's 1 ranks") !=
+              NULL);
+    o.group_size = -3;
+    CU_ASSERT_EQUAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_EUSAGE);
+    CU_ASSERT(strstr(smx_error_last(), "group_size -3 is negative") != NULL);
+    /* The refusals took no lock and wrote nothing: the two elements left are still there. */
+    o.group_size = 1;
+    CU_ASSERT_EQUAL_FATAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_OK);
+    int n = 0;
+    while (smx_session_next(s, &e) == SMX_OK) {
+        n++;
+        CU_ASSERT_EQUAL(smx_element_complete(e, SMX_STATUS_DONE, 0, NULL, NULL), SMX_OK);
+    }
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_EQUAL(smx_session_close(s, NULL), SMX_OK);
+    free(id);
+    unlink(state);
+    free(state);
+}
+
 /* The state of element I in the resume test: runs of 64 final and 64 pending elements (the word
  * shortcuts), then a mix of every status and attempt count, up to N (not a multiple of 8). */
 #define RESUME_N 1003
@@ -250,6 +309,8 @@ int main(int argc, char **argv)
                 test_resume_hands_out_the_unfinished);
     CU_add_test(suite, "option structs of an unknown version are refused",
                 test_unknown_versions_refused);
+    CU_add_test(suite, "version 1 options still work; impossible group sizes are refused",
+                test_option_versions_and_group_sizes);
     int rc = smx_test_run();
     rmdir(dir);
     free(dir);

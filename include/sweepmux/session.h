@@ -10,6 +10,19 @@
  * `coordinator_iterates = 0` (rank 0 then only serves, inside smx_session_close) or call
  * smx_session_progress from long computations.
  *
+ * Element groups. With `group_size = k` (k > 1) the ranks form groups of k consecutive ranks of
+ * the communicator (whose size must be a multiple of k: smx_session_open fails with SMX_EUSAGE, the
+ * same message on every rank, otherwise), each working on one element at a time together, e.g. a
+ * simulation on k ranks. smx_session_next is then collective over the group: the group's first
+ * rank, its leader, claims, and every member returns the same element (index, attempt,
+ * parameters), or the same SMX_ITEROVER or error. smx_session_group_comm gives the group's
+ * communicator (leader = its rank 0) for the element's own MPI work. Only the leader's
+ * smx_element_complete is recorded: on the other members it checks its arguments and frees the
+ * element, so one loop serves every rank, and the results are the leader's. A stop requested on
+ * any member (a signal) ends the whole group's iteration at its next smx_session_next and reaches
+ * rank 0 like any rank's; a stop from rank 0 or the end of the claims reaches the members through
+ * their leader. With coordinator_iterates = 0, rank 0's group only serves.
+ *
  * Threads. MPI must be initialised with at least MPI_THREAD_FUNNELED; every call on a session
  * comes from the thread that opened it. Rank 0 runs one helper thread that writes the state file
  * and makes no MPI call.
@@ -31,7 +44,8 @@ extern "C" {
 typedef struct smx_session smx_session;
 typedef struct smx_element smx_element;
 
-#define SMX_SESSION_OPTIONS_VERSION 1
+/* 2 added group_size; a program built with version 1 still runs (its options take the default). */
+#define SMX_SESSION_OPTIONS_VERSION 2
 
 typedef struct smx_session_options {
     int version;              /* SMX_SESSION_OPTIONS_VERSION */
@@ -46,11 +60,13 @@ typedef struct smx_session_options {
     long halt_failures;     /* stop after this many failed elements; 0: never */
     double halt_fraction;   /* stop when this fraction of finished elements failed; 0: never */
     const char *job_id; /* recorded in the jobs table (e.g. the Slurm job id); NULL: "pid:<pid>" */
+    /* Version 2. */
+    int group_size; /* ranks per element (element groups, see below); 0 or 1: every rank alone */
 } smx_session_options;
 
 #define SMX_SESSION_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        SMX_SESSION_OPTIONS_VERSION, 0, 1, 0, -1, 0.0, 0.0, 0.5, 1.0, 0, 0.0, NULL                 \
+        SMX_SESSION_OPTIONS_VERSION, 0, 1, 0, -1, 0.0, 0.0, 0.5, 1.0, 0, 0.0, NULL, 1              \
     }
 
 /* Results and facts of one finished attempt, for smx_element_complete_ex. */
@@ -84,12 +100,22 @@ SMX_EXTERN int smx_session_open(smx_session **out, const char *id, MPI_Comm comm
                                 const smx_session_options *opts);
 
 /*
- * Local (rank 0 also serves the others inside it). Gives the calling rank its next element in *out,
- * or returns SMX_ITEROVER when no more will come (all claimed, or stopped). An element whose
- * earlier attempt in this job failed may come again, with a higher attempt number, while retries
- * are left.
+ * Local (rank 0 also serves the others inside it); collective over the rank's element group when
+ * group_size > 1. Gives the calling rank its next element in *out, or returns SMX_ITEROVER when no
+ * more will come (all claimed, or stopped). An element whose earlier attempt in this job failed may
+ * come again, with a higher attempt number, while retries are left.
  */
 SMX_EXTERN int smx_session_next(smx_session *s, smx_element **out);
+
+/*
+ * Local. The communicator of the calling rank's element group (see "Element groups" above): its
+ * group_size ranks in the session communicator's order, the leader first. MPI_COMM_SELF when
+ * group_size is 1. It belongs to the session (do not free it) and stays valid until
+ * smx_session_close; the library's own messages never travel on it.
+ */
+SMX_EXTERN MPI_Comm smx_session_group_comm(const smx_session *s);
+/* Local. smx_session_group_comm of the element's session: the ranks that work on E together. */
+SMX_EXTERN MPI_Comm smx_element_comm(const smx_element *e);
 
 /* Local. The element's index in the sweep, its 1-based attempt number, its parameters. */
 SMX_EXTERN uint64_t smx_element_index(const smx_element *e);
@@ -106,7 +132,9 @@ SMX_EXTERN int smx_element_get_string(const smx_element *e, const char *name, co
  * Local. Finishes the element with STATUS (SMX_STATUS_DONE or SMX_STATUS_FAILED) and NRESULTS named
  * numeric results, and frees it. A FAILED element with retries left comes back from
  * smx_session_next later. The record is committed exactly once and becomes durable a few
- * milliseconds later (rank 0 writes and fsyncs completions as they arrive: group commit).
+ * milliseconds later (rank 0 writes and fsyncs completions as they arrive: group commit). On an
+ * element group's members other than the leader it only checks its arguments and frees the
+ * element: the leader's completion is the element's record.
  */
 SMX_EXTERN int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
                                     const char *const *names, const double *values);

@@ -3,6 +3,7 @@
  * claims through claim.c, reports batched to rank 0. Rank 0's coordinator (coordinator.h) lives
  * beside the session on rank 0; the session applies its decisions (a stop) to itself.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,10 +142,144 @@ static int free_session(smx_session *s)
     free(s->queue);
     smx__spec_free(s->spec);
     free(s->workdir);
+    if (s->gcomm != MPI_COMM_NULL)
+        keep(&rc,
+             smx__mpi_check(MPI_Comm_free(&s->gcomm), "freeing the element group's communicator"));
+    if (s->gsync != MPI_COMM_NULL)
+        keep(&rc,
+             smx__mpi_check(MPI_Comm_free(&s->gsync), "freeing the element group's communicator"));
     if (s->comm != MPI_COMM_NULL)
         keep(&rc, smx__mpi_check(MPI_Comm_free(&s->comm), "freeing the session's communicator"));
     free(s);
     return rc;
+}
+
+/*
+ * Takes the caller's options (OPTS NULL: the defaults). Version 1 options end before group_size,
+ * so only their fields are read and the rest keep their defaults.
+ */
+static int take_options(smx_session *s, const smx_session_options *opts)
+{
+    smx_session_options defaults = SMX_SESSION_OPTIONS_INIT;
+    int rc = SMX_OK;
+    s->opts = defaults;
+    if (opts && opts->version == 1)
+        memcpy(&s->opts, opts, offsetof(smx_session_options, group_size));
+    else if (opts && opts->version == SMX_SESSION_OPTIONS_VERSION)
+        s->opts = *opts;
+    else if (opts)
+        rc = smx__error(SMX_EUSAGE,
+                        "smx_session_open: options version %d is not one this library knows (1 to "
+                        "%d); start from SMX_SESSION_OPTIONS_INIT",
+                        opts->version, SMX_SESSION_OPTIONS_VERSION);
+    s->opts.version = SMX_SESSION_OPTIONS_VERSION;
+    if (s->opts.report_interval <= 0)
+        s->opts.report_interval = 0.5;
+    if (s->opts.sync_interval <= 0)
+        s->opts.sync_interval = 1.0;
+    return rc;
+}
+
+/* A private duplicate of COMM, so that our messages never mix with the application's. */
+static int setup_comm(smx_session *s, MPI_Comm comm)
+{
+    int mrc = MPI_Comm_dup(comm, &s->comm);
+    if (mrc != MPI_SUCCESS) {
+        s->comm = MPI_COMM_NULL;
+        return smx__mpi_error(mrc, "smx_session_open: duplicating the communicator (MPI_Comm_dup)");
+    }
+    mrc = MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_set_name(s->comm, "sweepmux");
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_rank(s->comm, &s->rank);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Comm_size(s->comm, &s->size);
+    if (mrc != MPI_SUCCESS)
+        return smx__mpi_error(mrc, "smx_session_open: setting up the communicator");
+    return SMX_OK;
+}
+
+/* The group size every rank asked for, checked against the communicator's size. */
+static int check_group_size(smx_session *s, int *k)
+{
+    /* Largest and smallest request in one reduction: {k, -k} under MPI_MAX. */
+    int mine[2] = {s->opts.group_size, -s->opts.group_size}, all[2] = {0, 0};
+    int rc = smx__mpi_check(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, s->comm),
+                            "smx_session_open: comparing group sizes (MPI_Allreduce)");
+    if (rc != SMX_OK)
+        return rc;
+    *k = all[0] > 1 ? all[0] : 1;
+    if (all[0] != -all[1])
+        return smx__error(SMX_EUSAGE,
+                          "smx_session_open: group_size differs between the ranks (from %d to %d); "
+                          "every rank must pass the same",
+                          -all[1], all[0]);
+    if (all[0] < 0)
+        return smx__error(SMX_EUSAGE, "smx_session_open: group_size %d is negative", all[0]);
+    if (s->size % *k != 0)
+        return smx__error(SMX_EUSAGE,
+                          "smx_session_open: group_size %d does not divide the communicator's %d "
+                          "ranks; run a multiple of %d ranks",
+                          *k, s->size, *k);
+    return SMX_OK;
+}
+
+/*
+ * Collective. Agrees on the outcome so far (RC) and on the group size, then makes each element
+ * group's two communicators: one for the library's messages within the group, one for the program.
+ * Every rank fails alike, before rank 0 touches the state file.
+ */
+static int setup_groups(smx_session *s, int rc)
+{
+    rc = agree(s->comm, rc);
+    int k = 1;
+    if (rc == SMX_OK)
+        rc = agree(s->comm, check_group_size(s, &k));
+    if (rc != SMX_OK)
+        return rc;
+    s->group_size = k;
+    s->grank = s->rank % k;
+    if (k > 1) {
+        keep(&rc, smx__mpi_check(MPI_Comm_split(s->comm, s->rank / k, s->rank, &s->gsync),
+                                 "smx_session_open: making the element groups (MPI_Comm_split)"));
+        if (rc == SMX_OK)
+            keep(&rc, smx__mpi_check(MPI_Comm_dup(s->gsync, &s->gcomm),
+                                     "smx_session_open: the element group's communicator"));
+        if (rc == SMX_OK)
+            (void)MPI_Comm_set_name(s->gcomm, "sweepmux element group");
+    }
+    /* A leader claims for its group; rank 0 only serves if asked, unless it is the only claimer. */
+    s->iterates =
+        s->grank == 0 && (s->rank != 0 || s->opts.coordinator_iterates || s->size == s->group_size);
+    return agree(s->comm, rc);
+}
+
+/*
+ * Collective. Gathers the host names on rank 0, creates the claims (sized for the ranks x
+ * LOCAL_SLOTS that claim) and starts rank 0's coordinator.
+ */
+static int start_claims(smx_session *s, int identity, uint64_t todo_len, int local_slots)
+{
+    int rc = SMX_OK;
+    char host[64] = {0};
+    gethostname(host, sizeof host - 1);
+    char(*hosts)[64] = NULL;
+    if (s->rank == 0 && !(hosts = calloc((size_t)s->size, 64)))
+        rc = smx__error_oom();
+    keep(&rc, smx__mpi_check(MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, s->comm),
+                             "gathering host names (MPI_Gather)"));
+    int consumers = s->iterates ? (local_slots > 0 ? local_slots : 1) : 0, total = 0;
+    keep(&rc, smx__mpi_check(MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm),
+                             "counting the ranks that iterate (MPI_Allreduce)"));
+    if (rc == SMX_OK || s->rank != 0)
+        rc = smx__claim_create(&s->claim, s->comm, todo_len,
+                               s->rank == 0 && !identity ? smx__coord_fill_todo : NULL, s->coord,
+                               total, s->opts.chunk);
+    if (s->rank == 0 && rc == SMX_OK)
+        rc = smx__coord_start(s->coord, s->comm, &s->claim, hosts);
+    free(hosts);
+    return agree(s->comm, rc);
 }
 
 int smx__session_open(smx_session **out, const char *state_path, const char *session, MPI_Comm comm,
@@ -157,46 +292,24 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     smx_session *s = calloc(1, sizeof *s);
     if (!s)
         return smx__error_oom();
-    s->comm = MPI_COMM_NULL;
+    s->comm = s->gsync = s->gcomm = MPI_COMM_NULL;
     s->claim.win = MPI_WIN_NULL;
     s->tick = s->stride = 1; /* look before the first element */
-    smx_session_options defaults = SMX_SESSION_OPTIONS_INIT;
-    int rc = SMX_OK;
-    if (opts && opts->version != SMX_SESSION_OPTIONS_VERSION)
-        rc = smx__error(SMX_EUSAGE,
-                        "smx_session_open: options version %d is not this library's %d; start "
-                        "from SMX_SESSION_OPTIONS_INIT",
-                        opts->version, SMX_SESSION_OPTIONS_VERSION);
-    s->opts = opts && rc == SMX_OK ? *opts : defaults;
-    if (s->opts.report_interval <= 0)
-        s->opts.report_interval = 0.5;
-    if (s->opts.sync_interval <= 0)
-        s->opts.sync_interval = 1.0;
-    /* A private communicator: our messages never mix with the application's. */
-    int mrc = MPI_Comm_dup(comm, &s->comm);
-    if (mrc != MPI_SUCCESS) {
-        s->comm = MPI_COMM_NULL;
+    int rc = take_options(s, opts);
+    int crc = setup_comm(s, comm);
+    if (crc != SMX_OK) {
         (void)free_session(s); /* already failing: the first error stands */
-        return smx__mpi_error(mrc, "smx_session_open: duplicating the communicator (MPI_Comm_dup)");
-    }
-    mrc = MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
-    if (mrc == MPI_SUCCESS)
-        mrc = MPI_Comm_set_name(s->comm, "sweepmux");
-    if (mrc == MPI_SUCCESS)
-        mrc = MPI_Comm_rank(s->comm, &s->rank);
-    if (mrc == MPI_SUCCESS)
-        mrc = MPI_Comm_size(s->comm, &s->size);
-    if (mrc != MPI_SUCCESS) {
-        (void)free_session(s); /* already failing: the first error stands */
-        return smx__mpi_error(mrc, "smx_session_open: setting up the communicator");
+        return crc;
     }
     snprintf(s->name, sizeof s->name, "%s", session && *session ? session : "default");
-    s->iterates = s->rank != 0 || s->opts.coordinator_iterates || s->size == 1;
+    rc = setup_groups(s, rc);
+    if (rc != SMX_OK)
+        goto fail;
 
     /* Rank 0 opens the state file, takes the lock and builds the to-do list. */
     int identity = 1;
     uint64_t todo_len = 0;
-    if (s->rank == 0 && rc == SMX_OK)
+    if (s->rank == 0)
         rc = smx__coord_open(&s->coord, state_path, s->name, &s->opts, &s->spec, &s->workdir,
                              &identity, &todo_len);
     rc = agree(s->comm, rc);
@@ -212,30 +325,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
         goto fail;
     s->nparams = smx__spec_nparams(s->spec);
     s->retries = s->opts.retries >= 0 ? s->opts.retries : smx__spec_retries(s->spec);
-
-    /* Host names go to rank 0 for the records. */
-    char host[64] = {0};
-    gethostname(host, sizeof host - 1);
-    char(*hosts)[64] = NULL;
-    if (s->rank == 0) {
-        hosts = calloc((size_t)s->size, 64);
-        if (!hosts)
-            rc = smx__error_oom();
-    }
-    keep(&rc, smx__mpi_check(MPI_Gather(host, 64, MPI_CHAR, hosts, 64, MPI_CHAR, 0, s->comm),
-                             "gathering host names (MPI_Gather)"));
-
-    int consumers = s->iterates ? (local_slots > 0 ? local_slots : 1) : 0, total = 0;
-    keep(&rc, smx__mpi_check(MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm),
-                             "counting the ranks that iterate (MPI_Allreduce)"));
-    if (rc == SMX_OK || s->rank != 0)
-        rc = smx__claim_create(&s->claim, s->comm, todo_len,
-                               s->rank == 0 && !identity ? smx__coord_fill_todo : NULL, s->coord,
-                               total, s->opts.chunk);
-    if (s->rank == 0 && rc == SMX_OK)
-        rc = smx__coord_start(s->coord, s->comm, &s->claim, hosts);
-    free(hosts);
-    rc = agree(s->comm, rc);
+    rc = start_claims(s, identity, todo_len, local_slots);
     if (rc != SMX_OK)
         goto fail;
     *out = s;
@@ -632,11 +722,9 @@ static int look(smx_session *s)
     return rc;
 }
 
-int smx_session_next(smx_session *s, smx_element **out)
+/* This rank's next element: a rank without groups, or a group's leader (for its group). */
+static int next_element(smx_session *s, smx_element **out)
 {
-    if (!s || !out)
-        return smx__error(SMX_EUSAGE, "smx_session_next: NULL argument");
-    *out = NULL;
     int rc;
     if (--s->tick == 0 || (s->stop_flag && !s->stopping)) {
         rc = look(s);
@@ -673,6 +761,121 @@ int smx_session_next(smx_session *s, smx_element **out)
     give(s, e);
     *out = e;
     return SMX_OK;
+}
+
+/*
+ * Waits for the group collective REQ, serving meanwhile (rank 0: claims and reports; the others:
+ * due reports and rank 0's stop), with naps that grow to 1 ms, so that a member that waits while
+ * its leader finishes costs no core. A failure to serve is kept in *SERVED: the wait goes on,
+ * since the collective must complete on every member.
+ */
+static int group_wait(smx_session *s, MPI_Request *req, int *served, const char *what)
+{
+    for (long nap = 0;; nap = nap ? (nap < 500000 ? 2 * nap : 1000000) : 1000) {
+        int done = 0, mrc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (mrc != MPI_SUCCESS)
+            return smx__mpi_error(mrc, "rank %d: %s", s->rank, what);
+        if (done)
+            return SMX_OK;
+        if (s->rank == 0) {
+            keep(served, smx__coord_poll(s->coord, 0));
+            follow_coordinator(s);
+        } else {
+            keep(served, worker_poll(s));
+        }
+        struct timespec ts = {0, nap};
+        if (nap)
+            nanosleep(&ts, NULL);
+    }
+}
+
+/* The leader's error message to the members of its group (the code they know already). */
+static int share_leader_error(smx_session *s, int rc)
+{
+    char msg[1024] = "";
+    if (s->grank == 0)
+        snprintf(msg, sizeof msg, "%s", smx_error_last());
+    int mrc = MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, s->gsync);
+    if (mrc != MPI_SUCCESS)
+        return smx__mpi_error(mrc, "rank %d: the group leader's error (MPI_Bcast)", s->rank);
+    if (s->grank != 0)
+        return smx__error(rc, "rank %d (this group's leader): %s", s->rank - s->grank, msg);
+    return rc;
+}
+
+/*
+ * Element groups: collective over the group. First every member says whether it is stopping (a
+ * member tells rank 0 itself, in worker_poll, with its reason; its leader only stops handing out),
+ * then the leader takes the next element and sends its index and attempt, or the code that ended
+ * the iteration, to every member. A member allocates its element beforehand, so that it cannot
+ * fail after the others got theirs.
+ */
+static int group_next(smx_session *s, smx_element **out)
+{
+    int served = SMX_OK;
+    smx_element *e = NULL;
+    if (s->grank != 0) {
+        keep(&served, worker_poll(s));
+        if (served == SMX_OK && !(e = new_element(s, 0, 0)))
+            served = smx__error_oom();
+    }
+    int mine = s->stop_flag || s->stopping || served != SMX_OK, any = 0;
+    MPI_Request req;
+    int rc = smx__mpi_check(MPI_Iallreduce(&mine, &any, 1, MPI_INT, MPI_MAX, s->gsync, &req),
+                            "rank %d: the element group's stop (MPI_Iallreduce)", s->rank);
+    if (rc == SMX_OK)
+        rc = group_wait(s, &req, &served, "the element group's stop (MPI_Iallreduce)");
+    int64_t msg[3] = {SMX_ITEROVER, 0, 0}; /* code, index, attempt */
+    if (rc == SMX_OK && s->grank == 0) {
+        if (any && !s->stopping && !s->stop_flag)
+            become_stopping(s);
+        msg[0] = served != SMX_OK ? served : next_element(s, &e);
+        if (e) {
+            msg[1] = (int64_t)e->index;
+            msg[2] = e->attempt;
+        }
+    }
+    if (rc == SMX_OK)
+        rc = smx__mpi_check(MPI_Ibcast(msg, 3, MPI_INT64_T, 0, s->gsync, &req),
+                            "rank %d: the element group's next element (MPI_Ibcast)", s->rank);
+    if (rc == SMX_OK)
+        rc = group_wait(s, &req, &served, "the element group's next element (MPI_Ibcast)");
+    if (rc == SMX_OK && msg[0] != SMX_OK && msg[0] != SMX_ITEROVER)
+        rc = share_leader_error(s, (int)msg[0]);
+    if (rc == SMX_OK && s->grank != 0 && served != SMX_OK)
+        rc = served;
+    if (rc == SMX_OK && msg[0] != SMX_OK)
+        rc = (int)msg[0];
+    if (s->grank != 0 && e) {
+        if (rc != SMX_OK) {
+            drop_element(s, e);
+            return rc;
+        }
+        e->index = (uint64_t)msg[1];
+        e->attempt = (int)msg[2];
+        give(s, e);
+    }
+    if (rc == SMX_OK)
+        *out = e;
+    return rc;
+}
+
+int smx_session_next(smx_session *s, smx_element **out)
+{
+    if (!s || !out)
+        return smx__error(SMX_EUSAGE, "smx_session_next: NULL argument");
+    *out = NULL;
+    return s->group_size > 1 ? group_next(s, out) : next_element(s, out);
+}
+
+MPI_Comm smx_session_group_comm(const smx_session *s)
+{
+    return s && s->gcomm != MPI_COMM_NULL ? s->gcomm : MPI_COMM_SELF;
+}
+
+MPI_Comm smx_element_comm(const smx_element *e)
+{
+    return e ? smx_session_group_comm(e->s) : MPI_COMM_SELF;
 }
 
 uint64_t smx_element_index(const smx_element *e)
@@ -784,6 +987,10 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
         return smx__error(SMX_EUSAGE,
                           "smx_element_complete: status must be DONE, FAILED or PENDING");
     ungive(s, e);
+    if (s->grank != 0) { /* a group member: its leader's completion is the record */
+        drop_element(s, e);
+        return SMX_OK;
+    }
     e->tries++;
     /*
      * Done, nothing to record but that, on a first attempt (no earlier record to overwrite), while
@@ -914,7 +1121,8 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
         smx_element *e = s->given;
         ungive(s, e);
         init_report(s, &r, SMX__REPORT_RELEASE, e->index, e->attempt);
-        report(s, &r);
+        if (s->grank == 0) /* a group member's element is its leader's to give back */
+            report(s, &r);
         free(e->vals);
         free(e);
     }

@@ -43,7 +43,11 @@ struct smx_session {
     char name[64];
     smx_session_options opts;
     int retries;
-    int iterates; /* this rank gets elements from next() */
+    int iterates; /* this rank claims elements (a group's leader, or every rank without groups) */
+    /* Element groups (group_size > 1): this rank's place in its group, the library's communicator
+     * within the group and the program's (both MPI_COMM_NULL without groups). */
+    int group_size, grank;
+    MPI_Comm gsync, gcomm;
     smx__claim claim;
     /* Claimed positions not handed out yet, as to-do entries; then failed ones to retry. */
     uint64_t *queue;
