@@ -566,11 +566,8 @@ static int spawn_bound(const cpu_set_t *set, pid_t *pid, const char *file,
     return 0;
 }
 
-int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
+static int check_opts(const smx__runner_opts *opts)
 {
-    if (!out)
-        return smx__error(SMX_EUSAGE, "smx__runner_create: NULL out");
-    *out = NULL;
     if (!opts)
         return smx__error(SMX_EUSAGE, "smx__runner_create: NULL options");
     if (opts->slots < 1)
@@ -579,8 +576,14 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
         return smx__error(SMX_EUSAGE, "runner: negative rank %d", opts->rank);
     if (!opts->log_dir || !*opts->log_dir)
         return smx__error(SMX_EUSAGE, "runner: no log directory");
+    return 0;
+}
 
+/* The runner's settings from OPTS (nothing opened yet); *OUT is NULL on failure. */
+static int runner_alloc(smx__runner **out, const smx__runner_opts *opts)
+{
     smx__runner *r = calloc(1, sizeof *r);
+    *out = NULL;
     if (!r)
         return smx__error_oom();
     r->nslots = opts->slots;
@@ -593,11 +596,11 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     r->mode = opts->log_mode;
     r->reaper = smx__orphans_enable() == 0;
     if (opts->bind_slots) {
-        int brc = plan_bindings(r);
-        if (brc != 0) {
+        int rc = plan_bindings(r);
+        if (rc != 0) {
             free(r->slot_cpus);
             free(r);
-            return brc;
+            return rc;
         }
     }
     /* 0 (an unset field) means the documented default; a negative grace means none at all. */
@@ -607,85 +610,83 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
     if (isnan(r->grace))
         r->grace = SMX__KILL_GRACE_DEFAULT;
     r->devnull = -1;
+    *out = r;
+    return 0;
+}
 
-    int rc = 0;
-    char *log_dir = NULL;
-    /* Absolute, because SWEEPMUX_RESULT must name the same file from a task's working directory,
-     * and the embedding program may change directories while tasks run. */
-    if (opts->log_dir[0] == '/') {
-        log_dir = strdup(opts->log_dir);
+/*
+ * DIR made absolute, because SWEEPMUX_RESULT must name the same file from a task's working
+ * directory, and the embedding program may change directories while tasks run.
+ */
+static int absolute_dir(const char *dir, char **out)
+{
+    *out = NULL;
+    if (dir[0] == '/') {
+        *out = strdup(dir);
     } else {
         char *cwd = getcwd(NULL, 0);
-        if (!cwd) {
-            rc = smx__error(SMX_EIO, "runner: cannot get the current directory: %s",
-                            strerror(errno));
-            goto done;
-        }
-        log_dir = str_printf("%s/%s", cwd, opts->log_dir);
+        if (!cwd)
+            return smx__error(SMX_EIO, "runner: cannot get the current directory: %s",
+                              strerror(errno));
+        *out = str_printf("%s/%s", cwd, dir);
         free(cwd);
     }
-    if (!log_dir) {
-        rc = smx__error_oom();
-        goto done;
-    }
+    return *out ? 0 : smx__error_oom();
+}
+
+/* The slot table, the poll arrays, the log and the scratch directory under LOG_DIR. */
+static int open_log_and_slots(smx__runner *r, const char *log_dir)
+{
     r->slots = calloc((size_t)r->nslots, sizeof *r->slots);
     r->pfds = calloc((size_t)r->nslots, sizeof *r->pfds);
     r->pfd_slot = calloc((size_t)r->nslots, sizeof *r->pfd_slot);
     r->scratch_dir = str_printf("%s/.scratch", log_dir);
-    if (!r->slots || !r->pfds || !r->pfd_slot || !r->scratch_dir) {
-        rc = smx__error_oom();
-        goto done;
-    }
+    if (!r->slots || !r->pfds || !r->pfd_slot || !r->scratch_dir)
+        return smx__error_oom();
     for (int i = 0; i < r->nslots; i++) {
         r->slots[i].num = i;
         r->slots[i].pidfd = r->slots[i].out_fd = r->slots[i].err_fd = -1;
     }
-
-    rc = smx__log_open(&r->log, log_dir, r->rank, r->mode);
+    int rc = smx__log_open(&r->log, log_dir, r->rank, r->mode);
+    if (rc == 0)
+        rc = smx__log_mkdirs(r->scratch_dir);
     if (rc != 0)
-        goto done;
-    rc = smx__log_mkdirs(r->scratch_dir);
-    if (rc != 0)
-        goto done;
-
+        return rc;
     /* Read-write: it is the tasks' stdin, and their stdout when there is no log. */
     r->devnull = fd_high(open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (r->devnull < 0) {
-        rc = smx__error(SMX_EIO, "cannot open /dev/null: %s", strerror(errno));
-        goto done;
-    }
+    if (r->devnull < 0)
+        return smx__error(SMX_EIO, "cannot open /dev/null: %s", strerror(errno));
+    return 0;
+}
 
-    for (int i = 0; i < r->nslots; i++) {
-        struct slot *s = &r->slots[i];
-        const char *d = r->scratch_dir;
-        s->out_path = str_printf("%s/rank-%05d-slot-%02d.out", d, r->rank, i);
-        s->err_path = str_printf("%s/rank-%05d-slot-%02d.err", d, r->rank, i);
-        s->res_path = str_printf("%s/rank-%05d-slot-%02d.result", d, r->rank, i);
-        s->env_slot = str_printf("SWEEPMUX_SLOT=%d", i);
-        s->env_result = s->res_path ? str_printf("SWEEPMUX_RESULT=%s", s->res_path) : NULL;
-        if (!s->out_path || !s->err_path || !s->res_path || !s->env_slot || !s->env_result) {
-            rc = smx__error_oom();
-            goto done;
-        }
-        if (r->gpus_per_slot > 0 && (rc = gpu_env(r, s, i)) != 0)
-            goto done;
-        /* A previous job's tasks (same rank and slot) may have left files: start clean. */
-        rc = slot_fresh_files(s, r->mode == SMX__LOG_NONE);
-        if (rc != 0)
-            goto done;
-    }
+/* Slot I's file names, fixed environment entries and fresh scratch files. */
+static int slot_open(smx__runner *r, int i)
+{
+    struct slot *s = &r->slots[i];
+    const char *d = r->scratch_dir;
+    s->out_path = str_printf("%s/rank-%05d-slot-%02d.out", d, r->rank, i);
+    s->err_path = str_printf("%s/rank-%05d-slot-%02d.err", d, r->rank, i);
+    s->res_path = str_printf("%s/rank-%05d-slot-%02d.result", d, r->rank, i);
+    s->env_slot = str_printf("SWEEPMUX_SLOT=%d", i);
+    s->env_result = s->res_path ? str_printf("SWEEPMUX_RESULT=%s", s->res_path) : NULL;
+    if (!s->out_path || !s->err_path || !s->res_path || !s->env_slot || !s->env_result)
+        return smx__error_oom();
+    int rc = 0;
+    if (r->gpus_per_slot > 0 && (rc = gpu_env(r, s, i)) != 0)
+        return rc;
+    /* A previous job's tasks (same rank and slot) may have left files: start clean. */
+    return slot_fresh_files(s, r->mode == SMX__LOG_NONE);
+}
 
-    rc = build_base_env(r);
-    if (rc != 0)
-        goto done;
-
-    /* One set of spawn attributes for every task: its own process group, default signal
-     * dispositions (the embedding program may ignore SIGPIPE or handle SIGUSR1) and no blocked
-     * signals (MPI libraries and helper threads often block some). */
-    if (posix_spawnattr_init(&r->attr) != 0) {
-        rc = smx__error_oom();
-        goto done;
-    }
+/*
+ * One set of spawn attributes for every task: its own process group, default signal dispositions
+ * (the embedding program may ignore SIGPIPE or handle SIGUSR1) and no blocked signals (MPI
+ * libraries and helper threads often block some).
+ */
+static int init_spawn_attr(smx__runner *r)
+{
+    if (posix_spawnattr_init(&r->attr) != 0)
+        return smx__error_oom();
     r->attr_ok = 1;
     sigset_t all, none;
     sigfillset(&all);
@@ -696,12 +697,32 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
                                                POSIX_SPAWN_SETSIGMASK) != 0 ||
         posix_spawnattr_setpgroup(&r->attr, 0) != 0 ||
         posix_spawnattr_setsigdefault(&r->attr, &all) != 0 ||
-        posix_spawnattr_setsigmask(&r->attr, &none) != 0) {
-        rc = smx__error(SMX_EIO, "runner: cannot set up spawn attributes");
-        goto done;
-    }
+        posix_spawnattr_setsigmask(&r->attr, &none) != 0)
+        return smx__error(SMX_EIO, "runner: cannot set up spawn attributes");
+    return 0;
+}
 
-done:
+int smx__runner_create(smx__runner **out, const smx__runner_opts *opts)
+{
+    if (!out)
+        return smx__error(SMX_EUSAGE, "smx__runner_create: NULL out");
+    *out = NULL;
+    smx__runner *r = NULL;
+    int rc = check_opts(opts);
+    if (rc == 0)
+        rc = runner_alloc(&r, opts);
+    if (rc != 0)
+        return rc;
+    char *log_dir = NULL;
+    rc = absolute_dir(opts->log_dir, &log_dir);
+    if (rc == 0)
+        rc = open_log_and_slots(r, log_dir);
+    for (int i = 0; rc == 0 && i < r->nslots; i++)
+        rc = slot_open(r, i);
+    if (rc == 0)
+        rc = build_base_env(r);
+    if (rc == 0)
+        rc = init_spawn_attr(r);
     free(log_dir);
     if (rc != 0) {
         smx__runner_free(r);
@@ -719,64 +740,78 @@ static void kill_lingers(smx__runner *r)
     r->nlinger = 0;
 }
 
-void smx__runner_free(smx__runner *r)
+/* SIGKILLs the running tasks' groups and reaps them, waiting at most 2 s for all of them. */
+static void kill_running(smx__runner *r)
 {
-    if (!r)
-        return;
-    if (r->slots) {
-        for (int i = 0; i < r->nslots; i++) {
-            struct slot *s = &r->slots[i];
-            if (s->state == SLOT_RUNNING)
-                killpg(s->pid, SIGKILL);
-        }
-        /* Reap what we killed, but do not hang forever on a child stuck in the kernel. */
-        double until = smx__clock_mono() + 2.0;
-        for (int i = 0; i < r->nslots; i++) {
-            struct slot *s = &r->slots[i];
-            if (s->state != SLOT_RUNNING)
-                continue;
-            for (;;) {
-                pid_t w = waitpid(s->pid, &s->status, WNOHANG);
-                if (w != 0 || smx__clock_mono() > until)
-                    break;
-                struct timespec ts = {0, 1000000};
-                nanosleep(&ts, NULL);
-            }
-        }
-        for (int i = 0; i < r->nslots; i++) {
-            struct slot *s = &r->slots[i];
-            if (s->pidfd >= 0)
-                close(s->pidfd);
-            if (s->out_fd >= 0)
-                close(s->out_fd);
-            if (s->err_fd >= 0)
-                close(s->err_fd);
-            if (s->out_path)
-                unlink(s->out_path);
-            if (s->err_path)
-                unlink(s->err_path);
-            if (s->res_path)
-                unlink(s->res_path);
-            free(s->out_path);
-            free(s->err_path);
-            free(s->res_path);
-            free(s->env_slot);
-            free(s->env_result);
-            free(s->env_gpus);
-            slot_drop_actions(s);
-            free(s->names);
-            free(s->values);
+    for (int i = 0; i < r->nslots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state == SLOT_RUNNING)
+            killpg(s->pid, SIGKILL);
+    }
+    /* Reap what we killed, but do not hang forever on a child stuck in the kernel. */
+    double until = smx__clock_mono() + 2.0;
+    for (int i = 0; i < r->nslots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state != SLOT_RUNNING)
+            continue;
+        for (;;) {
+            pid_t w = waitpid(s->pid, &s->status, WNOHANG);
+            if (w != 0 || smx__clock_mono() > until)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
         }
     }
-    kill_lingers(r);
-    /* Nothing a task started outlives the runner: kill its orphans and reap them (a short wait,
-     * as for the tasks). */
+}
+
+/* Closes and removes everything slot S holds. */
+static void slot_close(struct slot *s)
+{
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    if (s->out_fd >= 0)
+        close(s->out_fd);
+    if (s->err_fd >= 0)
+        close(s->err_fd);
+    if (s->out_path)
+        unlink(s->out_path);
+    if (s->err_path)
+        unlink(s->err_path);
+    if (s->res_path)
+        unlink(s->res_path);
+    free(s->out_path);
+    free(s->err_path);
+    free(s->res_path);
+    free(s->env_slot);
+    free(s->env_result);
+    free(s->env_gpus);
+    slot_drop_actions(s);
+    free(s->names);
+    free(s->values);
+}
+
+/* Nothing a task started outlives the runner: kills its orphans and reaps them (a short wait). */
+static void kill_orphans(smx__runner *r)
+{
     double until = smx__clock_mono() + 2.0;
     while (sweep_orphans(r, 1) > 0 && smx__clock_mono() < until) {
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
     sweep_orphans(r, 1);
+}
+
+void smx__runner_free(smx__runner *r)
+{
+    if (!r)
+        return;
+    if (r->slots) {
+        kill_running(r);
+        for (int i = 0; i < r->nslots; i++)
+            slot_close(&r->slots[i]);
+    }
+    kill_lingers(r);
+    kill_orphans(r);
     /*
      * The scratch directory stays: other ranks share it, and one still starting up may be creating
      * its files in it at this very moment (removing it here made their runner_create fail).
@@ -885,24 +920,22 @@ static void remove_result(const char *path)
         rmdir(path);
 }
 
-int smx__runner_start(smx__runner *r, const smx__task *task)
+/* The first free slot, or NULL. */
+static struct slot *free_slot(smx__runner *r)
 {
-    if (!r || !task)
-        return smx__error(SMX_EUSAGE, "smx__runner_start: NULL argument");
-    /* An empty program name is this element's failure to start, not the run's (A6-1). */
-    if (!task->argv || !task->argv[0])
-        return smx__error(SMX_EUSAGE, "smx__runner_start: empty command");
     if (r->occupied >= r->nslots)
-        return smx__error(SMX_EUSAGE, "smx__runner_start: no free slot");
-    struct slot *s = NULL;
+        return NULL;
     for (int i = 0; i < r->nslots; i++)
-        if (r->slots[i].state == SLOT_FREE) {
-            s = &r->slots[i];
-            break;
-        }
-    if (!s)
-        return smx__error(SMX_EUSAGE, "smx__runner_start: no free slot");
+        if (r->slots[i].state == SLOT_FREE)
+            return &r->slots[i];
+    return NULL;
+}
 
+/* Everything of TASK the spawn needs into slot S: usable scratch files, a result path, the
+ * environment; *FA: the file actions. */
+static int slot_prepare(smx__runner *r, struct slot *s, const smx__task *task,
+                        const posix_spawn_file_actions_t **fa)
+{
     if (s->dirty || !s->files_ok) {
         int rc = slot_fresh_files(s, r->mode == SMX__LOG_NONE);
         if (rc != 0)
@@ -914,21 +947,23 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
         unlink(s->res_path);
     }
     int rc = fresh_result_path(r, s);
+    if (rc == 0)
+        rc = build_env(r, s, task);
     if (rc != 0)
         return rc;
-    rc = build_env(r, s, task);
-    if (rc != 0)
-        return rc;
+    *fa = slot_actions(r, s, task->workdir);
+    return *fa ? 0 : smx_error_last_code();
+}
 
-    const posix_spawn_file_actions_t *fa = slot_actions(r, s, task->workdir);
-    if (!fa)
-        return smx_error_last_code();
-
+/* The slot's bookkeeping for a new attempt of TASK, from its start time on. */
+static void slot_begin(struct slot *s, const smx__task *task)
+{
     s->index = task->index;
     s->attempt = task->attempt;
     s->user = task->user;
     s->status = 0;
     s->status_known = 0;
+    s->started = 0;
     s->spawn_error[0] = '\0';
     s->termed = s->killed = s->timed_out = s->stopped = 0;
     s->kill_at = INFINITY;
@@ -936,6 +971,40 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
     s->t_start = smx__clock_wall();
     double m0 = smx__clock_mono();
     s->deadline = task->timeout > 0 ? m0 + task->timeout : INFINITY;
+}
+
+/* The spawn went through: slot S runs PID, watched through a pidfd if the kernel has them. */
+static void slot_running(smx__runner *r, struct slot *s, pid_t pid)
+{
+    s->pid = pid;
+    s->started = 1;
+    s->state = SLOT_RUNNING;
+    r->running++;
+    if (!r->no_pidfd) {
+        s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (s->pidfd < 0) {
+            if (errno == ENOSYS)
+                r->no_pidfd = 1;
+            s->pidfd = -1; /* this slot is polled with waitpid */
+        }
+    }
+}
+
+int smx__runner_start(smx__runner *r, const smx__task *task)
+{
+    if (!r || !task)
+        return smx__error(SMX_EUSAGE, "smx__runner_start: NULL argument");
+    /* An empty program name is this element's failure to start, not the run's (A6-1). */
+    if (!task->argv || !task->argv[0])
+        return smx__error(SMX_EUSAGE, "smx__runner_start: empty command");
+    struct slot *s = free_slot(r);
+    if (!s)
+        return smx__error(SMX_EUSAGE, "smx__runner_start: no free slot");
+    const posix_spawn_file_actions_t *fa = NULL;
+    int rc = slot_prepare(r, s, task, &fa);
+    if (rc != 0)
+        return rc;
+    slot_begin(s, task);
 
     pid_t pid;
     int src = 0;
@@ -953,18 +1022,7 @@ int smx__runner_start(smx__runner *r, const smx__task *task)
         s->state = SLOT_DONE;
         return 0;
     }
-    s->pid = pid;
-    s->started = 1;
-    s->state = SLOT_RUNNING;
-    r->running++;
-    if (!r->no_pidfd) {
-        s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (s->pidfd < 0) {
-            if (errno == ENOSYS)
-                r->no_pidfd = 1;
-            s->pidfd = -1; /* this slot is polled with waitpid */
-        }
-    }
+    slot_running(r, s, pid);
     return 0;
 }
 
