@@ -39,6 +39,15 @@ def pick(rows, **kw):
     return [r for r in rows if all(r.get(k) == v for k, v in kw.items())]
 
 
+def load_note(rows):
+    """One line: the range of the 1-minute load average over a section's measurements."""
+    vals = [float(r[k]) for r in rows for k in ("load0", "load1") if r.get(k)]
+    if not vals:
+        return ""
+    return ("Load average (1 min) before/after these measurements: %.2f - %.2f (2 cores; above ~3"
+            " the figures are inflated by other work).\n" % (min(vals), max(vals)))
+
+
 def verdict(value, goal, higher=True):
     ok = value >= goal if higher else value <= goal
     return "met" if ok else "**MISSED**"
@@ -120,6 +129,7 @@ def main():
                 ratio = med(b, "wall_s") / med(a, "wall_s")
                 w("- K = %d: **%.2fx** (%s)" % (k, ratio, verdict(ratio, 0.9)))
         w("")
+        w(load_note(t))
 
     # ---- 2
     lp = pick(rows, b="loop")
@@ -152,6 +162,7 @@ def main():
                     net, chunk, n, rv, sv, sv / rv, close, incl, incl / rv,
                     verdict(incl / rv, goal), hwm0))
         w("")
+        w(load_note(lp))
 
     # ---- 3
     m = pick(rows, b="mem")
@@ -178,6 +189,7 @@ def main():
             w("- rank 0, N %d -> %d: **%.1f bytes/element** (goal <= 16: %s)" % (
                 a, b, bpe, verdict(bpe, 16, higher=False)))
         w("")
+        w(load_note(m))
     if ck:
         w("(b) Structural cost: one process resumes a session with half of its N elements done"
           " (`ckpt resume`), peak RSS right after `smx_session_open` + first"
@@ -219,6 +231,7 @@ def main():
                 verdict(ss, 1.0, False) if g else "", verdict(rs, 2.0, False) if g else "",
                 verdict(cs, 2.0, False) if g else ""))
         w("")
+        w(load_note(ck))
 
     # ---- 6
     lag = pick(rows, b="lag")
@@ -237,6 +250,7 @@ def main():
             x["ended_not_durable_per_kill"], x["ended_not_durable_max"],
             verdict(float(x["ended_not_durable_per_kill"]), 5.0, False)))
         w("")
+        w(load_note(lag))
 
     if os.path.exists(analysis):
         w(open(analysis).read())

@@ -28,6 +28,9 @@ REPS=${SMX_BENCH_REPS:-3}
 BIG_REPS=${SMX_BENCH_BIG_REPS:-1}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 PT2PT=(--mca osc pt2pt --mca btl tcp,self)
+# SMX_BENCH_SECTIONS picks sections (e.g. "2 3"); the default runs all of them.
+SECTIONS=" ${SMX_BENCH_SECTIONS:-1 2 3 4 5 6 7} "
+want() { [[ $SECTIONS == *" $1 "* ]]; }
 
 # State files go on the build directory's file system (a real disk: fsync costs what it costs).
 WORK=$(mktemp -d "$BUILD/bench-work.XXXXXX")
@@ -35,7 +38,12 @@ trap 'rm -rf "$WORK"' EXIT
 RAW=$WORK/raw.txt
 : >"$RAW"
 log() { echo "[bench $(date +%T)] $*" >&2; }
-rec() { echo "$*" >>"$RAW"; }
+# Every record carries the 1-minute load average before (load0, set by mark) and after (load1) the
+# measurement: the machine is shared, and a figure taken above a load of ~3 should be repeated.
+LOAD0=
+load() { cut -d' ' -f1 /proc/loadavg; }
+mark() { LOAD0=$(load); }
+rec() { echo "$* load0=$LOAD0 load1=$(load)" >>"$RAW"; }
 now() { date +%s.%N; }
 elapsed() { $PY -c "import sys; print('%.4f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 # The run's own duration from the jobs table (coordinator start to its final sync).
@@ -59,6 +67,7 @@ smx_run() {
     local cfg=$1 p=$2 slots=$3 mode=$4 st=$WORK/run.h5 t0 t1 lm=()
     rm -rf "$st" "$st.lock" "$WORK/run.logs"
     [ "$mode" = default ] || lm=(--log-mode "$mode")
+    mark
     t0=$(now)
     mpirun -n "$p" --oversubscribe "$SMX" run "$SPEC" --state "$st" --slots "$slots" "${lm[@]}" \
         >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }
@@ -67,6 +76,7 @@ smx_run() {
 }
 raw_run() {
     local cfg=$1 p=$2 t0 t1 out
+    mark
     t0=$(now)
     out=$(mpirun -n "$p" --oversubscribe "$BUILD/bench/spawn_raw" "$N1" 1)
     t1=$(now)
@@ -74,12 +84,13 @@ raw_run() {
 }
 xargs_run() {
     local cfg=$1 p=$2 t0 t1
+    mark
     t0=$(now)
     seq "$N1" | xargs -P "$p" -n 1 /bin/true
     t1=$(now)
     rec "b=tasks cfg=$cfg kind=xargs wall_s=$(elapsed "$t0" "$t1") loop_s=$(elapsed "$t0" "$t1")"
 }
-for rep in $(seq "$REPS"); do
+want 1 && for rep in $(seq "$REPS"); do
     log "1. tasks/s, repetition $rep/$REPS"
     for cfg in P2 P4 P1S2 P1S4; do
         case $cfg in
@@ -104,11 +115,12 @@ loop_run() { # NET N MODE CHUNK
     local net=$1 n=$2 mode=$3 chunk=$4 extra=()
     [ "$net" = pt2pt ] && extra=("${PT2PT[@]}")
     local out
+    mark
     out=$(mpirun -n 2 "${extra[@]}" "$BUILD/bench/lib_loop" "$mode" "$n" "$chunk" "$WORK/loop.h5")
     rm -f "$WORK/loop.h5" "$WORK/loop.h5.lock"
     rec "b=loop net=$net $out"
 }
-for rep in $(seq "$REPS"); do
+want 2 && for rep in $(seq "$REPS"); do
     log "2. library loop, repetition $rep/$REPS"
     for chunk in 1 16; do
         f=1
@@ -121,11 +133,12 @@ for rep in $(seq "$REPS"); do
 done
 
 # ---- 3. rank-0 memory per element; 1e8 elements to completion in library mode -------------------
-for n in 100000 1000000 10000000 100000000; do
+want 3 && for n in 100000 1000000 10000000 100000000; do
     reps=$REPS
     [ $n -ge 100000000 ] && reps=$BIG_REPS
     for rep in $(seq "$reps"); do
         log "3. memory, N=$n, repetition $rep/$reps"
+        mark
         out=$(mpirun -n 2 "$BUILD/bench/lib_loop" smx $n 16 "$WORK/mem.h5")
         rm -f "$WORK/mem.h5" "$WORK/mem.h5.lock"
         rec "b=mem $out"
@@ -133,12 +146,13 @@ for n in 100000 1000000 10000000 100000000; do
 done
 
 # ---- 4. checkpoint, resume and status -------------------------------------------------------------
-for n in 100000 1000000 10000000 100000000; do
+want 4 && for n in 100000 1000000 10000000 100000000; do
     reps=$REPS
     [ $n -ge 100000000 ] && reps=$BIG_REPS
     for rep in $(seq "$reps"); do
         log "4. checkpoint/resume, N=$n, repetition $rep/$reps"
         k=$((n / 20 < 100000 ? n / 20 : 100000))
+        mark
         prep=$("$BUILD/bench/ckpt" prep $n "$WORK/ck.h5" 0.5)
         t0=$(now)
         "$SMX" status "$WORK/ck.h5" --json >/dev/null
@@ -150,16 +164,16 @@ for n in 100000 1000000 10000000 100000000; do
 done
 
 # ---- 6. durability lag: re-runs per kill -9 (tests/mpi/kill9_chaos.sh, 50-100 ms tasks) ---------
-log "6. durability lag (kill -9 chaos test, ${SMX_BENCH_CHAOS_KILLS:-8} kills)"
-lag=$(cd "$BUILD" && SMX_CHAOS_KILLS=${SMX_BENCH_CHAOS_KILLS:-8} SMX_CHAOS_WINDOW_MS=${SMX_BENCH_CHAOS_WINDOW_MS:-4000} ctest -R '^mpi.kill9_chaos$' -V 2>&1 |
+lag=
+want 6 && log "6. durability lag (kill -9 chaos test, ${SMX_BENCH_CHAOS_KILLS:-8} kills)" && mark &&
+    lag=$(cd "$BUILD" && SMX_CHAOS_KILLS=${SMX_BENCH_CHAOS_KILLS:-8} SMX_CHAOS_WINDOW_MS=${SMX_BENCH_CHAOS_WINDOW_MS:-4000} ctest -R '^mpi.kill9_chaos$' -V 2>&1 |
     grep -o 'chaos-lag: .*' | sed 's/^chaos-lag: //' || true)
 [ -n "$lag" ] && rec "b=lag $lag"
 
 log "writing $HERE/RESULTS.md"
 $PY "$HERE/report.py" "$RAW" "$HERE/analysis.md" "$BUILD" >"$HERE/RESULTS.md.tmp"
 mv "$HERE/RESULTS.md.tmp" "$HERE/RESULTS.md"
-log "5. rank 0 idle CPU"
-{
+want 5 && log "5. rank 0 idle CPU" && {
     echo
     echo "## 5. Rank 0's CPU use while idle (bench/idle_cpu.sh)"
     echo
@@ -173,8 +187,7 @@ log "5. rank 0 idle CPU"
     echo
     bash "$HERE/idle_cpu.sh" "$BUILD" --mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8
 } >>"$HERE/RESULTS.md"
-log "6. claim paths"
-{
+want 7 && log "7. claim paths" && {
     echo
     bash "$HERE/claims.sh" "$BUILD"
 } >>"$HERE/RESULTS.md"
