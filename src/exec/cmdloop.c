@@ -173,9 +173,13 @@ static int finish_task(const smx__task_result *res, int unstartable)
     char tail[SMX__TAIL_MAX];
     if (!res->started)
         snprintf(tail, sizeof tail, "could not start: %s", res->spawn_error);
-    else if (res->timed_out)
-        snprintf(tail, sizeof tail, "timed out\n%s", res->stderr_tail);
-    else
+    else if (res->timed_out) {
+        /* The stderr tail is the END of the task's output: what the prefix displaces is its start.
+         */
+        size_t len = strlen(res->stderr_tail), keep = sizeof tail - sizeof "timed out\n";
+        snprintf(tail, sizeof tail, "timed out\n%s",
+                 res->stderr_tail + (len > keep ? len - keep : 0));
+    } else
         snprintf(tail, sizeof tail, "%s", res->stderr_tail);
     c.stderr_tail = tail;
     return smx_element_complete_ex(e, &c);

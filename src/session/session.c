@@ -341,7 +341,9 @@ static int session_open(smx_session **out, const char *id, MPI_Comm comm,
     if (!out)
         return smx__error(SMX_EUSAGE, "smx_session_open: out is NULL");
     int rank = 0;
-    MPI_Comm_rank(comm, &rank);
+    int rc = smx__mpi_check(MPI_Comm_rank(comm, &rank), "smx_session_open: MPI_Comm_rank");
+    if (rc != SMX_OK)
+        return rc;
     char path[4096] = "", name[64] = "default";
     if (rank == 0) {
         const char *hash = id ? strrchr(id, '#') : NULL;
