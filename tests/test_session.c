@@ -2,7 +2,8 @@
  * Unit tests for the public session and mux calls in one process (MPI_COMM_SELF): the embedding
  * program's HDF5 error handler is still in place after every library call and still fires for the
  * program's own HDF5 errors; option structs of an unknown version are refused with a message; a
- * resumed session hands out exactly its unfinished elements, each with its next attempt number;
+ * resumed session hands out exactly its unfinished elements, each with its next attempt number,
+ * and after a job that died with its claim watermark set, one above any number it may have used;
  * version 1 options still work and group sizes the communicator cannot be split into are refused.
  */
 #include <CUnit/CUnit.h>
@@ -293,6 +294,140 @@ static void test_resume_hands_out_the_unfinished(void)
     resume_case(1);
 }
 
+/* The session's meta counters as stored now (read without the lock, like status). */
+static void read_meta(const char *state, int64_t *meta)
+{
+    smx__store *st = NULL;
+    smx__records *sess = NULL;
+    int rc = smx__store_open(&st, state, SMX__STORE_READ);
+    if (rc)
+        fprintf(stderr, "\n%s\n", smx_error_last());
+    CU_ASSERT_EQUAL_FATAL(rc, SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "default", &sess), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_meta(sess, meta), SMX_OK);
+    smx__store_close(st);
+}
+
+/* The attempt number element I in state (STATUS, ATTEMPTS) must run with after a job died whose
+ * mark covered indices below BOUND with RETRIES retries (FAILED_TOO: with --retry-failed); 0 if it
+ * must not run at all. */
+static int attempt_after_crash(uint64_t i, uint8_t status, uint16_t attempts, uint64_t bound,
+                               int retries, int failed_too)
+{
+    if (status == SMX_STATUS_DONE || (status == SMX_STATUS_FAILED && !failed_too))
+        return 0;
+    if (i >= bound)
+        return attempts + 1;
+    int a = attempts + retries + (status == SMX_STATUS_RUNNING ? 0 : 1);
+    return a >= SMX__ATTEMPTS_MAX ? 0 : a + 1;
+}
+
+/*
+ * A job died with its claim watermark set (store.h): every element below the mark that may have
+ * run gets an attempt number above any that job could have used (its retries included); elements
+ * past the mark keep theirs; one with no attempt number left fails. While the next job runs, its
+ * own mark is durable and covers every element handed out; its clean close clears the mark.
+ */
+static void crash_case(int retry_failed)
+{
+    char *state = path_in("mark.h5");
+    char yaml[200];
+    snprintf(yaml, sizeof yaml, "name: r\nparameters:\n  x: {min: 0, max: %d, step: 1}\n",
+             RESUME_N - 1);
+    smx_mux *m = NULL;
+    char *id = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_mux_create_string(&m, state, yaml), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx_mux_session_create(m, "default", &id), SMX_OK);
+    enum { BOUND = 600, RETRIES = 2, CAPPED = 67 };
+    static uint64_t idx[RESUME_N];
+    static uint8_t status[RESUME_N];
+    static uint16_t attempts[RESUME_N];
+    for (uint64_t i = 0; i < RESUME_N; i++) {
+        idx[i] = i;
+        resume_state(i, &status[i], &attempts[i]);
+    }
+    status[CAPPED] = SMX_STATUS_PENDING; /* its raise passes the last attempt number */
+    attempts[CAPPED] = SMX__ATTEMPTS_MAX - 2;
+    smx__store *st = NULL;
+    smx__records *sess = NULL;
+    int64_t meta[SMX__META_LEN];
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, state, SMX__STORE_WRITE), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "default", &sess), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_write_state(sess, idx, status, attempts, RESUME_N), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_meta(sess, meta), SMX_OK);
+    meta[SMX__META_N_JOBS] = 1;
+    meta[SMX__META_MARK_JOB] = 1;
+    meta[SMX__META_MARK_INDEX] = BOUND;
+    meta[SMX__META_MARK_RETRIES] = RETRIES;
+    meta[SMX__META_MARK_FLAGS] = retry_failed;
+    CU_ASSERT_EQUAL_FATAL(smx__records_put_meta(sess, meta), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__store_sync(st), SMX_OK);
+    smx__store_close(st);
+
+    smx_session_options o = SMX_SESSION_OPTIONS_INIT;
+    o.retry_failed = retry_failed;
+    o.retries = 0;
+    /* HDF5 opens a file twice in one process only with the same locking flags (read_meta). */
+    setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+    smx_session *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx_session_open(&s, id, MPI_COMM_SELF, &o), SMX_OK);
+    static int handed[RESUME_N];
+    memset(handed, 0, sizeof handed);
+    int bad = 0;
+    smx_element *e = NULL;
+    while (smx_session_next(s, &e) == SMX_OK) {
+        uint64_t i = smx_element_index(e);
+        int want = i < RESUME_N ? attempt_after_crash(i, status[i], attempts[i], BOUND, RETRIES,
+                                                      retry_failed)
+                                : -1;
+        if (i >= RESUME_N || handed[i]++ || smx_element_attempt(e) != want) {
+            if (bad++ < 5)
+                fprintf(stderr, "\nelement %llu (status %d, attempts %d): attempt %d, want %d\n",
+                        (unsigned long long)i, i < RESUME_N ? status[i] : -1,
+                        i < RESUME_N ? attempts[i] : -1, smx_element_attempt(e), want);
+        }
+        /* This job's own mark is durable and covers the element before it starts. */
+        read_meta(state, meta);
+        if (meta[SMX__META_MARK_JOB] != 2 || (uint64_t)meta[SMX__META_MARK_INDEX] <= i) {
+            if (bad++ < 5)
+                fprintf(stderr, "\nelement %llu handed out with mark job %lld index %lld\n",
+                        (unsigned long long)i, (long long)meta[SMX__META_MARK_JOB],
+                        (long long)meta[SMX__META_MARK_INDEX]);
+        }
+        CU_ASSERT_EQUAL(smx_element_complete(e, SMX_STATUS_DONE, 0, NULL, NULL), SMX_OK);
+    }
+    for (uint64_t i = 0; i < RESUME_N; i++) {
+        int want = attempt_after_crash(i, status[i], attempts[i], BOUND, RETRIES, retry_failed) > 0;
+        if (handed[i] != want && bad++ < 5)
+            fprintf(stderr, "\nelement %llu (status %d): handed out %d times\n",
+                    (unsigned long long)i, status[i], handed[i]);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    smx_stat fin;
+    CU_ASSERT_EQUAL(smx_session_close(s, &fin), SMX_OK);
+    unsetenv("HDF5_USE_FILE_LOCKING");
+    read_meta(state, meta);
+    CU_ASSERT_EQUAL(meta[SMX__META_MARK_JOB], 0);
+    /* The element out of attempt numbers failed, with the last one recorded. */
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, state, SMX__STORE_READ), SMX_OK);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "default", &sess), SMX_OK);
+    smx__record rec;
+    CU_ASSERT_EQUAL(smx__records_read_records(sess, CAPPED, 1, &rec), SMX_OK);
+    CU_ASSERT_EQUAL(rec.status, SMX_STATUS_FAILED);
+    CU_ASSERT_EQUAL(rec.attempts, SMX__ATTEMPTS_MAX);
+    smx__store_close(st);
+    free(id);
+    smx_mux_free(m);
+    unlink(state);
+    free(state);
+}
+
+static void test_crash_raises_attempts(void)
+{
+    crash_case(0);
+    crash_case(1);
+}
+
 int main(int argc, char **argv)
 {
     int provided = 0;
@@ -307,6 +442,8 @@ int main(int argc, char **argv)
                 test_handler_survives_a_session);
     CU_add_test(suite, "a resumed session hands out exactly its unfinished elements",
                 test_resume_hands_out_the_unfinished);
+    CU_add_test(suite, "after a job died, attempt numbers pass every one it may have used",
+                test_crash_raises_attempts);
     CU_add_test(suite, "option structs of an unknown version are refused",
                 test_unknown_versions_refused);
     CU_add_test(suite, "version 1 options still work; impossible group sizes are refused",

@@ -10,6 +10,9 @@
 #include "core/error.h"
 #include "session/mpicheck.h"
 
+/* Words before the to-do list: the claim counter and the open limit. */
+#define HEADER 2
+
 /* Keeps the first failure in *RC. */
 static void keep_first(int *rc, int next)
 {
@@ -101,7 +104,7 @@ static int allocate_window(smx__claim *c, MPI_Comm comm, int rank, int *made)
 {
     MPI_Aint bytes = 0;
     if (rank == 0)
-        bytes = (MPI_Aint)(sizeof(uint64_t) * (1 + (c->identity ? 0 : c->todo_len)));
+        bytes = (MPI_Aint)(sizeof(uint64_t) * (HEADER + (c->identity ? 0 : c->todo_len)));
     /*
      * MPI_Win_allocate, not MPI_Win_create: only allocated windows were seen to progress while
      * rank 0 was busy outside MPI, and they let the MPI library place the counter where its
@@ -129,6 +132,7 @@ static int allocate_window(smx__claim *c, MPI_Comm comm, int rank, int *made)
         if (rank == 0) {
             c->base = base;
             c->base[0] = 0;
+            c->base[1] = 0; /* nothing may start before rank 0 opens it */
         }
     }
 done:
@@ -180,8 +184,8 @@ static int fill_window(smx__claim *c, MPI_Comm comm, int rank, smx__claim_fill f
 {
     int filled = SMX_OK, bad = 0, any_bad = 0, rc = SMX_OK;
     if (rank == 0 && !c->identity) {
-        advise_huge(c->base + 1, sizeof(uint64_t) * c->todo_len);
-        filled = fill(fill_arg, c->base + 1, c->todo_len);
+        advise_huge(c->base + HEADER, sizeof(uint64_t) * c->todo_len);
+        filled = fill(fill_arg, c->base + HEADER, c->todo_len);
     }
     bad = filled != SMX_OK;
     /* Also makes everyone see the initialised memory before the first claim. */
@@ -257,12 +261,12 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, smx__clai
                           rank == 0 ? c->why : "the claim window does not work");
     c->path = SMX__CLAIM_P2P;
     if (rank == 0) {
-        c->base = malloc(sizeof(uint64_t) * (1 + (c->identity ? 0 : c->todo_len)));
+        c->base = malloc(sizeof(uint64_t) * (HEADER + (c->identity ? 0 : c->todo_len)));
         if (!c->base)
             return smx__error_oom();
-        c->base[0] = 0;
+        c->base[0] = c->base[1] = 0;
         if (!c->identity)
-            rc = fill(fill_arg, c->base + 1, c->todo_len);
+            rc = fill(fill_arg, c->base + HEADER, c->todo_len);
     }
 done:
     return rc;
@@ -306,19 +310,23 @@ static uint64_t covered(const smx__claim *c, uint64_t old, uint64_t want)
     return c->todo_len - old < want ? c->todo_len - old : want;
 }
 
-/* Worker, point-to-point path: asks rank 0 for WANT positions; *old gets the counter's value. */
+/*
+ * Worker, point-to-point path: asks rank 0 for WANT positions; *old gets the counter's value and
+ * c->open the open limit. A request for 0 positions leaves the last grant's entries alone.
+ */
 static int request_grant(smx__claim *c, uint64_t want, uint64_t *old)
 {
     if (want > c->grant_cap || !c->grant) {
-        uint64_t *g = realloc(c->grant, sizeof(uint64_t) * (1 + want));
+        uint64_t *g = realloc(c->grant, sizeof(uint64_t) * (HEADER + want));
         if (!g)
             return smx__error_oom();
         c->grant = g;
         c->grant_cap = want;
     }
+    uint64_t head[HEADER], *into = want ? c->grant : head;
     /* The receive is posted first, so rank 0's answer never waits for this rank to get there. */
     MPI_Request req;
-    int rc = MPI_Irecv(c->grant, (int)(1 + want), MPI_UINT64_T, 0, SMX__TAG_GRANT, c->comm, &req);
+    int rc = MPI_Irecv(into, (int)(HEADER + want), MPI_UINT64_T, 0, SMX__TAG_GRANT, c->comm, &req);
     if (rc != MPI_SUCCESS)
         return smx__mpi_error(rc, "claim (MPI_Irecv of rank 0's grant)");
     rc = MPI_Send(&want, 1, MPI_UINT64_T, 0, SMX__TAG_CLAIM, c->comm);
@@ -326,9 +334,13 @@ static int request_grant(smx__claim *c, uint64_t want, uint64_t *old)
         rc = MPI_Wait(&req, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS)
         return smx__mpi_error(rc, "claim (request to rank 0)");
-    *old = c->grant[0];
-    c->grant_first = *old;
-    c->grant_n = c->identity || *old >= SMX__CLAIM_STOP ? 0 : covered(c, *old, want);
+    *old = into[0];
+    if (into[1] > c->open)
+        c->open = into[1];
+    if (want) {
+        c->grant_first = *old;
+        c->grant_n = c->identity || *old >= SMX__CLAIM_STOP ? 0 : covered(c, *old, want);
+    }
     return SMX_OK;
 }
 
@@ -381,17 +393,20 @@ int smx__claim_serve(smx__claim *c)
                       MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS)
             return smx__mpi_error(rc, "receiving a claim");
-        /* The grant is the old counter value and, unless identity, the entries it covers. */
+        /* The grant is the old counter value, the open limit and, unless identity, the entries
+         * it covers. */
         uint64_t old = c->base[0];
         c->base[0] += want;
         uint64_t n = c->identity || old >= SMX__CLAIM_STOP ? 0 : covered(c, old, want);
-        uint64_t stack[65], *msg = n < 65 ? stack : malloc(sizeof(uint64_t) * (1 + n));
+        uint64_t stack[HEADER + 64],
+            *msg = n <= 64 ? stack : malloc(sizeof(uint64_t) * (HEADER + n));
         if (!msg)
             return smx__error_oom();
         msg[0] = old;
+        msg[1] = c->open;
         if (n)
-            memcpy(msg + 1, c->base + 1 + old, sizeof(uint64_t) * n);
-        rc = MPI_Send(msg, (int)(1 + n), MPI_UINT64_T, st.MPI_SOURCE, SMX__TAG_GRANT, c->comm);
+            memcpy(msg + HEADER, c->base + HEADER + old, sizeof(uint64_t) * n);
+        rc = MPI_Send(msg, (int)(HEADER + n), MPI_UINT64_T, st.MPI_SOURCE, SMX__TAG_GRANT, c->comm);
         if (msg != stack)
             free(msg);
         if (rc != MPI_SUCCESS)
@@ -407,18 +422,18 @@ int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entr
         return SMX_OK;
     }
     if (c->base) { /* rank 0 reads its own copy */
-        memcpy(entries, c->base + 1 + first, sizeof(uint64_t) * n);
+        memcpy(entries, c->base + HEADER + first, sizeof(uint64_t) * n);
         return SMX_OK;
     }
     if (c->path == SMX__CLAIM_P2P) { /* the entries came with the grant */
         if (first < c->grant_first || first + n > c->grant_first + c->grant_n)
             return smx__error(SMX_EMPI, "to-do entries %llu..%llu were not granted to this rank",
                               (unsigned long long)first, (unsigned long long)(first + n));
-        memcpy(entries, c->grant + 1 + (first - c->grant_first), sizeof(uint64_t) * n);
+        memcpy(entries, c->grant + HEADER + (first - c->grant_first), sizeof(uint64_t) * n);
         return SMX_OK;
     }
-    int rc = MPI_Get(entries, (int)n, MPI_UINT64_T, 0, (MPI_Aint)(1 + first), (int)n, MPI_UINT64_T,
-                     c->win);
+    int rc = MPI_Get(entries, (int)n, MPI_UINT64_T, 0, (MPI_Aint)(HEADER + first), (int)n,
+                     MPI_UINT64_T, c->win);
     if (rc == MPI_SUCCESS)
         rc = MPI_Win_flush(0, c->win);
     if (rc != MPI_SUCCESS)
@@ -461,5 +476,41 @@ int smx__claim_stop(smx__claim *c, uint64_t *handed_out)
     if (old >= SMX__CLAIM_STOP) /* already stopped: undo nothing, report what was handed out */
         old -= SMX__CLAIM_STOP * (old / SMX__CLAIM_STOP);
     *handed_out = old < c->todo_len ? old : c->todo_len;
+    return SMX_OK;
+}
+
+int smx__claim_refresh_open(smx__claim *c)
+{
+    if (c->base) /* rank 0 sets it */
+        return SMX_OK;
+    uint64_t v = 0, none = 0;
+    if (c->path == SMX__CLAIM_P2P)
+        return request_grant(c, 0, &v);
+    int rc = MPI_Fetch_and_op(&none, &v, MPI_UINT64_T, 0, 1, MPI_NO_OP, c->win);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Win_flush(0, c->win);
+    if (rc != MPI_SUCCESS)
+        return smx__mpi_error(rc, "reading the open limit (MPI_Fetch_and_op)");
+    if (v > c->open)
+        c->open = v;
+    return SMX_OK;
+}
+
+int smx__claim_set_open(smx__claim *c, uint64_t open)
+{
+    if (open <= c->open)
+        return SMX_OK;
+    if (c->path == SMX__CLAIM_RMA) {
+        /* An atomic of its own on the word the workers read atomically (MPI_NO_OP). */
+        uint64_t old = 0;
+        int rc = MPI_Fetch_and_op(&open, &old, MPI_UINT64_T, 0, 1, MPI_REPLACE, c->win);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Win_flush(0, c->win);
+        if (rc != MPI_SUCCESS)
+            return smx__mpi_error(rc, "raising the open limit (MPI_Fetch_and_op)");
+    } else {
+        c->base[1] = open;
+    }
+    c->open = open;
     return SMX_OK;
 }

@@ -11,11 +11,19 @@
  * value >= SMX__CLAIM_STOP and gets nothing, and the value rank 0 fetched with its stop is exactly
  * the number of positions handed out before it.
  *
+ * The second word is the open limit: a rank may start the element at position p only once p is
+ * below it (a claimed position beyond it waits). Rank 0 raises it only after the claim watermark
+ * covering it is durable in the state file (coordinator.c), so a crash never leaves an element
+ * that started without the file saying it may have: its next attempt number is then raised.
+ * Rank 0 raises the watermark well ahead of the counter, so the limit is normally far ahead and
+ * costs a claim nothing but a comparison with the value last seen.
+ *
  * Where the MPI cannot create the window, or a startup test shows its atomics miscount, every rank
  * falls back together to the point-to-point path (also forced with SWEEPMUX_CLAIMS=p2p): rank 0
  * keeps the same counter and to-do list in plain memory, a worker sends SMX__TAG_CLAIM with the
  * number of positions it wants and receives SMX__TAG_GRANT with the counter's old value followed
- * by the to-do entries of the positions it got. Rank 0 answers between its other work
+ * by the open limit and the to-do entries of the positions it got (a request for 0 positions only
+ * learns the limit). Rank 0 answers between its other work
  * (smx__claim_serve, called whenever it polls), so the counter still only grows, one request at a
  * time, and the exactly-once argument and the guided chunks are the same as with the window.
  */
@@ -53,6 +61,7 @@ typedef struct smx__claim {
     int consumers;                 /* ranks x slots that claim, for the guided chunk size */
     int chunk;                     /* fixed chunk (> 0) or 0 for guided */
     uint64_t last_seen;            /* the latest counter value this rank saw */
+    uint64_t open;                 /* the open limit: rank 0's own, a worker's latest seen */
 } smx__claim;
 
 /* Writes the N entries of the to-do list to DST (rank 0, inside smx__claim_create). */
@@ -91,6 +100,15 @@ int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entr
  * nothing. Never blocks for long: a request is answered as soon as it is received.
  */
 int smx__claim_serve(smx__claim *c);
+
+/*
+ * Local. Workers: reads the open limit again into c->open (an atomic read of the window, or a
+ * request for 0 positions). Rank 0 knows it.
+ */
+int smx__claim_refresh_open(smx__claim *c);
+
+/* Rank 0, local. Raises the open limit to OPEN (it never goes down). */
+int smx__claim_set_open(smx__claim *c, uint64_t open);
 
 /* Rank 0, local. The counter's current value (atomic read of its own window). */
 int smx__claim_counter(smx__claim *c, uint64_t *value);

@@ -26,6 +26,14 @@
 #define DROPPED_MAX 32
 /* Queued changes above which rank 0 stops taking work and reports until the writer catches up. */
 #define SMX__BACKLOG_MAX ((size_t)1 << 17)
+/*
+ * The claim watermark (store.h, SMX__META_MARK_*) moves ahead of the claim counter in steps of
+ * about two seconds of claims at the recent rate, within these bounds (positions): a step costs
+ * one meta write in a group commit, and after a crash the never-started elements of the last step
+ * run with an attempt number one higher than they needed.
+ */
+#define MARK_STEP_MIN 16
+#define MARK_STEP_MAX ((uint64_t)1 << 22)
 
 struct smx__coord {
     smx_session_options opts;
@@ -72,6 +80,15 @@ struct smx__coord {
     int named;             /* result columns with a name: they are taken from column 0 up */
     int plain;             /* a status byte is out of range: no word-at-a-time shortcuts */
     char stop_error[1024]; /* "rank N: ..." when a rank's error stopped the run */
+    int retries;           /* this job's retries (the mark records them) */
+    uint64_t *raised;      /* elements whose attempt count a dead job's mark raised */
+    size_t nraised;
+    uint64_t claimed;      /* the claim counter at the last notice (positions, capped) */
+    uint64_t mark_pos;     /* positions the queued watermark covers */
+    uint64_t mark_ticket;  /* the journal sync that makes it durable (0: it is) */
+    uint64_t mark_step;    /* positions per watermark step */
+    uint64_t mark_counter; /* the counter when the last step was taken, and when */
+    double mark_t;
 };
 
 /*
@@ -134,12 +151,65 @@ void smx__coord_free(smx__coord *c)
         smx__lock_release(c->lock);
     big_free(c->status, c->n);
     big_free(c->attempts, 2 * c->n);
+    free(c->raised);
     free(c->ranges);
     free(c->host_of_rank);
     free(c);
 }
 
 static void count_todo(smx__coord *c, int *identity, uint64_t *ntodo);
+
+/* Appends I to the elements whose raised attempt count must reach the file. */
+static int push_raised(smx__coord *c, uint64_t i, size_t *cap)
+{
+    if (c->nraised == *cap) {
+        size_t n = *cap ? 2 * *cap : 256;
+        uint64_t *v = realloc(c->raised, n * sizeof *v);
+        if (!v)
+            return smx__error_oom();
+        c->raised = v;
+        *cap = n;
+    }
+    c->raised[c->nraised++] = i;
+    return SMX_OK;
+}
+
+/*
+ * A job whose watermark is still set (store.h) died, and may have started any element of its
+ * to-do list below the mark up to 1 + its retries times without the file saying so. Those
+ * elements' attempt counts are raised past every number it could have used, so that the next run
+ * of each sees a larger SWEEPMUX_ATTEMPT than any before (README "Guarantees"). An element the
+ * file shows running had that attempt recorded, so only its retries can be missing. An element
+ * with no attempt number left (SMX__ATTEMPTS_MAX) fails. Memory only: smx__coord_start writes
+ * them before this job's own mark replaces the dead job's.
+ */
+static int raise_after_crash(smx__coord *c)
+{
+    if (c->meta[SMX__META_MARK_JOB] == 0)
+        return SMX_OK;
+    uint64_t bound = (uint64_t)c->meta[SMX__META_MARK_INDEX];
+    unsigned extra = (unsigned)c->meta[SMX__META_MARK_RETRIES];
+    int failed_too = (int)(c->meta[SMX__META_MARK_FLAGS] & 1);
+    size_t cap = 0;
+    for (uint64_t i = 0; i < bound && i < c->n; i++) {
+        uint8_t st = c->status[i];
+        if (st == SMX_STATUS_DONE || st > SMX_STATUS_FAILED ||
+            (st == SMX_STATUS_FAILED && !failed_too))
+            continue;
+        unsigned a = c->attempts[i] + extra + (st == SMX_STATUS_RUNNING ? 0u : 1u);
+        if (a == c->attempts[i])
+            continue;
+        if (a >= SMX__ATTEMPTS_MAX) {
+            a = SMX__ATTEMPTS_MAX;
+            c->status[i] = SMX_STATUS_FAILED;
+        }
+        c->attempts[i] = (uint16_t)a;
+        int rc = push_raised(c, i, &cap);
+        if (rc != SMX_OK)
+            return rc;
+    }
+    return SMX_OK;
+}
 
 int smx__coord_open(smx__coord **out, const char *state_path, const char *session,
                     const smx_session_options *opts, smx_spec **spec, char **workdir,
@@ -185,9 +255,15 @@ int smx__coord_open(smx__coord **out, const char *state_path, const char *sessio
     if (!c->status || !c->attempts)
         return smx__error_oom();
     rc = smx__records_read_state(c->sess, c->status, c->attempts);
+    if (rc == SMX_OK)
+        rc = smx__records_meta(c->sess, c->meta);
+    if (rc == SMX_OK)
+        rc = raise_after_crash(c);
     if (rc != SMX_OK)
         return rc;
-
+    c->retries = opts->retries >= 0 ? opts->retries : smx__spec_retries(*spec);
+    if (c->retries > SMX__ATTEMPTS_MAX)
+        c->retries = SMX__ATTEMPTS_MAX;
     count_todo(c, todo_identity, todo_len);
     return SMX_OK;
 }
@@ -248,8 +324,12 @@ static void count_todo(smx__coord *c, int *identity, uint64_t *ntodo)
             any |= c->attempts[j];
         seen |= any;
     }
-    if (c->opts.retry_failed)
+    if (c->opts.retry_failed) {
+        /* Failed elements run again, except those with no attempt number left. */
         failed = 0;
+        for (uint64_t i = 0; i < c->n; i++)
+            failed += c->status[i] == SMX_STATUS_FAILED && c->attempts[i] >= SMX__ATTEMPTS_MAX;
+    }
     c->counts.done = done;
     c->counts.failed = failed;
     c->counts.total = c->n;
@@ -299,7 +379,8 @@ int smx__coord_fill_todo(void *coord, uint64_t *dst, uint64_t n)
             }
         }
         for (uint64_t end = total - i >= 8 ? i + 8 : total; i < end && k < n; i++) {
-            if (st[i] == SMX_STATUS_DONE || (st[i] == SMX_STATUS_FAILED && !retry_failed))
+            if (st[i] == SMX_STATUS_DONE ||
+                (st[i] == SMX_STATUS_FAILED && (!retry_failed || at[i] >= SMX__ATTEMPTS_MAX)))
                 continue;
             unsigned a = at[i] + 1u;
             dst[k++] = SMX__ENTRY(i, a > 0xffff ? 0xffff : a);
@@ -325,6 +406,114 @@ static int find_or_add_host(smx__coord *c, char (*table)[SMX__HOST_NAME_MAX], co
     return (int)n + 1;
 }
 
+/* The element-index bound of the watermark at position POS of the to-do list (sorted by index). */
+static int mark_bound(smx__coord *c, uint64_t pos, uint64_t *bound)
+{
+    uint64_t e = 0;
+    if (pos >= c->claim->todo_len) {
+        *bound = c->n;
+        return SMX_OK;
+    }
+    int rc = smx__claim_entries(c->claim, pos, 1, &e);
+    *bound = SMX__ENTRY_INDEX(e);
+    return rc;
+}
+
+/*
+ * Before anything is handed out, with direct writes (the journal does not run yet), each made
+ * durable before the next: the attempt counts a dead job's mark raised (raise_after_crash); then
+ * this job's first watermark, replacing the dead job's, together with counts_job = 0 (the stored
+ * counters stop being exact, README "Layout", before this job changes any status). Only then may
+ * the first elements start (the open limit).
+ */
+static int open_mark(smx__coord *c)
+{
+    int rc = SMX_OK;
+    if (c->nraised) {
+        uint8_t *st = malloc(c->nraised);
+        uint16_t *at = malloc(c->nraised * sizeof *at);
+        if (!st || !at)
+            rc = smx__error_oom();
+        for (size_t k = 0; rc == SMX_OK && k < c->nraised; k++) {
+            st[k] = c->status[c->raised[k]];
+            at[k] = c->attempts[c->raised[k]];
+        }
+        if (rc == SMX_OK)
+            rc = smx__records_write_state(c->sess, c->raised, st, at, c->nraised);
+        if (rc == SMX_OK)
+            rc = smx__store_sync(c->st);
+        free(st);
+        free(at);
+        if (rc != SMX_OK)
+            return rc;
+    }
+    /* The first step covers every consumer's first two claims (claim.c: guided chunks). */
+    uint64_t consumers = (uint64_t)c->claim->consumers, bound = 0;
+    uint64_t chunk = c->claim->todo_len / (8 * consumers);
+    chunk = c->claim->chunk > 0 ? (uint64_t)c->claim->chunk
+            : chunk < 1         ? 1
+            : chunk > 64        ? 64
+                                : chunk;
+    uint64_t first = 2 * consumers * chunk;
+    c->mark_step = first < MARK_STEP_MIN ? MARK_STEP_MIN : first;
+    c->mark_pos = c->mark_step < c->claim->todo_len ? c->mark_step : c->claim->todo_len;
+    c->mark_t = smx__clock_mono();
+    if ((rc = mark_bound(c, c->mark_pos, &bound)) != SMX_OK)
+        return rc;
+    c->meta[SMX__META_COUNTS_JOB] = 0;
+    c->meta[SMX__META_MARK_JOB] = c->meta[SMX__META_N_JOBS] + 1;
+    c->meta[SMX__META_MARK_INDEX] = (int64_t)bound;
+    c->meta[SMX__META_MARK_RETRIES] = c->retries;
+    c->meta[SMX__META_MARK_FLAGS] = c->opts.retry_failed ? 1 : 0;
+    rc = smx__records_put_meta(c->sess, c->meta);
+    if (rc == SMX_OK)
+        rc = smx__store_sync(c->st);
+    if (rc == SMX_OK)
+        rc = smx__claim_set_open(c->claim, c->mark_pos);
+    return rc;
+}
+
+/*
+ * Keeps the watermark ahead of the claims: once the last step is durable the open limit follows
+ * it; once the claims come within half a step of it, the next step is queued with the journal's
+ * next sync. A step is about two seconds of claims at the rate since the step before.
+ */
+static void advance_mark(smx__coord *c)
+{
+    if (c->mark_ticket) {
+        int d = smx__journal_durable(c->j, c->mark_ticket);
+        if (d <= 0) {
+            if (d < 0)
+                fail_with(c, d);
+            return;
+        }
+        c->mark_ticket = 0;
+        if (fail_with(c, smx__claim_set_open(c->claim, c->mark_pos)) != SMX_OK)
+            return;
+    }
+    uint64_t todo = c->claim->todo_len;
+    uint64_t ahead = c->mark_pos > c->claimed ? c->mark_pos - c->claimed : 0;
+    if (c->stopped || c->mark_pos >= todo || ahead > c->mark_step / 2)
+        return;
+    double now = smx__clock_mono(), dt = now - c->mark_t;
+    double want = dt > 0 ? 2.0 * (double)(c->claimed - c->mark_counter) / dt : 0;
+    c->mark_step = want < MARK_STEP_MIN   ? MARK_STEP_MIN
+                   : want > MARK_STEP_MAX ? MARK_STEP_MAX
+                                          : (uint64_t)want;
+    c->mark_t = now;
+    c->mark_counter = c->claimed;
+    uint64_t pos = (ahead ? c->mark_pos : c->claimed) + c->mark_step, bound = 0;
+    if (pos > todo)
+        pos = todo;
+    if (fail_with(c, mark_bound(c, pos, &bound)) != SMX_OK)
+        return;
+    c->mark_pos = pos;
+    c->meta[SMX__META_MARK_INDEX] = (int64_t)bound;
+    memcpy(c->meta_queued, c->meta, sizeof c->meta);
+    if (queued(c, smx__journal_meta(c->j, c->meta), "the claim watermark") == SMX_OK)
+        c->mark_ticket = smx__journal_sync(c->j);
+}
+
 /*
  * Reads the session's counters, result names and host table, starts the journal and gives each
  * rank of this job its row in the host table (HOSTS: one name per rank).
@@ -341,17 +530,8 @@ static int load_tables(smx__coord *c, char (*hosts)[64])
         return smx__error_oom();
     if (rc == SMX_OK)
         rc = smx__records_hosts(c->sess, table);
-    /*
-     * The stored counters stop being exact (README "Layout": counts_job) durably before this job
-     * changes any status, so that status never trusts counters a kill left behind mid-way. The
-     * journal writes status changes before tables within a batch, hence a direct write here.
-     */
-    if (rc == SMX_OK && c->meta[SMX__META_COUNTS_JOB] != 0) {
-        c->meta[SMX__META_COUNTS_JOB] = 0;
-        rc = smx__records_put_meta(c->sess, c->meta);
-        if (rc == SMX_OK)
-            rc = smx__store_sync(c->st);
-    }
+    if (rc == SMX_OK)
+        rc = open_mark(c);
     if (rc == SMX_OK)
         rc = smx__journal_start(&c->j, c->st, c->sess, c->lock);
     if (rc == SMX_OK && !(c->host_of_rank = calloc((size_t)c->size, sizeof(uint16_t))))
@@ -380,7 +560,8 @@ static void requeue_running(smx__coord *c)
             }
         }
         if (c->status[i] == SMX_STATUS_RUNNING ||
-            (c->status[i] == SMX_STATUS_FAILED && c->opts.retry_failed)) {
+            (c->status[i] == SMX_STATUS_FAILED && c->opts.retry_failed &&
+             c->attempts[i] < SMX__ATTEMPTS_MAX)) {
             c->status[i] = SMX_STATUS_PENDING;
             queued(c, smx__journal_state(c->j, i, SMX_STATUS_PENDING, c->attempts[i]),
                    "an element's state");
@@ -699,6 +880,7 @@ int smx__coord_notice(smx__coord *c)
     uint64_t upto = counter >= SMX__CLAIM_STOP ? c->handed_out : counter;
     if (upto > c->claim->todo_len)
         upto = c->claim->todo_len;
+    c->claimed = upto;
     for (uint64_t p = c->seen; p < upto; p++) {
         uint64_t e;
         rc = smx__claim_entries(c->claim, p, 1, &e);
@@ -910,6 +1092,7 @@ int smx__coord_poll(smx__coord *c, int full)
     int rc = smx__coord_notice(c);
     handle_all(c, box, nbox);
     flush_ranges(c);
+    advance_mark(c);
     double now = smx__clock_mono();
     check_limits(c, now);
     if (now - c->last_sync >= c->opts.sync_interval) {
@@ -1006,6 +1189,18 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
     /* A last look, so that a loss just now fences the file before HDF5 flushes it at close. */
     if (rc == SMX_OK)
         rc = smx__lock_check(c->lock);
+    /*
+     * Every attempt this job started is recorded and durable now (every rank reported before
+     * FINISHED): its watermark is cleared, so the next job raises no attempt count. After an
+     * error something may be missing, and the mark stays.
+     */
+    if (rc == SMX_OK && !c->error) {
+        c->meta[SMX__META_MARK_JOB] = c->meta[SMX__META_MARK_INDEX] = 0;
+        c->meta[SMX__META_MARK_RETRIES] = c->meta[SMX__META_MARK_FLAGS] = 0;
+        rc = smx__records_put_meta(c->sess, c->meta);
+        if (rc == SMX_OK)
+            rc = smx__store_sync(c->st);
+    }
     if (rc != SMX_OK && out->rc != rc) {
         out->rc = rc;
         snprintf(out->message, sizeof out->message, "%s", smx_error_last());

@@ -688,9 +688,31 @@ static int claim_more(smx_session *s)
         return rc;
     s->qhead = 0;
     s->qlen = n;
+    s->qfirst = first;
     if (s->rank == 0)
         return smx__coord_notice(s->coord); /* our own claim runs before we report on it */
     return SMX_OK;
+}
+
+/*
+ * The next queued element may start only below the open limit (claim.h), which rank 0 raises once
+ * the claim watermark covering it is durable. It is normally far ahead; otherwise this waits,
+ * serving (rank 0) or watching for a stop, until it moves or the run stops.
+ */
+static int wait_open(smx_session *s)
+{
+    uint64_t pos = s->qfirst + s->qhead;
+    struct timespec nap = {0, 100000};
+    for (;;) {
+        int rc = smx__claim_refresh_open(&s->claim);
+        if (rc != SMX_OK || pos < s->claim.open)
+            return rc;
+        if ((rc = smx_session_progress(s)) != SMX_OK)
+            return rc;
+        if (s->stopping || pos < s->claim.open)
+            return SMX_OK;
+        nanosleep(&nap, NULL);
+    }
 }
 
 /* Calls of smx_session_next between two looks at the clock, at most. */
@@ -740,6 +762,13 @@ static int next_element(smx_session *s, smx_element **out)
         rc = claim_more(s);
         if (rc != SMX_OK)
             return rc;
+    }
+    if (s->qhead < s->qlen && s->qfirst + s->qhead >= s->claim.open) {
+        rc = wait_open(s);
+        if (rc != SMX_OK)
+            return rc;
+        if (s->stopping)
+            return SMX_ITEROVER;
     }
     smx_element *e = NULL;
     if (s->qhead < s->qlen) {
@@ -1010,7 +1039,8 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
     int kind = SMX__REPORT_FINAL, retry = 0;
     if (c->status == SMX_STATUS_PENDING)
         kind = SMX__REPORT_RELEASE;
-    else if (c->status == SMX_STATUS_FAILED && e->tries <= s->retries && !s->stopping) {
+    else if (c->status == SMX_STATUS_FAILED && e->tries <= s->retries && !s->stopping &&
+             e->attempt < SMX__ATTEMPTS_MAX) {
         kind = SMX__REPORT_FAILURE;
         retry = 1;
     }

@@ -52,6 +52,7 @@ struct smx_session {
     /* Claimed positions not handed out yet, as to-do entries; then failed ones to retry. */
     uint64_t *queue;
     size_t qhead, qlen, qcap;
+    uint64_t qfirst;                      /* the position of queue[0] in the to-do list */
     smx_element *retry_head, *retry_tail; /* failed elements waiting for another attempt */
     smx_element *given;                   /* handed out, not completed */
     int exhausted;                        /* the counter ran past the end or was stopped */

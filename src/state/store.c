@@ -2110,18 +2110,19 @@ int smx__records_meta(smx__records *s, int64_t *meta)
     static const struct {
         int slot;
         const char *what;
-    } counters[] = {{SMX__META_N_JOBS, "n_jobs"},
-                    {SMX__META_N_HOSTS, "n_hosts"},
-                    {SMX__META_N_FAILURES, "n_failures"},
-                    {SMX__META_N_DONE, "n_done"},
-                    {SMX__META_N_FAILED, "n_failed"}};
+    } counters[] = {{SMX__META_N_JOBS, "n_jobs"},         {SMX__META_N_HOSTS, "n_hosts"},
+                    {SMX__META_N_FAILURES, "n_failures"}, {SMX__META_N_DONE, "n_done"},
+                    {SMX__META_N_FAILED, "n_failed"},     {SMX__META_MARK_JOB, "mark_job"},
+                    {SMX__META_MARK_INDEX, "mark_index"}, {SMX__META_MARK_RETRIES, "mark_retries"}};
     for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
         int64_t v = meta[counters[k].slot];
+        int slot = counters[k].slot;
         int64_t max =
-            counters[k].slot == SMX__META_N_HOSTS ? SMX__HOSTS_MAX
-            : counters[k].slot == SMX__META_N_DONE || counters[k].slot == SMX__META_N_FAILED
+            slot == SMX__META_N_HOSTS ? SMX__HOSTS_MAX
+            : slot == SMX__META_N_DONE || slot == SMX__META_N_FAILED || slot == SMX__META_MARK_INDEX
                 ? (int64_t)s->n
-                : INT64_MAX / 2;
+            : slot == SMX__META_MARK_RETRIES ? SMX__ATTEMPTS_MAX
+                                             : INT64_MAX / 2;
         if (v < 0 || v > max)
             return smx__error(SMX_EIO,
                               "%s: /sessions/%s/meta: %s is %lld, expected 0 to %lld: the file is "

@@ -54,6 +54,8 @@
 #define SMX__JOBS_MAX 1024
 #define SMX__FAILURES_MAX 256
 #define SMX__SESSION_NAME_MAX 64
+/* Attempt counts are 16-bit on disk: an element runs at most this many times (README). */
+#define SMX__ATTEMPTS_MAX 65535
 /* Largest session a state file holds (per-element columns are allocated up front). */
 #define SMX__ELEMENTS_MAX ((uint64_t)1 << 32)
 
@@ -111,6 +113,18 @@ enum smx__meta_slot {
     SMX__META_COUNTS_JOB = 6,
     SMX__META_JOB_FINISHED = 7, /* elements the latest job finished, as of the last sync */
     SMX__META_LAYOUT = 8,       /* 1: slots 5-7 are kept (0 in files from before them) */
+    /*
+     * The claim watermark (README "State file", meta): while a job runs, MARK_JOB is its number
+     * (n_jobs once it started), and every element of its to-do list with an index below MARK_INDEX
+     * may have started, with up to MARK_RETRIES retries in the job; MARK_FLAGS bit 0: failed
+     * elements were in the to-do list (--retry-failed). Written durably before any element past it
+     * starts, and cleared (MARK_JOB 0) once a job has closed with every started attempt recorded; a
+     * set mark at the next open means the job died, and its elements' attempt counts are raised.
+     */
+    SMX__META_MARK_JOB = 9,
+    SMX__META_MARK_INDEX = 10,
+    SMX__META_MARK_RETRIES = 11,
+    SMX__META_MARK_FLAGS = 12,
     SMX__META_LEN = 16
 };
 
