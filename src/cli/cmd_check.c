@@ -11,6 +11,7 @@
 #include "spec/spec.h"
 #include "sweepmux/errors.h"
 #include "spec/template.h"
+#include "state/prepare.h"
 #include "core/value.h"
 
 typedef struct check_args {
@@ -151,6 +152,9 @@ static int check_main(int argc, char **argv)
     int rc = smx__spec_load(&spec, p.args[0]);
     if (rc == SMX_OK && p.cmd_argc)
         rc = smx__spec_set_command(spec, p.cmd_argc, p.cmd_argv);
+    /* The verdict of `run` (A2-8): a sweep that no state file can hold is not valid. */
+    if (rc == SMX_OK)
+        rc = smx__prepare_check_size(spec, p.args[0]);
     if (rc != SMX_OK) {
         smx__spec_free(spec);
         return smx_cli_fail(rc);

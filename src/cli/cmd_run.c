@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "exec/runner.h"
 #include "exec/slurm.h"
 #include "exec/sweep.h"
@@ -115,6 +118,7 @@ static const smx_opt run_opts[] = {
      .type = SMX_OPT_INT,
      .metavar = "N",
      .min = 0,
+     .max = SMX__RETRIES_MAX,
      .help = "extra attempts after a failure (default: the spec's retries)"},
     {.name = "retry-failed",
      RUN_OPT(retry_failed),
@@ -336,13 +340,39 @@ static void catch_stop_signals(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* Descriptors one slot holds (stdout and stderr scratch files, the task's pidfd, a task log),
+ * and what the rank needs besides (HDF5, MPI, its own log). */
+enum { FDS_PER_SLOT = 4, FDS_BASE = 64 };
+
+/*
+ * This rank's checks of what would otherwise fail only after the state file was written (A2-11):
+ * a log directory that is a file, more slots than the process may open files for.
+ */
+static int check_rank_env(const run_args *a, const char *logs)
+{
+    struct stat sb;
+    if (!logs)
+        return smx__error_oom();
+    if (stat(logs, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return smx__error(SMX_EINPUT, "--logs %s: exists and is not a directory", logs);
+    struct rlimit rl;
+    unsigned long long need =
+        (unsigned long long)(a->slots > 0 ? a->slots : 1) * FDS_PER_SLOT + FDS_BASE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+        return smx__error(SMX_EINPUT,
+                          "--slots %d needs about %llu open files, more than this process may "
+                          "open (%llu, see ulimit -n); use fewer slots per rank and more ranks",
+                          a->slots, need, (unsigned long long)rl.rlim_cur);
+    return SMX_OK;
+}
+
 /*
  * Before the session: Slurm's view of the job (rank 0 asks, everyone gets the answer), the job
  * size check, and rank 0's prepare(). Every rank returns rank 0's verdict; only the rank that
  * failed speaks.
  */
-static int before_session(const run_args *a, int rank, int size, smx__slurm *slurm,
-                          node_place *place)
+static int before_session(const run_args *a, const char *logs, int rank, int size,
+                          smx__slurm *slurm, node_place *place)
 {
     memset(slurm, 0, sizeof *slurm);
     if (rank == 0)
@@ -366,6 +396,8 @@ static int before_session(const run_args *a, int rank, int size, smx__slurm *slu
         rc = placed;
     if (rc == SMX_OK)
         rc = smx__runner_gpu_check(&gpu);
+    if (rc == SMX_OK)
+        rc = check_rank_env(a, logs);
     /* Rank 0 writes only if no rank found a problem with its own environment. */
     int others = rc;
     MPI_Allreduce(&rc, &others, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
@@ -453,14 +485,15 @@ static int run_main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     smx__slurm slurm;
     node_place place = {0, 0};
-    int rc = before_session(&a, rank, size, &slurm, &place);
+    char *logs = a.logs ? strdup(a.logs) : default_logs(a.state);
+    int rc = before_session(&a, logs, rank, size, &slurm, &place);
     if (rc != SMX_OK) {
+        free(logs);
         MPI_Finalize();
         return smx_cli_exit_code(rc);
     }
     smx__sweep_opts o;
     sweep_options(&a, &slurm, &place, &o);
-    char *logs = a.logs ? strdup(a.logs) : default_logs(a.state);
     o.logs = logs;
     smx__sweep_result r;
     smx__sweep_run(&o, &r);

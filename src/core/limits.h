@@ -10,5 +10,8 @@
 #define SMX__RESULT_NAME_MAX 64
 /* Bytes of a failed task's stderr kept with its record, including the terminating NUL. */
 #define SMX__TAIL_MAX 512
+/* Most retries a spec or --retries may ask for: the state file counts an element's attempts in 16
+ * bits, and 1 + retries attempts must fit. */
+#define SMX__RETRIES_MAX 65534
 
 #endif

@@ -175,6 +175,18 @@ static int int_step_range(ctx *c, smx__param *p, const ynode *m, const smx_value
     return 0;
 }
 
+/* SMX_EINPUT at NMAX if max - min of P overflows a double: every value between would be inf or
+ * max (A2-7). */
+static int check_span(ctx *c, const smx__param *p, const ynode *nmax)
+{
+    if (isfinite(p->fmax - p->fmin))
+        return 0;
+    return smx__sp_fail(c, nmax,
+                        "max - min of '%s' is beyond the largest double (about 1.8e308), so its "
+                        "values would be inf; expected a narrower range",
+                        p->name);
+}
+
 /* A float range by step; the last value may miss max by rounding, which is not worth a warning. */
 static int float_step_range(ctx *c, smx__param *p, const ynode *m, const smx_value *vmin,
                             const smx_value *vmax, const smx_value *vstep)
@@ -249,6 +261,8 @@ static int num_range(ctx *c, smx__param *p, const ynode *m, const smx_value *vmi
     p->fmax = smx__sp_num_f(vmax);
     p->type = SMX_VALUE_FLOAT;
     p->kind = SMX__P_LINEAR;
+    if ((rc = check_span(c, p, nmax)))
+        return rc;
     if (!nscale)
         return 0;
     if (nscale->type != Y_SCALAR || (strcmp(nscale->str, "linear") && strcmp(nscale->str, "log")))
@@ -468,6 +482,11 @@ static int parse_quantum(ctx *c, smx__param *p, const ynode *m)
         return smx__sp_fail(c, q, "'q' of '%s' is %s; expected q > 0", p->name, q->str);
     p->kind = SMX__P_Q_UNIFORM;
     p->fstep = smx__sp_num_f(&vq);
+    if (!isfinite((p->fmax - p->fmin) / p->fstep))
+        return smx__sp_fail(c, q,
+                            "'q' of '%s' is %s, too small for its range: (max - min) / q is beyond "
+                            "the largest double; expected a larger q",
+                            p->name, q->str);
     return 0;
 }
 
@@ -496,8 +515,9 @@ static int parse_bounded(ctx *c, smx__param *p, const ynode *m, const char *dist
         p->imax = vb.u.i;
     } else if (!strcmp(dist, "uniform")) {
         p->kind = SMX__P_UNIFORM;
+        return check_span(c, p, b);
     } else if (!strcmp(dist, "q_uniform")) {
-        return parse_quantum(c, p, m);
+        return (rc = check_span(c, p, b)) ? rc : parse_quantum(c, p, m);
     } else if (!strcmp(dist, "log_uniform_values")) {
         if (p->fmin <= 0)
             return smx__sp_fail(c, a,

@@ -14,6 +14,7 @@
 
 #include "core/duration.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/sha256.h"
 #include "core/suggest.h"
 #include "spec/nodes.h"
@@ -131,6 +132,13 @@ static int parse_env(ctx *c, const ynode *n)
             return smx__sp_fail(c, k,
                                 "invalid environment variable name '%s'; expected letters, digits "
                                 "and '_', not starting with a digit",
+                                k->str);
+        /* The runner sets these for every task (README "What a task sees"); a spec that set
+         * them too would either be overridden or mislead the task about its element (A2-13). */
+        if (!strncmp(k->str, "SWEEPMUX_", 9))
+            return smx__sp_fail(c, k,
+                                "'env' sets '%s', but SWEEPMUX_* variables are set by sweepmux "
+                                "for every task; use another name",
                                 k->str);
         if (v->type != Y_SCALAR)
             return smx__sp_fail(c, v, "'env' value of '%s' is %s; expected a string", k->str,
@@ -339,6 +347,11 @@ static int parse_task(ctx *c, const ynode *root)
     if ((n = smx__sp_map_get(root, "workdir"))) {
         if ((rc = smx__sp_get_text(c, n, "'workdir'", 0)))
             return rc;
+        if (!n->str[0]) /* A2-6: every task would fail to start */
+            return smx__sp_fail(c, n,
+                                "'workdir' is empty; expected a directory such as "
+                                "\"runs/{index}\" (leave 'workdir' out to run the tasks in "
+                                "the directory the sweep was created in)");
         smx__where w = where_of(c, n);
         if ((rc = smx__template_compile(s->params, s->nparams, n->str, &w, &s->workdir)))
             return rc;
@@ -350,9 +363,10 @@ static int parse_task(ctx *c, const ynode *root)
         int64_t x;
         if ((rc = smx__sp_get_int(c, n, "'retries'", &x)))
             return rc;
-        if (x < 0 || x > 1000000)
-            return smx__sp_fail(
-                c, n, "'retries' is %" PRId64 "; expected an integer from 0 to 1000000", x);
+        /* Attempts are counted in 16 bits in the state file: 1 + retries must fit (A2-9). */
+        if (x < 0 || x > SMX__RETRIES_MAX)
+            return smx__sp_fail(c, n, "'retries' is %" PRId64 "; expected an integer from 0 to %d",
+                                x, SMX__RETRIES_MAX);
         s->retries = (int)x;
     }
     return 0;

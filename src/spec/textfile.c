@@ -15,7 +15,8 @@
 
 int smx__sp_read_file(const char *path, const char *shown, char **out, size_t *outlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking, so that a FIFO cannot hang the open; it is refused below (A2-5). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return smx__error(errno == ENOENT ? SMX_EINPUT : SMX_EIO, "%s: cannot open: %s", shown,
                           strerror(errno));
@@ -28,6 +29,16 @@ int smx__sp_read_file(const char *path, const char *shown, char **out, size_t *o
     if (S_ISDIR(st.st_mode)) {
         close(fd);
         return smx__error(SMX_EINPUT, "%s: is a directory; expected a file", shown);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return smx__error(SMX_EINPUT,
+                          "%s: is a %s, not a regular file; expected a file (copy the text into "
+                          "one)",
+                          shown,
+                          S_ISFIFO(st.st_mode)   ? "named pipe (FIFO)"
+                          : S_ISSOCK(st.st_mode) ? "socket"
+                                                 : "device");
     }
     if (st.st_size > (off_t)SMX__SPEC_MAX_BYTES) {
         close(fd);
@@ -222,6 +233,9 @@ int smx__sp_csv_split(const char *file, const char *t, size_t len, cell **out, s
                       size_t **rowlen, size_t *nrows)
 {
     scan sc = {.file = file, .t = t, .len = len, .line = 1, .col = 1};
+    /* A UTF-8 byte order mark (Excel's "CSV UTF-8" writes one) is not part of the first name. */
+    if (len >= 3 && !memcmp(t, "\xEF\xBB\xBF", 3))
+        sc.i = 3;
     cell *cells = NULL;
     size_t n = 0, cap = 0, *rl = NULL, nr = 0, capr = 0;
     int rc = 0;

@@ -220,6 +220,12 @@ int smx__sp_load_tree(ctx *c, const char *text, size_t len, ynode **root)
     yaml_event_t ev;
     int rc;
     *root = NULL;
+    /* A UTF-8 byte order mark (which some editors write) is not part of the document; libyaml
+     * skips it only when it detects the encoding itself, and the encoding is fixed below. */
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+        text += 3;
+        len -= 3;
+    }
     yaml_parser_set_input_string(&c->parser, (const unsigned char *)text, len);
     yaml_parser_set_encoding(&c->parser, YAML_UTF8_ENCODING);
     for (;;) {

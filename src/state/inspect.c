@@ -66,7 +66,13 @@ int smx__inspect_open(smx__inspect **out, const char *path, const char *session)
             rc = smx__error(SMX_EINPUT, "%s has no session '%s' (see sweepmux sessions %s)", path,
                             in->session, path);
     }
-    /* Its counters are checked too, so that every reader refuses a damaged session alike. */
+    /* Its size and counters are checked too, so that every reader refuses a damaged session as
+     * run does (A3-7: status and export showed a session decoded with a spec of another size). */
+    if (rc == SMX_OK && smx__records_count(in->sess) != smx__spec_count(in->spec))
+        rc = smx__error(SMX_EIO,
+                        "%s: session '%s' has %llu elements, its spec %llu (the file is damaged)",
+                        path, in->session, (unsigned long long)smx__records_count(in->sess),
+                        (unsigned long long)smx__spec_count(in->spec));
     int64_t meta[SMX__META_LEN];
     if (rc == SMX_OK)
         rc = smx__records_meta(in->sess, meta);

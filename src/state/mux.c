@@ -25,7 +25,46 @@ struct smx_mux {
     smx_spec *spec;
 };
 
-/* A readable account of how two spec texts differ: the lines only one of them has. */
+/* Bytes of a differing line shown, and how many of them come before its first difference. */
+enum { DIFF_SHOWN = 80, DIFF_BEFORE = 30 };
+
+/*
+ * Where line P (LEN bytes) first differs from the most alike line of OTHER: the longest prefix
+ * it shares with any of them. A changed line is found in the other text as its old version.
+ */
+static size_t first_difference(const char *p, size_t len, const char *other)
+{
+    size_t best = 0;
+    for (const char *q = other; *q;) {
+        const char *qe = strchr(q, '\n');
+        size_t ql = qe ? (size_t)(qe - q) : strlen(q), k = 0;
+        while (k < len && k < ql && p[k] == q[k])
+            k++;
+        if (k > best)
+            best = k;
+        q = qe ? qe + 1 : q + ql;
+    }
+    return best;
+}
+
+/* 1 if OTHER has a line equal to P (LEN bytes). */
+static int has_line(const char *p, size_t len, const char *other)
+{
+    for (const char *q = other; *q;) {
+        const char *qe = strchr(q, '\n');
+        size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+        if (ql == len && !memcmp(p, q, len))
+            return 1;
+        q = qe ? qe + 1 : q + ql;
+    }
+    return 0;
+}
+
+/*
+ * A readable account of how two spec texts differ: the lines only one of them has. A long line is
+ * shown around its first difference (A3-10: cut at a fixed column, a change beyond it was
+ * invisible), with "..." where it is cut.
+ */
 static void spec_diff(const char *old_text, const char *new_text, char *out, size_t cap)
 {
     size_t used = 0;
@@ -35,22 +74,19 @@ static void spec_diff(const char *old_text, const char *new_text, char *out, siz
     for (int side = 0; side < 2; side++) {
         const char *p = texts[side], *other = texts[1 - side];
         int lineno = 1;
-        while (*p && used + 100 < cap) {
+        while (*p && used + 2 * DIFF_SHOWN < cap) {
             const char *eol = strchr(p, '\n');
             size_t len = eol ? (size_t)(eol - p) : strlen(p);
-            int found = 0;
-            for (const char *q = other; *q;) {
-                const char *qe = strchr(q, '\n');
-                size_t ql = qe ? (size_t)(qe - q) : strlen(q);
-                if (ql == len && !memcmp(p, q, len)) {
-                    found = 1;
-                    break;
-                }
-                q = qe ? qe + 1 : q + ql;
+            if (len && !has_line(p, len, other)) {
+                size_t at = first_difference(p, len, other), from = 0;
+                if (len > DIFF_SHOWN && at > DIFF_BEFORE)
+                    from =
+                        at - DIFF_BEFORE < len - DIFF_SHOWN ? at - DIFF_BEFORE : len - DIFF_SHOWN;
+                size_t shown = len - from > DIFF_SHOWN ? DIFF_SHOWN : len - from;
+                used += (size_t)snprintf(out + used, cap - used, "\n  %c line %d: %s%.*s%s",
+                                         signs[side], lineno, from ? "..." : "", (int)shown,
+                                         p + from, from + shown < len ? "..." : "");
             }
-            if (!found && len)
-                used += (size_t)snprintf(out + used, cap - used, "\n  %c line %d: %.*s",
-                                         signs[side], lineno, (int)(len > 80 ? 80 : len), p);
             p = eol ? eol + 1 : p + len;
             lineno++;
         }

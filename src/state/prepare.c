@@ -13,6 +13,15 @@
 #include "state/mux_internal.h"
 #include "state/store.h"
 
+int smx__prepare_check_size(const smx_spec *spec, const char *spec_path)
+{
+    if (smx__spec_count(spec) > SMX__ELEMENTS_MAX)
+        return smx__error(SMX_EINPUT, "%s: %llu elements; a state file holds at most %llu",
+                          spec_path, (unsigned long long)smx__spec_count(spec),
+                          (unsigned long long)SMX__ELEMENTS_MAX);
+    return SMX_OK;
+}
+
 /* A given spec: it must have a command and fit in a state file; then the file is created, or
  * the spec compared with (or extended over) the stored one. */
 static int prepare_given(const smx__prepare *p, int exists, int *extended, uint64_t *added)
@@ -22,13 +31,12 @@ static int prepare_given(const smx__prepare *p, int exists, int *extended, uint6
         return smx__error(SMX_EINPUT,
                           "%s: the spec has no command; add `command:` or give one after --",
                           p->spec_path);
-    if (smx__spec_count(spec) > SMX__ELEMENTS_MAX)
-        return smx__error(SMX_EINPUT, "%s: %llu elements; a state file holds at most %llu",
-                          p->spec_path, (unsigned long long)smx__spec_count(spec),
-                          (unsigned long long)SMX__ELEMENTS_MAX);
+    int rc = smx__prepare_check_size(spec, p->spec_path);
+    if (rc != SMX_OK)
+        return rc;
     if (exists) {
         char changes[1024];
-        int rc = smx__mux_check_spec(p->state, spec, changes, sizeof changes);
+        rc = smx__mux_check_spec(p->state, spec, changes, sizeof changes);
         if (rc == SMX_EINPUT && p->extend) {
             rc = smx__extend(p->state, spec, p->job_id, added);
             *extended = rc == SMX_OK;
@@ -44,9 +52,8 @@ static int prepare_given(const smx__prepare *p, int exists, int *extended, uint6
     }
     /* Tasks' relative paths resolve here, now and on every resume (README "State file"). */
     char *cwd = getcwd(NULL, 0);
-    int rc =
-        cwd ? smx__store_create_sweep(p->state, spec, p->session, smx__spec_count(spec), NULL, cwd)
-            : smx__error(SMX_EIO, "cannot get the current directory: %s", strerror(errno));
+    rc = cwd ? smx__store_create_sweep(p->state, spec, p->session, smx__spec_count(spec), NULL, cwd)
+             : smx__error(SMX_EIO, "cannot get the current directory: %s", strerror(errno));
     free(cwd);
     return rc;
 }

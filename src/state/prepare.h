@@ -25,4 +25,8 @@ typedef struct smx__prepare {
  * stored spec, and *ADDED by how many elements. */
 int smx__prepare_state(const smx__prepare *p, int *extended, uint64_t *added);
 
+/* SMX_EINPUT naming SPEC_PATH if SPEC has more elements than a state file holds (`check` gives
+ * the verdict `run` would). */
+int smx__prepare_check_size(const smx_spec *spec, const char *spec_path);
+
 #endif

@@ -1420,14 +1420,34 @@ done:
     return rc;
 }
 
+/*
+ * SMX_EIO naming the first of the COUNT statuses from element START that is not one (a damaged
+ * file): every reader refuses it alike, instead of status counting it as pending, export printing
+ * "unknown" and run starting it again (A3-9).
+ */
+static int check_statuses(const smx__records *s, const uint8_t *status, size_t stride,
+                          uint64_t start, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++)
+        if (status[i * stride] > SMX_STATUS_FAILED)
+            return smx__error(SMX_EIO,
+                              "%s: /sessions/%s/status of element %llu is %u, which is no status "
+                              "(0 to 3): the file is damaged",
+                              s->st->path, s->name, (unsigned long long)(start + i),
+                              (unsigned)status[i * stride]);
+    return 0;
+}
+
 int smx__records_read_state(smx__records *s, uint8_t *status, uint16_t *attempts)
 {
     int rc = 0;
     h5_quiet();
     if (s->n == 0)
         return 0;
-    if (status)
+    if (status) {
         CHECK(whole_io(s, s->col[C_STATUS], 1, C_STATUS, status, 0));
+        CHECK(check_statuses(s, status, 1, 0, s->n));
+    }
     if (attempts)
         CHECK(whole_io(s, s->col[C_ATTEMPTS], 1, C_ATTEMPTS, attempts, 0));
 done:
@@ -1520,6 +1540,7 @@ int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, s
             r->index = start + i;
         }
     }
+    rc = check_statuses(s, &out[0].status, sizeof *out, start, count);
 done:
     free(buf);
     return rc;
