@@ -341,9 +341,13 @@ int smx__mux_stored_spec(smx__store *st, const char *state_path, smx_spec **out)
     free(text);
     if (rc == SMX_OK) {
         rc = smx__store_load_spec(st, out);
-        /* The file's own text, not the user's input: a spec that does not parse is damage. */
-        if (rc != SMX_OK && rc != SMX_EIO && rc != SMX_ENOMEM)
-            rc = smx__error_prefix(SMX_EIO, "the spec stored in %s does not parse", state_path);
+        /* The file's own text, not the user's input: a spec that does not parse is damage. The
+         * message already says so (smx__spec_from_stored); only the code changes. */
+        if (rc != SMX_OK && rc != SMX_EIO && rc != SMX_ENOMEM) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", smx_error_last());
+            rc = smx__error(SMX_EIO, "%s", msg);
+        }
     }
     if (rc == SMX_OK && strcmp(smx__spec_hash(*out), hash) != 0)
         rc = smx__error(SMX_EIO,

@@ -152,10 +152,12 @@ command: [echo, "{x}"]
 parameters: {x: {values: [1, 2, 3]}}
 EOF
 expect_rc 0 "a sweep of three" smx run three.yaml --state three.h5
-"$PY" - three.h5 <<'EOF'
+# store_spec FILE TEXT: replaces the stored spec text, with a sha256 that matches it.
+store_spec() {
+    "$PY" - "$1" "$2" <<'EOF'
 import sys, hashlib, h5py, numpy as np
 with h5py.File(sys.argv[1], "r+", locking=False) as f:
-    text = f["spec"][()].replace(b"[1, 2, 3]", b"[1, 2, 3, 4]")
+    text = sys.argv[2].encode()
     del f["spec"]
     t = h5py.h5t.C_S1.copy(); t.set_size(len(text)); t.set_cset(h5py.h5t.CSET_UTF8)
     d = h5py.h5d.create(f.id, b"spec", t, h5py.h5s.create(h5py.h5s.SCALAR))
@@ -164,8 +166,14 @@ with h5py.File(sys.argv[1], "r+", locking=False) as f:
     a = h5py.h5a.create(d, b"sha256", ta, h5py.h5s.create(h5py.h5s.SCALAR))
     a.write(np.array(hashlib.sha256(text).hexdigest().encode(), dtype="S64"), mtype=ta)
 EOF
+}
+store_spec three.h5 "$(sed 's/\[1, 2, 3\]/[1, 2, 3, 4]/' three.yaml)"
 for cmd in "status three.h5" "export three.h5"; do
     # shellcheck disable=SC2086 # the words of $cmd are the arguments
     expect_rc 5 "$cmd with a spec of 4 elements for a session of 3" smx $cmd
     grep -q "session 'default' has 3 elements, its spec 4 (the file is damaged)" last.out || fail "$cmd: $OUTPUT"
 done
+# A stored spec that does not parse is damage (exit 5), said once.
+store_spec three.h5 "{{{[[[ not yaml"
+expect_rc 5 "status of a file whose stored spec does not parse" smx status three.h5
+[ "$(grep -o "does not parse" last.out | wc -l)" = 1 ] || fail "want 'does not parse' once: $OUTPUT"
