@@ -1178,9 +1178,10 @@ static void slot_exited(smx__runner *r, struct slot *s, int status, int known)
         s->dirty = 1;
         s->linger_until = at;
     }
-    /* A daemon the task started with setsid() is in a group of its own: look for it now. */
-    r->orphans_due = 0;
+    /* A daemon the task started with setsid() is in a group of its own: look for it now (one it
+     * leaves behind later is found by the periodic look in enforce). */
     sweep_orphans(r, 0);
+    r->orphans_due = smx__clock_mono() + ORPHANS_PERIOD;
 }
 
 static void try_reap(smx__runner *r, struct slot *s)
