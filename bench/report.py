@@ -93,8 +93,8 @@ def main():
           " barrier-to-barrier time. Raw = `bench/spawn_raw`: P ranks, same Fetch_and_op claim"
           " protocol, posix_spawn + waitpid, no state. Goals: >= 0.95x raw, >= 1.0x xargs.\n")
         cfgs = {"P2": "P=2 ranks, 1 slot", "P4": "P=4 ranks (oversubscribed), 1 slot",
-                "P1S2": "P=1 rank, --slots 2 (raw and xargs at parallelism 2)",
-                "P1S4": "P=1 rank, --slots 4 (raw and xargs at parallelism 4)"}
+                "P1S2": "P=1 rank, --slots 2, `--bind-to none` (raw and xargs at parallelism 2)",
+                "P1S4": "P=1 rank, --slots 4, `--bind-to none` (raw and xargs at parallelism 4)"}
         w("| config | variant | wall s | tasks/s (wall) | loop s | x raw (wall) | x raw (loop) |"
           " x xargs (wall) | goal raw | goal xargs |")
         w("|---|---|---|---|---|---|---|---|---|---|")

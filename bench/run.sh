@@ -29,7 +29,7 @@ BIG_REPS=${SMX_BENCH_BIG_REPS:-1}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 PT2PT=(--mca osc pt2pt --mca btl tcp,self)
 # SMX_BENCH_SECTIONS picks sections (e.g. "2 3"); the default runs all of them.
-SECTIONS=" ${SMX_BENCH_SECTIONS:-1 2 3 4 5 6 7} "
+SECTIONS=" ${SMX_BENCH_SECTIONS:-1 2 3 4 5 6 7 8} "
 want() { [[ $SECTIONS == *" $1 "* ]]; }
 
 # State files go on the build directory's file system (a real disk: fsync costs what it costs).
@@ -69,7 +69,11 @@ smx_run() {
     [ "$mode" = default ] || lm=(--log-mode "$mode")
     mark
     t0=$(now)
-    mpirun -n "$p" --oversubscribe "$SMX" run "$SPEC" --state "$st" --slots "$slots" "${lm[@]}" \
+    # One rank with several slots runs unbound: Open MPI binds a lone rank to one core, which its
+    # tasks would share (section 8 shows both).
+    local bind=()
+    [ "$slots" -gt 1 ] && bind=(--bind-to none)
+    mpirun -n "$p" --oversubscribe "${bind[@]}" "$SMX" run "$SPEC" --state "$st" --slots "$slots" "${lm[@]}" \
         >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }
     t1=$(now)
     rec "b=tasks cfg=$cfg kind=smx_$mode wall_s=$(elapsed "$t0" "$t1") loop_s=$(job_s "$st")"
@@ -186,6 +190,10 @@ want 5 && log "5. rank 0 idle CPU" && {
     echo "TCP without hardware atomics (\`--mca osc pt2pt --mca btl tcp,self\`: rank 0 must keep calling MPI):"
     echo
     bash "$HERE/idle_cpu.sh" "$BUILD" --mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8
+} >>"$HERE/RESULTS.md"
+want 8 && log "8. slots vs ranks" && {
+    echo
+    bash "$HERE/slots.sh" "$BUILD"
 } >>"$HERE/RESULTS.md"
 want 7 && log "7. claim paths" && {
     echo

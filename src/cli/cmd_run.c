@@ -1,5 +1,6 @@
 /* sweepmux run: start or resume a sweep, under mpirun/srun or alone. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -367,6 +368,29 @@ static int check_rank_env(const run_args *a, const char *logs)
 }
 
 /*
+ * Collective. Open MPI binds each of up to two ranks to a single core, and a rank's tasks inherit
+ * its binding: `mpirun -n 1 sweepmux run --slots 2` runs both slots on one core, at half the
+ * speed of two ranks. Rank 0 warns once if any rank runs more slots than the CPUs its launcher
+ * left it while the node has more.
+ */
+static void warn_narrow_binding(int slots, int rank, int size)
+{
+    int allowed = 0, online = 0;
+    int mine = INT_MAX, fewest = INT_MAX; /* CPUs of a rank that has fewer than its slots */
+    if (smx__runner_cpus(&allowed, &online) == 0 && slots > allowed && allowed < online)
+        mine = allowed;
+    if (MPI_Allreduce(&mine, &fewest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return; /* only a warning */
+    if (rank == 0 && fewest != INT_MAX)
+        fprintf(stderr,
+                "sweepmux: warning: %s %d slots on %d CPU%s (the launcher's binding), so the tasks "
+                "share %s; launch with `mpirun --bind-to none` or `srun --cpu-bind=none`, or use "
+                "more ranks and fewer slots\n",
+                size > 1 ? "a rank runs" : "this rank runs", slots, fewest, fewest == 1 ? "" : "s",
+                fewest == 1 ? "it" : "them");
+}
+
+/*
  * Before the session: Slurm's view of the job (rank 0 asks, everyone gets the answer), the job
  * size check, and rank 0's prepare(). Every rank returns rank 0's verdict; only the rank that
  * failed speaks.
@@ -405,6 +429,7 @@ static int before_session(const run_args *a, const char *logs, int rank, int siz
         rc = smx__error(others, "another rank refused to start (see its message)");
     if (rc == SMX_OK && rank == 0)
         rc = prepare(a, slurm->job_id);
+    warn_narrow_binding(a->slots > 0 ? a->slots : 1, rank, size);
     int verdict = rc;
     MPI_Allreduce(MPI_IN_PLACE, &verdict, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (rc != SMX_OK && rank == 0)

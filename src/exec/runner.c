@@ -837,6 +837,17 @@ void smx__runner_free(smx__runner *r)
     free(r);
 }
 
+int smx__runner_cpus(int *allowed, int *online)
+{
+    cpu_set_t set;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1 || sched_getaffinity(0, sizeof set, &set) != 0)
+        return -1;
+    *allowed = CPU_COUNT(&set);
+    *online = (int)n;
+    return 0;
+}
+
 int smx__runner_free_slots(const smx__runner *r)
 {
     return r ? r->nslots - r->occupied : 0;

@@ -78,6 +78,12 @@ int smx__runner_create(smx__runner **out, const smx__runner_opts *opts);
 int smx__runner_gpu_check(const smx__runner_opts *opts);
 /* Kills whatever still runs (SIGKILL to each group) and frees. Accepts NULL. */
 void smx__runner_free(smx__runner *r);
+/*
+ * CPUs the calling thread may run on (its affinity, which a launcher may have narrowed) into
+ * *ALLOWED and online CPUs into *ONLINE; 0, or -1 if either is unknown. Tasks inherit the affinity:
+ * K slots on a rank bound to fewer than K CPUs share them.
+ */
+int smx__runner_cpus(int *allowed, int *online);
 
 /* Number of free slots. */
 int smx__runner_free_slots(const smx__runner *r);
