@@ -49,7 +49,7 @@ rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[
 def med(b, path, chunk):
     v = [float(r["elems_per_s"]) for r in rows if r["b"] == b and r["path"] == path and r["chunk"] == chunk]
     return statistics.median(v)
-print("## 6. Claim paths: MPI one-sided window vs point-to-point through rank 0 (bench/claims.sh)")
+print("## 7. Claim paths: MPI one-sided window vs point-to-point through rank 0 (bench/claims.sh)")
 print()
 print("4 ranks on one node (oversubscribed on 2 cores), Open MPI's default one-sided path for `rma`; "
       "`p2p` is the fallback sweepmux takes when `MPI_Win_allocate` fails (forced here with "
