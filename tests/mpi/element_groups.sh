@@ -137,12 +137,12 @@ log "stop: $(wc -l <<<"$ran1") elements before the member's SIGUSR1, the rest af
 # kill -9 of the whole job, then a resume on 8 ranks in groups of 4.
 dir="$SCRATCH/kill"
 mkdir -p "$dir"
-N=3000
+N=1500
 "$HELPER" create "$dir/run.h5" "$N" || fail "kill: create"
 bg_setsid "$dir/job1.out" timeout -k 5 200 "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 4 "$dir/log1" 2000
 job=$BG_PID
 for _ in $(seq 1 600); do
-    [ "$(cat "$dir"/log1.[0-9]* 2>/dev/null | wc -l)" -ge 600 ] && break
+    [ "$(cat "$dir"/log1.[0-9]* 2>/dev/null | wc -l)" -ge 400 ] && break
     sleep 0.1
 done
 sleep 1.5
@@ -156,7 +156,7 @@ with h5py.File(sys.argv[1], "r") as f:
 for i in np.nonzero(st >= 2)[0]:
     print(i)
 EOF
-[ -s "$dir/done_after_kill" ] || fail "kill: nothing was durable 1.5 s after 300 elements had run"
+[ -s "$dir/done_after_kill" ] || fail "kill: nothing was durable 1.5 s after 200 elements had run"
 check_logs 2 "$N" killed "$dir"/log1.[0-9]* >"$dir/ran1" || fail "kill: the killed job's groups disagree"
 timeout -k 5 200 "$MPIEXEC" -n 8 "$HELPER" run "$dir/run.h5" 4 0 "$dir/log2" >"$dir/job2.out" 2>&1 ||
     { cat "$dir/job2.out" >&2; fail "kill: the resume failed"; }
