@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -137,6 +138,35 @@ static int is_stop_signal(int sig)
 }
 
 /*
+ * Whether a stop signal ended the task: it died of one, or it is a shell that exited 128 + N after
+ * its child died of signal N (srun, scancel and Slurm's teardown of a step signal every process of
+ * the step, the task's children too).
+ */
+static int ended_by_stop_signal(const smx__task_result *res)
+{
+    if (!res->started)
+        return 0;
+    if (res->term_signal)
+        return is_stop_signal(res->term_signal);
+    return res->exit_code > 128 && is_stop_signal(res->exit_code - 128);
+}
+
+/*
+ * Whether this rank is stopping, or starts to within a second, after a stop signal ended a task.
+ * The processes of a step are signalled one after another, the task possibly first: its end may
+ * be reaped before the same signal reaches us, and it must not count as a failure of the element
+ * then. Tasks that stop signals end are rare otherwise, so the wait costs nothing in practice.
+ */
+static int stop_follows(smx_session *s)
+{
+    for (int i = 0; i < 100 && !smx_session_stopping(s); i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    return smx_session_stopping(s);
+}
+
+/*
  * Attempts that could not start before any task of this rank started. They say nothing about the
  * elements (a missing program, a bad directory, an unmounted file system) and are not counted as
  * failures; after this many the job stops instead of burning the sweep.
@@ -157,7 +187,7 @@ static int finish_task(const smx__task_result *res, int unstartable)
      * the element runs again on resume.
      */
     if (res->stopped || unstartable ||
-        (stopping && res->started && is_stop_signal(res->term_signal)))
+        (ended_by_stop_signal(res) && (stopping || (!res->timed_out && stop_follows(e->s)))))
         c.status = SMX_STATUS_PENDING;
     else if (res->started && !res->timed_out && res->term_signal == 0 && res->exit_code == 0)
         c.status = SMX_STATUS_DONE;
