@@ -871,10 +871,15 @@ static int group_next(smx_session *s, smx_element **out)
                             "rank %d: the element group's next element (MPI_Ibcast)", s->rank);
     if (rc == SMX_OK)
         rc = group_wait(s, &req, &served, "the element group's next element (MPI_Ibcast)");
-    if (rc == SMX_OK && msg[0] != SMX_OK && msg[0] != SMX_ITEROVER)
+    if (rc == SMX_OK && msg[0] != SMX_OK && msg[0] != SMX_ITEROVER) {
         rc = share_leader_error(s, (int)msg[0]);
-    if (rc == SMX_OK && s->grank != 0 && served != SMX_OK)
-        rc = served;
+    } else if (rc == SMX_OK && served != SMX_OK) {
+        /* The group goes on with this element together; the error stops it before the next. */
+        if (msg[0] == SMX_OK)
+            smx__session_stop_on_error(s, smx_error_last());
+        else if (s->grank != 0)
+            rc = served;
+    }
     if (rc == SMX_OK && msg[0] != SMX_OK)
         rc = (int)msg[0];
     if (s->grank != 0 && e) {
