@@ -61,7 +61,7 @@ read -r _ st ex _ <<<"$(smx_jobs_by_name smx-pmi2-sbatch)"
 [ "$st $ex" = "FAILED 3:0" ] || { smx_show_outputs slurm-*.out; smx_fail "job $id ended '$st $ex', want exit 3 (stopped, resumable)"; }
 grep -q -- "--mpi=pmi2" "slurm-$id.out" || { smx_show_outputs slurm-*.out; smx_fail "sweepmux.sbatch did not launch with --mpi=pmi2"; }
 done1=$(smx_status_int long.h5 done)
-[ "${done1:-0}" -gt 0 ] && [ "$done1" -lt 400 ] || smx_fail "the stopped job finished '$done1' of 400"
+[ -n "$done1" ] && [ "$done1" -lt 400 ] || smx_fail "the stopped job finished '$done1' of 400"
 "$SWEEPMUX" status long.h5 | grep -q "signal SIGUSR1" ||
     { "$SWEEPMUX" status long.h5 >&2; smx_fail "the job's recorded reason is not the SIGUSR1 warning"; }
 rc=0
