@@ -18,8 +18,9 @@ import numpy as np
 
 STATUS_NAMES = ("pending", "running", "done", "failed")
 FAILURES_RING = 256
-# format_version 1 has no stored parameter values; 2 adds /params and /param_values.
-SUPPORTED_VERSIONS = (1, 2)
+# format_version 1 has no stored parameter values; 2 adds /params and /param_values; 3 gives new
+# sessions 256 result columns (chunked), while sessions from format 2 keep their 16.
+SUPPORTED_VERSIONS = (1, 2, 3)
 # Per-element columns of a session other than the 2-D results.
 ELEMENT_COLUMNS = ("status", "attempts", "rank", "exit_code", "signal", "host", "job", "t_start", "t_end")
 # Rows read per slice, so a session of millions of elements is not read in one piece.

@@ -78,6 +78,7 @@ struct smx__coord {
     smx__range *ranges; /* accepted range completions not handed to the journal yet */
     size_t nranges, capranges;
     int named;             /* result columns with a name: they are taken from column 0 up */
+    int rcols;             /* result columns of the session (store.h) */
     int plain;             /* a status byte is out of range: no word-at-a-time shortcuts */
     char stop_error[1024]; /* "rank N: ..." when a rank's error stopped the run */
     int retries;           /* this job's retries (the mark records them) */
@@ -523,7 +524,8 @@ static int load_tables(smx__coord *c, char (*hosts)[64])
     int rc = smx__records_meta(c->sess, c->meta);
     if (rc == SMX_OK)
         rc = smx__records_result_names(c->sess, c->result_names);
-    while (c->named < SMX__RESULT_COLUMNS && c->result_names[c->named][0])
+    c->rcols = smx__records_result_columns(c->sess);
+    while (c->named < c->rcols && c->result_names[c->named][0])
         c->named++;
     char(*table)[SMX__HOST_NAME_MAX] = calloc(SMX__HOSTS_MAX, SMX__HOST_NAME_MAX);
     if (!table)
@@ -655,9 +657,10 @@ static void warn_dropped(smx__coord *c, const char *name, uint64_t index)
     if (c->ndropped < DROPPED_MAX) {
         snprintf(c->dropped[c->ndropped], SMX__RESULT_NAME_MAX, "%s", name);
         fprintf(stderr,
-                "sweepmux: warning: result '%s' (first seen from element %llu) is not stored: a "
-                "session keeps the first %d result names it sees\n",
-                name, (unsigned long long)index, SMX__RESULT_COLUMNS);
+                "sweepmux: warning: result '%s' (first seen from element %llu) is not stored: "
+                "this session keeps the first %d result names it sees%s\n",
+                name, (unsigned long long)index, c->rcols,
+                c->rcols < SMX__RESULT_COLUMNS ? " (it was created by state-file format 2)" : "");
     } else if (c->ndropped == DROPPED_MAX) {
         fprintf(stderr, "sweepmux: warning: more result names are not stored; not listing them\n");
     } else {
@@ -704,7 +707,7 @@ static int nan_backfill(smx__coord *c, int col)
 
 static int result_column(smx__coord *c, const char *name)
 {
-    for (int k = 0; k < SMX__RESULT_COLUMNS; k++) {
+    for (int k = 0; k < c->rcols; k++) {
         if (!c->result_names[k][0]) {
             snprintf(c->result_names[k], SMX__RESULT_NAME_MAX, "%s", name);
             if (queued(c, smx__journal_result_name(c->j, k, name), "a result name") != SMX_OK)
@@ -765,7 +768,7 @@ static int push_range(smx__coord *c, uint64_t first, uint64_t count)
         c->ranges = nr;
         c->capranges = cap;
     }
-    c->ranges[c->nranges++] = (smx__range){first, count, 1, SMX_STATUS_DONE, (uint8_t)c->named};
+    c->ranges[c->nranges++] = (smx__range){first, count, 1, SMX_STATUS_DONE, (uint16_t)c->named};
     return SMX_OK;
 }
 
@@ -854,6 +857,7 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
         else
             warn_dropped(c, r->result_names[k], r->index);
     }
+    rec.ncols = (uint16_t)c->named;
     c->status[i] = rec.status;
     c->attempts[i] = rec.attempts;
     c->counts.running--;

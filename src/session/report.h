@@ -21,7 +21,7 @@ enum smx__report_kind {
     SMX__REPORT_RANGE = 4    /* elements [index, index + count) done without results, attempt 1 */
 };
 
-#define SMX__REPORT_MAX_RESULTS 64
+#define SMX__REPORT_MAX_RESULTS 256
 
 typedef struct smx__report {
     uint8_t kind;

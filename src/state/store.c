@@ -70,6 +70,7 @@ static const char *const col_names[NCOL] = {"status", "attempts", "rank", "exit_
                                             "signal", "host",     "job",  "t_start",
                                             "t_end",  "results"};
 static const char *const tab_names[NTAB] = {"result_names", "hosts", "jobs", "failures", "meta"};
+/* Rows of each table (result_names: of a new session; an older one has its rcols). */
 static const hsize_t tab_rows[NTAB] = {SMX__RESULT_COLUMNS, SMX__HOSTS_MAX, SMX__JOBS_MAX,
                                        SMX__FAILURES_MAX, SMX__META_LEN};
 
@@ -80,6 +81,9 @@ struct smx__records {
     double created;
     char *command;
     int marks_missing; /* attribute result_missing: only that NaN means "not reported" */
+    int rcols;         /* result columns: SMX__RESULT_COLUMNS, or 16 in a format-2 session */
+    int rnamed;        /* result columns with a name, from column 0 up */
+    int rwidth;        /* result columns rows_io and pack_field move (see result_width) */
     hid_t col[NCOL];
     hid_t tab[NTAB];
 };
@@ -332,7 +336,8 @@ static int tab_types(int t, hid_t *ftype, hid_t *mtype)
     return (*ftype < 0 || *mtype < 0) ? -1 : 0;
 }
 
-static size_t col_size(int c)
+/* Bytes of one row of column C as rows_io moves it (results: S's current width). */
+static size_t col_size(const smx__records *s, int c)
 {
     switch (c) {
     case C_STATUS:
@@ -346,10 +351,22 @@ static size_t col_size(int c)
     case C_SIGNAL:
         return 4;
     case C_RESULTS:
-        return 8 * SMX__RESULT_COLUMNS;
+        return 8 * (size_t)s->rwidth;
     default:
         return 8;
     }
+}
+
+/*
+ * The result columns a transfer of rows covers: the first NAMED rounded up to a block of 16 (at
+ * least one block), the width of one chunk of a chunked results dataset, so that a session whose
+ * tasks report few names never touches (and never allocates on disk) the chunks of the columns it
+ * does not use: up to 16 names cost what a format-2 session's 16 contiguous columns cost.
+ */
+static int result_width(const smx__records *s, int named)
+{
+    int w = named <= 16 ? 16 : (named + 15) / 16 * 16;
+    return w > s->rcols ? s->rcols : w;
 }
 
 static size_t tab_row_size(int t)
@@ -689,13 +706,21 @@ int smx__store_check_session_name(const char *name)
     return 0;
 }
 
-/* A dataset of RANK/DIMS allocated at creation, contiguous, never filled. */
-static hid_t create_dset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims)
+/* Rows per chunk of a results dataset (chunks are RESULT_CHUNK_ROWS x 16 columns, 8 MiB). */
+#define RESULT_CHUNK_ROWS 65536
+
+/*
+ * A dataset of RANK/DIMS allocated at creation, never filled: contiguous, or with CHUNK (rank 2)
+ * chunked, every chunk allocated now as well (H5D_ALLOC_TIME_EARLY), so that writes later never
+ * change HDF5 metadata (the chunk index is complete); unwritten chunks stay holes of the file.
+ */
+static hid_t create_dset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims,
+                         const hsize_t *chunk)
 {
     hid_t dcpl = H5I_INVALID_HID, sp = H5I_INVALID_HID, d = H5I_INVALID_HID;
     if ((dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0)
         goto done;
-    if (H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
+    if ((chunk ? H5Pset_chunk(dcpl, rank, chunk) : H5Pset_layout(dcpl, H5D_CONTIGUOUS)) < 0 ||
         H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0)
         goto done;
@@ -738,8 +763,10 @@ static int add_session_to(hid_t file, const char *fpath, const char *session, ui
 
     for (int c = 0; c < NCOL; c++) {
         hsize_t dims[2] = {n, SMX__RESULT_COLUMNS};
+        hsize_t chunk[2] = {n < RESULT_CHUNK_ROWS ? n : RESULT_CHUNK_ROWS, 16};
         SMX_H5(col_types(c, &ft, &mt), "%s: types of %s/%s", fpath, gpath, col_names[c]);
-        SMX_H5(d = create_dset(g, col_names[c], ft, c == C_RESULTS ? 2 : 1, dims),
+        SMX_H5(d = create_dset(g, col_names[c], ft, c == C_RESULTS ? 2 : 1, dims,
+                               c == C_RESULTS && n > 0 ? chunk : NULL),
                "%s: cannot create dataset %s/%s", fpath, gpath, col_names[c]);
         close_id(&d);
         close_id(&ft);
@@ -749,8 +776,8 @@ static int add_session_to(hid_t file, const char *fpath, const char *session, ui
     for (int t = 0; t < NTAB; t++) {
         hsize_t dims[1] = {tab_rows[t]};
         SMX_H5(tab_types(t, &ft, &mt), "%s: types of %s/%s", fpath, gpath, tab_names[t]);
-        SMX_H5(d = create_dset(g, tab_names[t], ft, 1, dims), "%s: cannot create dataset %s/%s",
-               fpath, gpath, tab_names[t]);
+        SMX_H5(d = create_dset(g, tab_names[t], ft, 1, dims, NULL),
+               "%s: cannot create dataset %s/%s", fpath, gpath, tab_names[t]);
         if (!(zeros = calloc(tab_rows[t], tab_row_size(t)))) {
             rc = smx__error_oom();
             goto done;
@@ -896,12 +923,13 @@ static int check_format(hid_t f, const char *path)
     if (a >= 0 && version == 1) {
         rc = smx__error(SMX_EINPUT,
                         "%s: sweepmux format version 1 does not store the parameter values; "
-                        "this build reads version %d. Finish the sweep with the sweepmux that "
-                        "created it, or start it again in a new state file",
+                        "this build reads versions 2 and %d. Finish the sweep with the sweepmux "
+                        "that created it, or start it again in a new state file",
                         path, SMX__FORMAT_VERSION);
         goto done;
     }
-    if (a < 0 || version != SMX__FORMAT_VERSION) {
+    /* Format 2 differs only in its sessions' 16 result columns, which this build reads as such. */
+    if (a < 0 || (version != SMX__FORMAT_VERSION && version != 2)) {
         rc = smx__error(SMX_EFORMAT,
                         "%s: unsupported sweepmux format version %d (this build reads version %d)",
                         path, (int)version, SMX__FORMAT_VERSION);
@@ -1016,8 +1044,17 @@ typedef struct add_arg {
 static int edit_add(hid_t f, const char *tmp, void *p)
 {
     add_arg *a = p;
-    (void)tmp;
-    return add_session_to(f, a->path, a->session, a->n, a->command);
+    int rc = add_session_to(f, a->path, a->session, a->n, a->command);
+    /* The new session has this format's result columns: a format-2 file becomes format 3. */
+    int32_t version = SMX__FORMAT_VERSION;
+    hid_t at = H5I_INVALID_HID;
+    if (rc == SMX_OK) {
+        SMX_H5(at = H5Aopen(f, "format_version", H5P_DEFAULT), "%s: format_version", tmp);
+        SMX_H5(H5Awrite(at, H5T_NATIVE_INT32, &version), "%s: cannot write format_version", tmp);
+    }
+done:
+    close_id(&at);
+    return rc;
 }
 
 int smx__store_add_session(const char *path, const char *session, uint64_t n, const char *command)
@@ -1285,6 +1322,23 @@ int smx__store_sync(smx__store *st)
     return 0;
 }
 
+static int whole_io(smx__records *s, hid_t d, int is_col, int which, void *buf, int write);
+
+/* The result columns up to the last one with a name (sweepmux names them from column 0 up). */
+static int count_named(smx__records *s)
+{
+    char(*names)[SMX__RESULT_NAME_MAX] = calloc(SMX__RESULT_COLUMNS, SMX__RESULT_NAME_MAX);
+    if (!names)
+        return smx__error_oom();
+    int rc = whole_io(s, s->tab[T_RESULT_NAMES], 0, T_RESULT_NAMES, names, 0);
+    s->rnamed = 0;
+    for (int k = 0; rc == SMX_OK && k < s->rcols; k++)
+        if (names[k][0])
+            s->rnamed = k + 1;
+    free(names);
+    return rc;
+}
+
 int smx__records_open(smx__store *st, const char *name, smx__records **out)
 {
     int rc = 0;
@@ -1327,8 +1381,11 @@ int smx__records_open(smx__store *st, const char *name, smx__records **out)
         SMX_H5(sp = H5Dget_space(s->col[c]), "%s: %s/%s", st->path, gpath, col_names[c]);
         int r = H5Sget_simple_extent_dims(sp, dims, NULL);
         close_id(&sp);
+        if (c == C_RESULTS)
+            s->rwidth = s->rcols = (int)dims[1];
+        /* Format-2 sessions have 16 result columns, newer ones SMX__RESULT_COLUMNS. */
         if (r != (c == C_RESULTS ? 2 : 1) || dims[0] != s->n ||
-            (c == C_RESULTS && dims[1] != SMX__RESULT_COLUMNS)) {
+            (c == C_RESULTS && dims[1] != SMX__RESULT_COLUMNS && dims[1] != 16)) {
             rc = smx__error(
                 SMX_EIO, "%s: %s/%s does not have the shape of %llu elements (the file is damaged)",
                 st->path, gpath, col_names[c], (unsigned long long)s->n);
@@ -1344,15 +1401,17 @@ int smx__records_open(smx__store *st, const char *name, smx__records **out)
         int r =
             H5Sget_simple_extent_ndims(sp) == 1 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
         close_id(&sp);
-        if (r != 1 || dims[0] != tab_rows[t]) {
+        hsize_t want = t == T_RESULT_NAMES ? (hsize_t)s->rcols : tab_rows[t];
+        if (r != 1 || dims[0] != want) {
             rc =
                 smx__error(SMX_EIO, "%s: %s/%s has %s%llu rows, expected %llu: the file is damaged",
                            st->path, gpath, tab_names[t], r == 1 ? "" : "not 1 dimension or ",
-                           (unsigned long long)dims[0], (unsigned long long)tab_rows[t]);
+                           (unsigned long long)dims[0], (unsigned long long)want);
             goto done;
         }
     }
     CHECK(read_str_dset(g, "command", &s->command, NULL, st->path));
+    CHECK(count_named(s));
     smx__records **v = realloc(st->sess, (st->nsess + 1) * sizeof *v);
     if (!v) {
         rc = smx__error_oom();
@@ -1459,8 +1518,10 @@ static int rows_io(smx__records *s, int c, uint64_t start, uint64_t count, void 
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    hsize_t off[2] = {start, 0}, cnt[2] = {count, SMX__RESULT_COLUMNS};
+    hsize_t off[2] = {start, 0}, cnt[2] = {count, (hsize_t)s->rwidth};
     int rank = c == C_RESULTS ? 2 : 1;
+    if (c == C_RESULTS && s->rwidth == 0)
+        return 0; /* no result column is named: nothing to move */
     SMX_H5(col_types(c, &ft, &mt), "%s: types of %s", s->st->path, col_names[c]);
     SMX_H5(fs = H5Dget_space(s->col[c]), "%s: dataspace of %s", s->st->path, col_names[c]);
     SMX_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL), "%s: selection of %s",
@@ -1491,16 +1552,19 @@ int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, s
                           (unsigned long long)(start + count), (unsigned long long)s->n);
     if (count == 0)
         return 0;
-    if (!(buf = malloc(count * col_size(C_RESULTS)))) {
+    /* Only the columns that have a name hold anything (the others are never written). */
+    s->rwidth = result_width(s, s->rnamed);
+    if (!(buf = malloc(count * (s->rwidth ? col_size(s, C_RESULTS) : 8)))) {
         rc = smx__error_oom();
         goto done;
     }
-    memset(out, 0, count * sizeof *out);
+    /* Every field but the results past the columns read is set below: a record is over half a
+     * kilobyte, and clearing whole records cost an export of many elements more than reading. */
     for (int c = 0; c < NCOL; c++) {
         CHECK(rows_io(s, c, start, count, buf, 0));
         for (uint64_t i = 0; i < count; i++) {
             smx__record *r = &out[i];
-            const unsigned char *p = buf + i * col_size(c);
+            const unsigned char *p = buf + i * col_size(s, c);
             switch (c) {
             case C_STATUS:
                 r->status = p[0];
@@ -1530,9 +1594,9 @@ int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, s
                 memcpy(&r->t_end, p, 8);
                 break;
             default:
-                memcpy(r->results, p, sizeof r->results);
+                memcpy(r->results, p, 8 * (size_t)s->rwidth);
                 /* An older file's NaN is "not reported": in memory it always has one value. */
-                for (int k = 0; !s->marks_missing && k < SMX__RESULT_COLUMNS; k++)
+                for (int k = 0; !s->marks_missing && k < s->rwidth; k++)
                     if (isnan(r->results[k]))
                         r->results[k] = smx__result_missing();
                 break;
@@ -1540,8 +1604,11 @@ int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, s
             r->index = start + i;
         }
     }
+    for (uint64_t i = 0; i < count; i++)
+        out[i].ncols = (uint16_t)s->rwidth;
     rc = check_statuses(s, &out[0].status, sizeof *out, start, count);
 done:
+    s->rwidth = s->rcols;
     free(buf);
     return rc;
 }
@@ -1596,13 +1663,13 @@ static int sort_indices(const smx__records *s, ord *o, size_t n, size_t *nu)
  * HDF5 1.10 about 4 us per block (4 ms per column for 1000 scattered records) while a point list
  * of the same records is selected in 0.03 ms and written as fast.
  */
-static herr_t select_rows(hid_t fs, const ord *o, size_t n, int rank)
+static herr_t select_rows(hid_t fs, const ord *o, size_t n, int rank, hsize_t width)
 {
     size_t runs = 1;
     for (size_t i = 1; i < n; i++)
         runs += o[i].index != o[i - 1].index + 1;
     if (runs > RUNS_MAX_HYPERSLAB) {
-        size_t per = rank == 2 ? SMX__RESULT_COLUMNS : 1;
+        size_t per = rank == 2 ? (size_t)width : 1;
         hsize_t *co = malloc(n * per * (size_t)rank * sizeof *co);
         if (!co)
             return -1;
@@ -1623,7 +1690,7 @@ static herr_t select_rows(hid_t fs, const ord *o, size_t n, int rank)
         size_t j = i + 1;
         while (j < n && o[j].index == o[j - 1].index + 1)
             j++;
-        hsize_t start[2] = {o[i].index, 0}, count[2] = {j - i, SMX__RESULT_COLUMNS};
+        hsize_t start[2] = {o[i].index, 0}, count[2] = {j - i, width};
         if (H5Sselect_hyperslab(fs, op, start, NULL, count, NULL) < 0)
             return -1;
         op = H5S_SELECT_OR;
@@ -1637,12 +1704,12 @@ static int write_sel(smx__records *s, int c, const ord *o, size_t n, const void 
 {
     int rc = 0;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    hsize_t dims[2] = {n, SMX__RESULT_COLUMNS};
+    hsize_t dims[2] = {n, (hsize_t)s->rwidth};
     int rank = c == C_RESULTS ? 2 : 1;
     SMX_H5(col_types(c, &ft, &mt), "%s: types of %s", s->st->path, col_names[c]);
     SMX_H5(fs = H5Dget_space(s->col[c]), "%s: dataspace of %s", s->st->path, col_names[c]);
-    SMX_H5(select_rows(fs, o, n, rank), "%s: selection in /sessions/%s/%s", s->st->path, s->name,
-           col_names[c]);
+    SMX_H5(select_rows(fs, o, n, rank, dims[1]), "%s: selection in /sessions/%s/%s", s->st->path,
+           s->name, col_names[c]);
     SMX_H5(ms = H5Screate_simple(rank, dims, NULL), "%s: memory space", s->st->path);
     SMX_H5(H5Dwrite(s->col[c], mt, ms, fs, H5P_DEFAULT, buf), "%s: cannot write /sessions/%s/%s",
            s->st->path, s->name, col_names[c]);
@@ -1661,8 +1728,8 @@ static int check_writable(const smx__records *s)
     return 0;
 }
 
-/* Copies field C of record R into P (one row of column C). */
-static void pack_field(int c, const smx__record *r, unsigned char *p)
+/* Copies field C of record R into P (one row of column C; results: WIDTH columns). */
+static void pack_field(int c, const smx__record *r, unsigned char *p, int width)
 {
     switch (c) {
     case C_STATUS:
@@ -1693,7 +1760,7 @@ static void pack_field(int c, const smx__record *r, unsigned char *p)
         memcpy(p, &r->t_end, 8);
         break;
     default:
-        memcpy(p, r->results, sizeof r->results);
+        memcpy(p, r->results, 8 * (size_t)width);
         break;
     }
 }
@@ -1738,8 +1805,12 @@ int smx__records_write_records(smx__records *s, const smx__record *recs, size_t 
             b++;
         uint64_t lo = o[a].index, span = o[b - 1].index - lo + 1;
         int dense = span == b - a; /* every row of the block is written: no read needed */
-        if (span * col_size(C_RESULTS) > cap) {
-            cap = span * col_size(C_RESULTS);
+        int named = 0;
+        for (size_t i = a; i < b; i++)
+            named = recs[o[i].pos].ncols > named ? recs[o[i].pos].ncols : named;
+        s->rwidth = result_width(s, named);
+        if (span * 8 * (size_t)(s->rwidth ? s->rwidth : 1) > cap) {
+            cap = span * 8 * (size_t)(s->rwidth ? s->rwidth : 1);
             unsigned char *nb = realloc(buf, cap);
             if (!nb) {
                 rc = smx__error_oom();
@@ -1754,16 +1825,19 @@ int smx__records_write_records(smx__records *s, const smx__record *recs, size_t 
          */
         for (int k = 1; k <= NCOL; k++) {
             int c = k % NCOL;
-            size_t w = col_size(c);
+            size_t w = col_size(s, c);
+            if (c == C_RESULTS && w == 0)
+                continue;
             if (!dense)
                 CHECK(rows_io(s, c, lo, span, buf, 0));
             for (size_t i = a; i < b; i++)
-                pack_field(c, &recs[o[i].pos], buf + (o[i].index - lo) * w);
+                pack_field(c, &recs[o[i].pos], buf + (o[i].index - lo) * w, s->rwidth);
             CHECK(rows_io(s, c, lo, span, buf, 1));
         }
         a = b;
     }
 done:
+    s->rwidth = s->rcols;
     free(o);
     free(buf);
     return rc;
@@ -1829,8 +1903,9 @@ static int patch_block(smx__records *s, const smx__range *r, const size_t *order
         CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 0));
     }
     /* Named result columns must read NaN ("not reported"); the other columns are left alone. */
+    s->rwidth = result_width(s, nan_cols);
     if (nan_cols > 0) {
-        if (!(res = malloc(span * col_size(C_RESULTS)))) {
+        if (!(res = malloc(span * col_size(s, C_RESULTS)))) {
             rc = smx__error_oom();
             goto done;
         }
@@ -1842,9 +1917,9 @@ static int patch_block(smx__records *s, const smx__range *r, const size_t *order
         memset(st + off, x->status, x->count);
         for (uint64_t i = 0; i < x->count; i++) {
             memcpy(at + 2 * (off + i), &x->attempts, 2);
-            for (int c = 0; c < x->nan_results && c < SMX__RESULT_COLUMNS; c++) {
+            for (int c = 0; c < x->nan_results && c < s->rwidth; c++) {
                 double nan = smx__result_missing();
-                memcpy(res + (off + i) * col_size(C_RESULTS) + 8 * (size_t)c, &nan, 8);
+                memcpy(res + (off + i) * col_size(s, C_RESULTS) + 8 * (size_t)c, &nan, 8);
             }
         }
     }
@@ -1855,6 +1930,7 @@ static int patch_block(smx__records *s, const smx__range *r, const size_t *order
     CHECK(rows_io(s, C_ATTEMPTS, lo, span, at, 1));
     CHECK(rows_io(s, C_STATUS, lo, span, st, 1));
 done:
+    s->rwidth = s->rcols;
     free(res);
     return rc;
 }
@@ -1956,7 +2032,7 @@ int smx__records_nan_results(smx__records *s, int col, const smx__range *runs, s
     const uint64_t piece = 65536;
     h5_quiet();
     CHECK(check_writable(s));
-    if (col < 0 || col >= SMX__RESULT_COLUMNS)
+    if (col < 0 || col >= s->rcols)
         return smx__error(SMX_EUSAGE, "%s: result column %d out of range", s->st->path, col);
     uint64_t lo, hi, total;
     CHECK(check_ranges(s, runs, n, &lo, &hi, &total));
@@ -2014,20 +2090,31 @@ done:
 
 static int check_row(const smx__records *s, int t, int row)
 {
-    if (row < 0 || (hsize_t)row >= tab_rows[t])
+    hsize_t rows = t == T_RESULT_NAMES ? (hsize_t)s->rcols : tab_rows[t];
+    if (row < 0 || (hsize_t)row >= rows)
         return smx__error(SMX_EUSAGE, "%s: row %d of /sessions/%s/%s is out of range (0..%llu)",
-                          s->st->path, row, s->name, tab_names[t],
-                          (unsigned long long)tab_rows[t] - 1);
+                          s->st->path, row, s->name, tab_names[t], (unsigned long long)rows - 1);
     return 0;
 }
 
 int smx__records_result_names(smx__records *s, char (*names)[SMX__RESULT_NAME_MAX])
 {
     h5_quiet();
+    /* A format-2 session has 16 rows: the others read as unused. */
+    memset(names, 0, (size_t)SMX__RESULT_COLUMNS * SMX__RESULT_NAME_MAX);
     int rc = whole_io(s, s->tab[T_RESULT_NAMES], 0, T_RESULT_NAMES, names, 0);
-    for (int i = 0; rc == 0 && i < SMX__RESULT_COLUMNS; i++)
+    for (int i = 0; rc == 0 && i < SMX__RESULT_COLUMNS; i++) {
         names[i][SMX__RESULT_NAME_MAX - 1] = '\0';
+        /* A name a writer added after this handle counted them: its column is not read. */
+        if (i >= s->rnamed)
+            names[i][0] = '\0';
+    }
     return rc;
+}
+
+int smx__records_result_columns(const smx__records *s)
+{
+    return s->rcols;
 }
 
 int smx__records_set_result_name(smx__records *s, int col, const char *name)
@@ -2038,7 +2125,10 @@ int smx__records_set_result_name(smx__records *s, int col, const char *name)
     if (rc)
         return rc;
     snprintf(buf, sizeof buf, "%s", name ? name : "");
-    return put_row(s, T_RESULT_NAMES, (hsize_t)col, buf);
+    rc = put_row(s, T_RESULT_NAMES, (hsize_t)col, buf);
+    if (rc == SMX_OK && buf[0] && col >= s->rnamed)
+        s->rnamed = col + 1;
+    return rc;
 }
 
 int smx__records_hosts(smx__records *s, char (*hosts)[SMX__HOST_NAME_MAX])

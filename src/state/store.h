@@ -3,7 +3,7 @@
  * element, a jobs table, a hosts table, result-column names and a ring of recent failures.
  * Layout (documented for users in README "State file"):
  *
- *   /                       attrs: format = "sweepmux", format_version = 2, workdir
+ *   /                       attrs: format = "sweepmux", format_version = 3, workdir
  *   /params, /param_values, /inputs, /element_order: see params.h
  *   /spec                   string dataset: the spec's YAML text; attr sha256
  *   /sessions/NAME/         attrs: n_elements, created (unix seconds)
@@ -16,8 +16,10 @@
  *     job          u16[N]     1-based row of `jobs` (0 unknown)
  *     t_start      f64[N]     unix seconds
  *     t_end        f64[N]     unix seconds
- *     results      f64[N][SMX__RESULT_COLUMNS]  see README for "not reported" vs NaN
- *     result_names fixed string[SMX__RESULT_COLUMNS] ("" = unused column)
+ *     results      f64[N][SMX__RESULT_COLUMNS]  see README for "not reported" vs NaN; chunked
+ *                  65536 rows x 16 columns, every chunk allocated at creation; 16 contiguous
+ *                  columns in sessions created by format 2
+ *     result_names fixed string[SMX__RESULT_COLUMNS] ("" = unused column; 16 in format 2)
  *     hosts        fixed string[SMX__HOSTS_MAX]
  *     jobs         compound[SMX__JOBS_MAX] (smx__job)
  *     failures     compound[SMX__FAILURES_MAX] ring (smx__failure), slot = n_failures % MAX
@@ -42,13 +44,15 @@
 #include "core/limits.h"
 #include "spec/spec.h"
 
-/* The state-file format this build writes and reads (root attribute format_version). Files of a
- * newer version are refused (exit 2); version 1 files are refused with a message naming the way
- * to upgrade them (README "State file"). */
-#define SMX__FORMAT_VERSION 2
+/* The state-file format this build writes (root attribute format_version). It reads versions 2
+ * (whose sessions keep 16 result columns) and 3; newer files are refused (exit 2); version 1 files
+ * are refused with a message naming `sweepmux upgrade` (README "State file"). */
+#define SMX__FORMAT_VERSION 3
 
-/* Result columns per session: distinct result names beyond this many are not recorded. */
-#define SMX__RESULT_COLUMNS 16
+/* Result columns of a session created by this build: distinct result names beyond this many are
+ * not recorded, with a warning naming each. (The on-disk layout takes any multiple of 16; the
+ * limit is what a record costs in memory, 8 bytes per column, in every queue and slice.) */
+#define SMX__RESULT_COLUMNS 64
 #define SMX__HOSTS_MAX 4096
 #define SMX__HOST_NAME_MAX 64
 #define SMX__JOBS_MAX 1024
@@ -73,6 +77,9 @@ typedef struct smx__record {
     uint16_t host;
     uint16_t job;
     double t_start, t_end;
+    /* Columns [0, ncols) are written (the named ones, "not reported" where missing); a read
+     * sets ncols to the columns it read (every named one) and leaves the others undefined. */
+    uint16_t ncols;
     double results[SMX__RESULT_COLUMNS];
 } smx__record;
 
@@ -230,7 +237,7 @@ typedef struct smx__range {
     uint64_t count;
     uint16_t attempts;
     uint8_t status;
-    uint8_t nan_results;
+    uint16_t nan_results;
 } smx__range;
 
 /*
@@ -245,6 +252,8 @@ int smx__records_write_ranges(smx__records *s, const smx__range *r, size_t n);
 int smx__records_nan_results(smx__records *s, int col, const smx__range *runs, size_t n);
 
 /* Result column names: NAMES must hold SMX__RESULT_COLUMNS rows; unused rows read as "". */
+/* The session's result columns: SMX__RESULT_COLUMNS, or 16 in a session of format 2. */
+int smx__records_result_columns(const smx__records *s);
 int smx__records_result_names(smx__records *s, char (*names)[SMX__RESULT_NAME_MAX]);
 int smx__records_set_result_name(smx__records *s, int col, const char *name);
 

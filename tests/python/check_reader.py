@@ -116,7 +116,7 @@ def mode_grid(path):
     s = run.session()
     if s.counts != {"pending": 0, "running": 0, "done": 8, "failed": 4, "total": 12} or not s.complete:
         fail(f"counts {s.counts}")
-    if s.result_names != ["loss"] or run.parameters != ["lr", "depth", "act"] or run.format_version != 2:
+    if s.result_names != ["loss"] or run.parameters != ["lr", "depth", "act"] or run.format_version != 3:
         fail(f"result names {s.result_names}, parameters {run.parameters}")
     if "name: grid" not in run.spec or len(run.spec_sha256) != 64:
         fail("spec text or digest missing")
