@@ -158,16 +158,17 @@ Y
         fail "after a $kind result path the next tasks' results are lost: $(smx export "res_$kind.h5")"
 done
 
-# --- Result names beyond the session's 16 columns: a warning naming each, once -------------------------
+# --- Result names beyond the session's 64 columns: a warning naming each, once -------------------------
 cat > manyres.yaml <<'Y'
 name: manyres
-command: [sh, -c, 'for k in $(seq 1 18); do echo "m$k=$k"; done > "$SWEEPMUX_RESULT"', sh, "{i}"]
+command: [sh, -c, 'for k in $(seq 1 66); do echo "m$k=$k"; done > "$SWEEPMUX_RESULT"', sh, "{i}"]
 parameters:
   i: {values: [1, 2, 3]}
 Y
-expect_rc 0 "18 result names" smx run manyres.yaml --state manyres.h5
-[ "$(grep -c "warning: result 'm17'" last.out)" -eq 1 ] || fail "no single warning naming m17: $OUTPUT"
-[ "$(grep -c "warning: result 'm18'" last.out)" -eq 1 ] || fail "no single warning naming m18: $OUTPUT"
+expect_rc 0 "66 result names" smx run manyres.yaml --state manyres.h5
+[ "$(grep -c "warning: result 'm65'" last.out)" -eq 1 ] || fail "no single warning naming m65: $OUTPUT"
+[ "$(grep -c "warning: result 'm66'" last.out)" -eq 1 ] || fail "no single warning naming m66: $OUTPUT"
+[ "$(grep -c "warning: result" last.out)" -eq 2 ] || fail "warnings for stored names: $OUTPUT"
 
 # --- The README's h5py snippet ------------------------------------------------------------------------
 "$PY" - "$SMX_SOURCE_DIR/README.md" > snippet.py <<'P'
