@@ -4,7 +4,7 @@
  * open the file read-only and take no lock, so they never block or disturb a running sweep; they
  * see the durable state as of the run's last sync.
  *
- * The row types (smx__record, smx__job, smx__failure) are the store's (state/store.h).
+ * The row types (smx__record, smx__job, smx__failure) are in state/rows.h.
  */
 #ifndef SMX_INSPECT_H
 #define SMX_INSPECT_H
@@ -14,7 +14,7 @@
 
 #include "core/value.h"
 #include "spec/spec.h"
-#include "state/store.h"
+#include "state/rows.h"
 #include "sweepmux/mux.h"
 
 typedef struct smx__inspect smx__inspect;
