@@ -1339,6 +1339,25 @@ static int count_named(smx__records *s)
     return rc;
 }
 
+/*
+ * Opens column C of a session group G. Results are written in place a few rows at a time: without
+ * a chunk cache HDF5 writes just those rows, as for a contiguous dataset, where a cached chunk (up
+ * to 8 MiB) would be written whole at each flush, its unwritten rows' holes turned into zeros on
+ * disk (a file system that fills up mid-run then never reaches the run, cli.full_disk).
+ */
+static hid_t open_column(hid_t g, int c)
+{
+    if (c != C_RESULTS)
+        return H5Dopen2(g, col_names[c], H5P_DEFAULT);
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS), d = -1;
+    if (dapl >= 0 && H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0,
+                                        H5D_CHUNK_CACHE_W0_DEFAULT) >= 0)
+        d = H5Dopen2(g, col_names[c], dapl);
+    if (dapl >= 0)
+        H5Pclose(dapl);
+    return d;
+}
+
 int smx__records_open(smx__store *st, const char *name, smx__records **out)
 {
     int rc = 0;
@@ -1375,8 +1394,8 @@ int smx__records_open(smx__store *st, const char *name, smx__records **out)
     close_id(&a);
     SMX_H5(s->marks_missing = H5Aexists(g, "result_missing"), "%s: %s", st->path, gpath);
     for (int c = 0; c < NCOL; c++) {
-        SMX_H5(s->col[c] = H5Dopen2(g, col_names[c], H5P_DEFAULT), "%s: cannot open %s/%s",
-               st->path, gpath, col_names[c]);
+        s->col[c] = open_column(g, c);
+        SMX_H5(s->col[c], "%s: cannot open %s/%s", st->path, gpath, col_names[c]);
         hsize_t dims[2] = {0, 0};
         SMX_H5(sp = H5Dget_space(s->col[c]), "%s: %s/%s", st->path, gpath, col_names[c]);
         int r = H5Sget_simple_extent_dims(sp, dims, NULL);
