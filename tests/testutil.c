@@ -1,9 +1,40 @@
 #include "testutil.h"
 
 #include <CUnit/Basic.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The directories handed out by smx_test_tmpdir, removed when the program's tests all passed. */
+#define MAX_TMPDIRS 512
+static char *tmpdirs[MAX_TMPDIRS];
+static size_t ntmpdirs;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    if (remove(path) != 0)
+        perror(path);
+    return 0;
+}
+
+/* After a full pass every scratch directory goes; after a failure (or with SMX_KEEP_TMP set) they
+ * stay for inspection and are named on stdout. */
+static void tmpdirs_finish(int passed)
+{
+    int keep = !passed || getenv("SMX_KEEP_TMP");
+    for (size_t i = 0; i < ntmpdirs; i++) {
+        if (keep)
+            printf("kept for inspection: %s\n", tmpdirs[i]);
+        else
+            nftw(tmpdirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(tmpdirs[i]);
+    }
+    ntmpdirs = 0;
+}
 
 int smx_test_run(void)
 {
@@ -12,7 +43,9 @@ int smx_test_run(void)
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     unsigned ran = CU_get_number_of_tests_run();
     CU_cleanup_registry();
-    return (failed == 0 && ran > 0) ? 0 : 1;
+    int passed = failed == 0 && ran > 0;
+    tmpdirs_finish(passed);
+    return passed ? 0 : 1;
 }
 
 char *smx_test_tmpdir(const char *tag)
@@ -20,7 +53,11 @@ char *smx_test_tmpdir(const char *tag)
     char tmpl[256];
     snprintf(tmpl, sizeof tmpl, "/tmp/smx-%s-XXXXXX", tag);
     char *d = mkdtemp(tmpl);
-    return d ? strdup(d) : NULL;
+    if (!d)
+        return NULL;
+    if (ntmpdirs < MAX_TMPDIRS)
+        tmpdirs[ntmpdirs++] = strdup(d);
+    return strdup(d);
 }
 
 int smx_test_write_file(const char *path, const char *text)

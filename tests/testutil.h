@@ -11,7 +11,8 @@
  */
 int smx_test_run(void);
 
-/* A fresh empty directory under /tmp for one test (malloc'd path). */
+/* A fresh empty directory under /tmp for one test (malloc'd path), removed with everything in it by
+ * smx_test_run when every test passed. */
 char *smx_test_tmpdir(const char *tag);
 
 /* The whole content of PATH, NUL-terminated (malloc'd), its length in *LEN if LEN; NULL on failure.

@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spec/spec.h"
-#include "state/store.h"
 #include "sweepmux/errors.h"
 #include "sweepmux/session.h"
+
+#include "create_sweep.h"
 
 static smx_session *volatile the_session;
 
@@ -38,26 +38,6 @@ static void on_usr1(int sig)
     (void)sig;
     if (the_session)
         smx_session_request_stop(the_session, "signal SIGUSR1");
-}
-
-static int create(const char *state, unsigned long long n)
-{
-    char yaml[256];
-    snprintf(yaml, sizeof yaml,
-             "name: lib-groups\ncommand: [/bin/true]\nretries: 0\nparameters:\n"
-             "  i: {min: 0, max: %llu, step: 1}\n",
-             n - 1);
-    smx_spec *spec = NULL;
-    int rc = smx__spec_parse(&spec, yaml, strlen(yaml), "lib_groups spec", NULL);
-    if (rc == SMX_OK) {
-        size_t len = 0;
-        const char *text = smx__spec_text(spec, &len);
-        rc = smx__store_create(state, text, len, smx__spec_hash(spec), "default", n, NULL);
-        smx__spec_free(spec);
-    }
-    if (rc != SMX_OK)
-        fprintf(stderr, "lib_groups: create: %s\n", smx_error_last());
-    return rc == SMX_OK ? 0 : 1;
 }
 
 /* Opens the log and pid files of this rank; -1 on failure. */
@@ -191,7 +171,7 @@ static int run(const char *state, int k, int chunk, const char *logprefix, long 
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "create"))
-        return create(argv[2], strtoull(argv[3], NULL, 10));
+        return create_sweep("lib_groups", argv[2], "lib-groups", strtoull(argv[3], NULL, 10));
     if (argc < 6 || argc > 7 || strcmp(argv[1], "run")) {
         fprintf(stderr, "usage: lib_groups create STATE N | lib_groups run STATE K CHUNK "
                         "LOGPREFIX [SLEEP_US]\n");

@@ -20,30 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spec/spec.h"
-#include "state/store.h"
 #include "sweepmux/errors.h"
 #include "sweepmux/session.h"
 
-static int create(const char *state, unsigned long long n)
-{
-    char yaml[256];
-    snprintf(yaml, sizeof yaml,
-             "name: lib-once\ncommand: [/bin/true]\nretries: 0\nparameters:\n"
-             "  i: {min: 0, max: %llu, step: 1}\n",
-             n - 1);
-    smx_spec *spec = NULL;
-    int rc = smx__spec_parse(&spec, yaml, strlen(yaml), "lib_once spec", NULL);
-    if (rc == SMX_OK) {
-        size_t len = 0;
-        const char *text = smx__spec_text(spec, &len);
-        rc = smx__store_create(state, text, len, smx__spec_hash(spec), "default", n, NULL);
-        smx__spec_free(spec);
-    }
-    if (rc != SMX_OK)
-        fprintf(stderr, "lib_once: create: %s\n", smx_error_last());
-    return rc == SMX_OK ? 0 : 1;
-}
+#include "create_sweep.h"
 
 static int run(const char *state, int chunk, const char *logprefix, long sleep_us)
 {
@@ -115,7 +95,7 @@ static int run(const char *state, int chunk, const char *logprefix, long sleep_u
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "create"))
-        return create(argv[2], strtoull(argv[3], NULL, 10));
+        return create_sweep("lib_once", argv[2], "lib-once", strtoull(argv[3], NULL, 10));
     if (argc < 5 || argc > 6 || strcmp(argv[1], "run")) {
         fprintf(stderr, "usage: lib_once create STATE N | lib_once run STATE CHUNK LOGPREFIX "
                         "[SLEEP_US]\n");
