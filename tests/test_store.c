@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "state/params.h"
 #include "state/store.h"
+#include "state/upgrade.h"
 #include "testutil.h"
 
 /* This program (argv[0] made absolute; /proc/self/exe would name valgrind under valgrind). */
@@ -338,7 +340,8 @@ static void test_format_errors(void)
     H5Aclose(a);
     H5Fclose(f);
     CU_ASSERT_EQUAL(smx__store_open(&st, wrongver, SMX__STORE_READ), SMX_EINPUT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "format version 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "sweepmux format 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "`sweepmux upgrade "));
 
     /* Bad arguments to create. */
     char *bad = path_in(dir, "bad.h5");
@@ -462,6 +465,75 @@ static void test_sessions(void)
     unlink(path);
     rmdir(dir);
     free(path);
+    free(dir);
+}
+
+/* Makes the file PATH look as format 1 wrote it: version 1, no workdir, no stored inputs. */
+static void make_format1(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    int v = 1;
+    hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
+    CU_ASSERT(a >= 0 && H5Awrite(a, H5T_NATIVE_INT, &v) >= 0);
+    H5Aclose(a);
+    CU_ASSERT(H5Adelete(f, "workdir") >= 0);
+    CU_ASSERT(H5Fclose(f) >= 0);
+}
+
+/*
+ * smx__upgrade of a format-1 file: the parameter values and the directory are stored, the records
+ * stay; a second upgrade writes nothing; a spec whose CSV is missing leaves the file byte for byte.
+ */
+static void test_upgrade(void)
+{
+    char *dir = smx_test_tmpdir("store");
+    char *path = path_in(dir, "v1.h5"), *csvpath = path_in(dir, "v1csv.h5");
+    CU_ASSERT_EQUAL_FATAL(
+        smx__store_create(path, spec_text, strlen(spec_text), spec_hash, "main", 3, NULL), 0);
+    write_range(path, "main", 0, 2);
+    make_format1(path);
+    smx__store *st = NULL;
+    CU_ASSERT_EQUAL(smx__store_open(&st, path, SMX__STORE_READ), SMX_EINPUT);
+    smx__upgrade_info info;
+    CU_ASSERT_EQUAL_FATAL(smx__upgrade(path, dir, &info), 0);
+    CU_ASSERT(info.upgraded == 1 && info.from_version == 1 && info.elements == 3);
+    CU_ASSERT(check_range(path, "main", 0, 2));
+    char *wd = NULL, *real = realpath(dir, NULL);
+    smx__params *p = NULL;
+    smx_value vals[3];
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
+    CU_ASSERT_EQUAL(smx__store_workdir(st, &wd), 0);
+    CU_ASSERT_STRING_EQUAL(wd, real);
+    CU_ASSERT_EQUAL_FATAL(smx__store_params(st, &p), 0);
+    CU_ASSERT_EQUAL(smx__params_elements(p), 3);
+    CU_ASSERT_EQUAL(smx__params_read(p, 0, 3, vals), 0);
+    CU_ASSERT(vals[0].u.i == 1 && vals[2].u.i == 3);
+    smx__params_close(p);
+    smx__store_close(st);
+    CU_ASSERT_EQUAL(smx__upgrade(path, NULL, &info), 0);
+    CU_ASSERT(info.upgraded == 0 && info.from_version == SMX__FORMAT_VERSION);
+
+    /* The rows' CSV is not in the directory given: refused, the file unchanged. */
+    static const char csv_spec[] = "method: list\nrows: {csv: gone.csv}\n";
+    CU_ASSERT_EQUAL_FATAL(
+        smx__store_create(csvpath, csv_spec, strlen(csv_spec), spec_hash, "main", 2, NULL), 0);
+    make_format1(csvpath);
+    size_t n0 = 0, n1 = 0;
+    char *before = smx_test_read_file(csvpath, &n0);
+    CU_ASSERT_EQUAL(smx__upgrade(csvpath, dir, &info), SMX_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(smx_error_last(), "gone.csv"));
+    char *after = smx_test_read_file(csvpath, &n1);
+    CU_ASSERT(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+    free(wd);
+    free(real);
+    unlink(path);
+    unlink(csvpath);
+    rmdir(dir);
+    free(path);
+    free(csvpath);
     free(dir);
 }
 
@@ -943,6 +1015,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "roundtrip of every column and table", test_roundtrip);
     CU_add_test(s, "format errors", test_format_errors);
     CU_add_test(s, "add and destroy sessions", test_sessions);
+    CU_add_test(s, "upgrade of a format-1 file", test_upgrade);
     CU_add_test(s, "range writes and NaN fills", test_ranges);
     CU_add_test(s, "read while another process writes", test_read_while_writing);
     CU_add_test(s, "sparse creation of 1e6 elements", test_sparse_create);

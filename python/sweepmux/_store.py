@@ -193,8 +193,8 @@ def parameters(f, path, n):
     if "params" not in f:
         raise NoParametersError(
             f"{path}: this state file (format_version {int(f.attrs['format_version'])}) predates stored "
-            "parameter values, so they cannot be read without decoding the spec; read it with "
-            "parameters=False, or use `sweepmux export` (which decodes the spec)"
+            "parameter values; read it with parameters=False, or store them with "
+            f"`sweepmux upgrade {path} --dir DIR` (DIR: the directory the sweep ran in)"
         )
     items = []
     for name, d in f["params"].items():

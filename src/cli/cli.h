@@ -22,7 +22,8 @@ int smx_cli_fail(int smx_rc);
 /* The subcommands, each declared beside its implementation in cmd_<name>.c (see options.h). */
 struct smx_cli_command;
 extern const struct smx_cli_command smx_cli_cmd_check, smx_cli_cmd_run, smx_cli_cmd_status,
-    smx_cli_cmd_export, smx_cli_cmd_sessions, smx_cli_cmd_requeue, smx_cli_cmd_destroy;
+    smx_cli_cmd_export, smx_cli_cmd_sessions, smx_cli_cmd_requeue, smx_cli_cmd_destroy,
+    smx_cli_cmd_upgrade;
 
 /* Every subcommand in the order `sweepmux --help` lists them, NULL-terminated: the one list that
  * dispatch, help pages and shell completion read. */

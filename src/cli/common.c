@@ -32,5 +32,6 @@ int smx_cli_fail(int rc)
 }
 
 const struct smx_cli_command *const smx_cli_commands[] = {
-    &smx_cli_cmd_check,    &smx_cli_cmd_run,     &smx_cli_cmd_status,  &smx_cli_cmd_export,
-    &smx_cli_cmd_sessions, &smx_cli_cmd_requeue, &smx_cli_cmd_destroy, NULL};
+    &smx_cli_cmd_check,   &smx_cli_cmd_run,      &smx_cli_cmd_status,
+    &smx_cli_cmd_export,  &smx_cli_cmd_sessions, &smx_cli_cmd_requeue,
+    &smx_cli_cmd_destroy, &smx_cli_cmd_upgrade,  NULL};

@@ -155,6 +155,18 @@ static void close_id(hid_t *id)
     }
 }
 
+/*
+ * Closes the file *F and forgets it whatever the outcome: HDF5 1.10 leaves the identifier of a
+ * file whose close failed (a write error at the final flush) half destroyed, and closing it again
+ * crashes (seen with a failing disk under tests/fault).
+ */
+static herr_t close_file(hid_t *f)
+{
+    herr_t r = H5Fclose(*f);
+    *f = H5I_INVALID_HID;
+    return r;
+}
+
 /* A fixed-length, zero-padded string type of SIZE bytes (at least 1). */
 static hid_t str_type(size_t size)
 {
@@ -869,8 +881,7 @@ static int create_file(const char *path, const char *spec_text, size_t spec_len,
     close_id(&g);
     if (session)
         CHECK(add_session_to(f, tmp, session, n, command));
-    SMX_H5(H5Fclose(f), "cannot close %s", tmp);
-    f = H5I_INVALID_HID;
+    SMX_H5(close_file(&f), "cannot close %s", tmp);
     CHECK(install_file(tmp, path, 1));
     created_tmp = 0;
 done:
@@ -883,8 +894,11 @@ done:
     return rc;
 }
 
-/* Checks that FILE is a sweepmux file of a supported version. */
-static int check_format(hid_t f, const char *path)
+/*
+ * Checks that FILE is a sweepmux file of a supported version. With VERSION non-NULL, any version
+ * is accepted and stored there (-1 if the attribute is missing or unreadable): the caller judges.
+ */
+static int check_format(hid_t f, const char *path, int *version_out)
 {
     int rc = 0;
     char *fmt = NULL;
@@ -913,6 +927,10 @@ static int check_format(hid_t f, const char *path)
             version = -1;
     }
     H5E_END_TRY;
+    if (version_out) {
+        *version_out = a >= 0 ? (int)version : -1;
+        goto done;
+    }
     if (a >= 0 && version > SMX__FORMAT_VERSION) {
         rc = smx__error(SMX_EINPUT,
                         "%s: sweepmux format version %d is newer than this build reads (version "
@@ -922,10 +940,11 @@ static int check_format(hid_t f, const char *path)
     }
     if (a >= 0 && version == 1) {
         rc = smx__error(SMX_EINPUT,
-                        "%s: sweepmux format version 1 does not store the parameter values; "
-                        "this build reads versions 2 and %d. Finish the sweep with the sweepmux "
-                        "that created it, or start it again in a new state file",
-                        path, SMX__FORMAT_VERSION);
+                        "%s was written by sweepmux format 1, which does not store the parameter "
+                        "values (this build reads formats 2 and %d); run `sweepmux upgrade %s "
+                        "--dir DIR` to upgrade it in place, DIR being the directory the sweep ran "
+                        "in (relative paths of its spec, such as a CSV file, resolve there)",
+                        path, SMX__FORMAT_VERSION, path);
         goto done;
     }
     /* Format 2 differs only in its sessions' 16 result columns, which this build reads as such. */
@@ -960,8 +979,9 @@ static int open_error(const char *path, int write)
                       write ? " for writing" : "", h5[0] ? h5 : "unknown error");
 }
 
-/* Opens PATH with HDF5 after checking that it exists and is a sweepmux file. */
-static int open_file(const char *path, int write, hid_t *out)
+/* Opens PATH with HDF5 after checking that it exists and is a sweepmux file (VERSION: see
+ * check_format). */
+static int open_file(const char *path, int write, hid_t *out, int *version)
 {
     int rc = 0;
     hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
@@ -994,7 +1014,7 @@ static int open_file(const char *path, int write, hid_t *out)
         rc = open_error(path, write);
         goto done;
     }
-    CHECK(check_format(f, path));
+    CHECK(check_format(f, path, version));
     *out = f;
     f = H5I_INVALID_HID;
 done:
@@ -1014,17 +1034,15 @@ static int rewrite(const char *path, int (*edit)(hid_t f, const char *tmp, void 
     if (!tmp)
         return smx__error_oom();
     /* Check the original first, so a bad file gives a clear error, not one about the copy. */
-    CHECK(open_file(path, 0, &f));
-    SMX_H5(H5Fclose(f), "cannot close %s", path);
-    f = H5I_INVALID_HID;
+    CHECK(open_file(path, 0, &f, NULL));
+    SMX_H5(close_file(&f), "cannot close %s", path);
     unlink(tmp);
     have_tmp = 1;
     CHECK(sparse_copy(path, tmp, skip, nskip));
     SMX_H5(fapl = make_fapl(0), "%s: file access properties", tmp);
     SMX_H5(f = H5Fopen(tmp, H5F_ACC_RDWR, fapl), "cannot open %s", tmp);
     CHECK(edit(f, tmp, arg));
-    SMX_H5(H5Fclose(f), "cannot close %s", tmp);
-    f = H5I_INVALID_HID;
+    SMX_H5(close_file(&f), "cannot close %s", tmp);
     CHECK(install_file(tmp, path, 0));
     have_tmp = 0;
 done:
@@ -1127,7 +1145,7 @@ int smx__store_destroy_session(const char *path, const char *session)
     if (smx__store_check_session_name(session) != 0)
         return smx__error(SMX_ENOTFOUND, "%s: no session \"%s\"", path, session);
     snprintf(gpath, sizeof gpath, "/sessions/%s", session);
-    CHECK(open_file(path, 0, &f));
+    CHECK(open_file(path, 0, &f, NULL));
     htri_t ex = H5Lexists(f, gpath, H5P_DEFAULT);
     SMX_H5(ex, "%s: cannot look up %s", path, gpath);
     if (!ex) {
@@ -1136,11 +1154,62 @@ int smx__store_destroy_session(const char *path, const char *session)
     }
     /* The deleted datasets' raw data is not copied, so its disk space is freed (holes). */
     CHECK(session_ranges(f, path, gpath, skip, &nskip));
-    SMX_H5(H5Fclose(f), "cannot close %s", path);
-    f = H5I_INVALID_HID;
+    SMX_H5(close_file(&f), "cannot close %s", path);
     rc = rewrite(path, edit_destroy, gpath, skip, nskip);
 done:
     close_id(&f);
+    return rc;
+}
+
+/* The edits that make a format-1 file current: what format 2 added at the root. */
+static int edit_upgrade(hid_t f, const char *tmp, const smx_spec *spec, const char *workdir)
+{
+    int rc = 0, version = 0;
+    hid_t a = H5I_INVALID_HID;
+    CHECK(check_format(f, tmp, &version));
+    if (version != 1) {
+        rc = smx__error(SMX_EFORMAT, "%s: format version %d, not 1: not upgraded", tmp, version);
+        goto done;
+    }
+    htri_t has = H5Aexists(f, "workdir");
+    SMX_H5(has, "%s: cannot read root attributes", tmp);
+    if (has) {
+        rc = smx__error(SMX_EFORMAT, "%s: a format-1 file with a workdir attribute: not upgraded",
+                        tmp);
+        goto done;
+    }
+    CHECK(write_str_attr(f, "workdir", workdir, tmp));
+    CHECK(smx__params_write(f, tmp, spec));
+    /* Written last: a copy whose edits failed half-way never claims the new format. */
+    int32_t current = SMX__FORMAT_VERSION;
+    SMX_H5(a = H5Aopen(f, "format_version", H5P_DEFAULT), "%s: format_version", tmp);
+    SMX_H5(H5Awrite(a, H5T_NATIVE_INT32, &current), "%s: cannot write format_version", tmp);
+done:
+    close_id(&a);
+    return rc;
+}
+
+int smx__store_upgrade_copy(const char *path, const char *tmp, const smx_spec *spec,
+                            const char *workdir)
+{
+    int rc = 0, have_tmp = 0;
+    hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
+    h5_quiet();
+    if (!path || !tmp || !spec || !workdir)
+        return smx__error(SMX_EUSAGE, "smx__store_upgrade_copy: NULL argument");
+    unlink(tmp); /* left over by a killed process that had our pid */
+    have_tmp = 1;
+    CHECK(sparse_copy(path, tmp, NULL, 0));
+    SMX_H5(fapl = make_fapl(0), "%s: file access properties", tmp);
+    SMX_H5(f = H5Fopen(tmp, H5F_ACC_RDWR, fapl), "cannot open %s", tmp);
+    CHECK(edit_upgrade(f, tmp, spec, workdir));
+    SMX_H5(close_file(&f), "cannot close %s", tmp);
+    have_tmp = 0;
+done:
+    close_id(&f);
+    close_id(&fapl);
+    if (have_tmp)
+        unlink(tmp);
     return rc;
 }
 
@@ -1148,7 +1217,7 @@ done:
  * Opening, reading and writing
  * ------------------------------------------------------------------------------------------- */
 
-int smx__store_open(smx__store **out, const char *path, smx__store_mode mode)
+static int open_store(smx__store **out, const char *path, smx__store_mode mode, int *version)
 {
     int rc = 0;
     smx__store *st = NULL;
@@ -1157,7 +1226,7 @@ int smx__store_open(smx__store **out, const char *path, smx__store_mode mode)
     *out = NULL;
     if (!path)
         return smx__error(SMX_EUSAGE, "smx__store_open: NULL path");
-    CHECK(open_file(path, mode == SMX__STORE_WRITE, &f));
+    CHECK(open_file(path, mode == SMX__STORE_WRITE, &f, version));
     if (!(st = calloc(1, sizeof *st)) || !(st->path = strdup(path))) {
         rc = smx__error_oom();
         goto done;
@@ -1183,6 +1252,16 @@ done:
     close_id(&f);
     smx__store_close(st);
     return rc;
+}
+
+int smx__store_open(smx__store **out, const char *path, smx__store_mode mode)
+{
+    return open_store(out, path, mode, NULL);
+}
+
+int smx__store_open_any(smx__store **out, const char *path, int *version)
+{
+    return open_store(out, path, SMX__STORE_READ, version);
 }
 
 static void sess_free(smx__records *s)

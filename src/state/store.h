@@ -47,7 +47,8 @@
 
 /* The state-file format this build writes (root attribute format_version). It reads versions 2
  * (whose sessions keep 16 result columns) and 3; newer files are refused (exit 2); version 1 files
- * are refused with a message saying how to go on (README "State file"). */
+ * are refused with a message naming `sweepmux upgrade` (state/upgrade.h), which makes them current
+ * (README "State file"). */
 #define SMX__FORMAT_VERSION 3
 
 typedef struct smx__store smx__store;
@@ -112,6 +113,23 @@ int smx__store_check_session_name(const char *name);
  */
 int smx__store_open(smx__store **out, const char *path, smx__store_mode mode);
 void smx__store_close(smx__store *st);
+
+/*
+ * Opens PATH for reading like smx__store_open, but accepts a sweepmux file of any format version
+ * and stores it in *VERSION (-1: none recorded); for state/upgrade.c. Of a format-1 file only the
+ * spec, the session names and the sessions' records may be read (it has no parameters).
+ */
+int smx__store_open_any(smx__store **out, const char *path, int *version);
+
+/*
+ * Writes TMP (a new file beside PATH): a copy of the format-1 file PATH with what the current
+ * format adds, namely SPEC's parameter values, captured CSV rows and element order (params.h), the
+ * root attribute workdir = WORKDIR, and format_version SMX__FORMAT_VERSION. The spec text and every
+ * session are copied unchanged. TMP is closed, not installed (smx__store_replace fsyncs it and
+ * renames it over PATH); on failure it is removed. PATH is only read.
+ */
+int smx__store_upgrade_copy(const char *path, const char *tmp, const smx_spec *spec,
+                            const char *workdir);
 
 /* The stored spec text (malloc'd, NUL-terminated) and its hash (65 bytes with NUL). */
 int smx__store_spec(smx__store *st, char **text, size_t *len, char hash[65]);

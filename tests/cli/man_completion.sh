@@ -56,6 +56,7 @@ want() {
 }
 want "sessions status " sweepmux s
 want "requeue run " sweepmux r
+want "upgrade " sweepmux u
 want "--json " sweepmux status run.h5 --j
 want "--retries --retry-failed " sweepmux run spec.yaml --ret
 want "alpha beta " sweepmux status run.h5 --session ""
@@ -64,6 +65,7 @@ want "done failed pending running " sweepmux export run.h5 --status ""
 want "csv json spec " sweepmux export run.h5 --format ""
 want "none rank task " sweepmux run spec.yaml --log-mode ""
 want "prefix/ run.h5 run.logs/ sub/ " sweepmux status ""
+want "prefix run.logs sub " sweepmux upgrade run.h5 --dir ""
 want "spec.yaml " sweepmux check sp
 want "true truncate " sweepmux run spec.yaml --state run.h5 -- tru
 want "" sweepmux status run.h5 --failures ""
