@@ -80,7 +80,7 @@ static void test_group_commit(void)
     struct timespec ts = {0, 200000000};
     nanosleep(&ts, NULL);
     CU_ASSERT_EQUAL(smx__journal_syncs(j), idle);
-    CU_ASSERT_EQUAL(smx__journal_stop(j), 0);
+    CU_ASSERT_EQUAL(smx__journal_stop(j, NULL), 0);
     smx__store_close(st);
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
     CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
@@ -135,7 +135,7 @@ static void test_mixed_stream(void)
     }
     smx__range runs[] = {{10, 5, 0, 0, 0}};
     CU_ASSERT_EQUAL(smx__journal_nan_results(j, 3, runs, 1), 0);
-    CU_ASSERT_EQUAL(smx__journal_stop(j), 0);
+    CU_ASSERT_EQUAL(smx__journal_stop(j, NULL), 0);
     smx__store_close(st);
 
     CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);

@@ -474,16 +474,32 @@ static void sweep_options(const run_args *a, const smx__slurm *slurm, const node
                            .on_session = on_session};
 }
 
+/*
+ * The summary line: the counts the state file holds. After a failed write some elements finished
+ * in memory only; the line says how many, since the next run does them again.
+ */
+static void say_counts(const run_args *a, const smx__sweep_result *r)
+{
+    const smx_stat *d = &r->durable;
+    uint64_t ran = r->stat.done + r->stat.failed, kept = d->done + d->failed;
+    unsigned long long lost = ran > kept ? ran - kept : 0;
+    fprintf(stderr, "sweepmux: %s: %llu done, %llu failed, %llu pending of %llu", a->state,
+            (unsigned long long)d->done, (unsigned long long)d->failed,
+            (unsigned long long)(d->pending + d->running), (unsigned long long)d->total);
+    if (lost)
+        fprintf(stderr, " in the file; %llu more finished but were not written (%s)\n", lost,
+                r->reason);
+    else
+        fprintf(stderr, " (%s)\n", r->reason);
+}
+
 /* The exit code of a finished sweep; rank 0 also prints the summary line. */
 static int sweep_exit(const run_args *a, int rank, const smx__sweep_result *r)
 {
     /* After a lost lock the counts in memory were never written: only the message says what
      * happened. */
     if (rank == 0 && r->opened && r->rc != SMX_ELOCKED)
-        fprintf(stderr, "sweepmux: %s: %llu done, %llu failed, %llu pending of %llu (%s)\n",
-                a->state, (unsigned long long)r->stat.done, (unsigned long long)r->stat.failed,
-                (unsigned long long)(r->stat.pending + r->stat.running),
-                (unsigned long long)r->stat.total, r->reason);
+        say_counts(a, r);
     if (r->rc == SMX_OK)
         return r->stat.failed ? SMX_EXIT_FAILED : SMX_EXIT_COMPLETE;
     if (r->rc == SMX_ESTOPPED)

@@ -81,6 +81,7 @@ int smx__sweep_run(const smx__sweep_opts *o, smx__sweep_result *out)
         fprintf(stderr, "sweepmux: %s\n", oc.message);
     out->halted = oc.halted;
     out->stat = oc.stat;
+    out->durable = oc.durable;
     snprintf(out->reason, sizeof out->reason, "%s", oc.reason);
     if (wrc != SMX_OK && (rc == SMX_OK || rc == SMX_ESTOPPED)) {
         rc = wrc; /* the stop was ours: report why */

@@ -35,7 +35,8 @@ typedef struct smx__sweep_result {
     int reported; /* rc is this rank's command-loop error, already printed with the rank */
     int halted;   /* stopped by the failure policy */
     smx_stat stat;
-    char reason[64]; /* why it stopped ("complete", "signal SIGUSR1", "max-time", ...) */
+    smx_stat durable; /* what the state file holds for certain (smx__outcome) */
+    char reason[64];  /* why it stopped ("complete", "signal SIGUSR1", "max-time", ...) */
 } smx__sweep_result;
 
 /* Runs the sweep as above. Returns OUT->rc. */

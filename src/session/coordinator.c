@@ -52,6 +52,7 @@ struct smx__coord {
     uint64_t synced_seen; /* positions whose running state was considered at the last sync */
     uint64_t handed_out;  /* positions claimed before the stop */
     smx_stat counts;
+    smx_stat durable; /* the counts as read at the start (see smx__outcome) */
     uint64_t done_this_job, failed_this_job, rejected;
     uint64_t reports; /* reports handled, for smx__coord_events */
     int finished_workers;
@@ -143,7 +144,7 @@ void smx__coord_free(smx__coord *c)
     if (!c)
         return;
     if (c->j)
-        smx__journal_stop(c->j);
+        smx__journal_stop(c->j, NULL);
     /* The guard may fence the descriptor until here; the store closes it next. */
     smx__lock_unguard(c->lock);
     if (c->st)
@@ -613,7 +614,13 @@ int smx__coord_start(smx__coord *c, MPI_Comm comm, smx__claim *claim, char (*hos
     if (rc != SMX_OK)
         return rc;
     requeue_running(c);
+    c->durable = c->counts;
     open_job_row(c, hosts[0]);
+    /* The counts as read go with the first row, so that every meta row this job writes holds its
+     * counts at the time (the last durable one is smx__outcome's durable). */
+    c->meta[SMX__META_N_DONE] = (int64_t)c->counts.done;
+    c->meta[SMX__META_N_FAILED] = (int64_t)c->counts.failed;
+    c->meta[SMX__META_N_RUNNING] = 0;
     queued(c, smx__journal_meta(c->j, c->meta), "the session's counters");
     memcpy(c->meta_queued, c->meta, sizeof c->meta);
     smx__journal_sync(c->j);
@@ -1151,6 +1158,20 @@ static int job_outcome(const smx__outcome *out, uint64_t failed)
     return 5;
 }
 
+/* The durable counts from META, the last meta row a finished sync wrote. */
+static void durable_counts(smx__coord *c, const int64_t *meta)
+{
+    uint64_t sum = (uint64_t)meta[SMX__META_N_DONE] + (uint64_t)meta[SMX__META_N_FAILED] +
+                   (uint64_t)meta[SMX__META_N_RUNNING];
+    if (meta[SMX__META_N_FAILED] < 0 || meta[SMX__META_N_RUNNING] < 0 || sum > c->n)
+        return; /* not a row this job wrote: keep the counts as read */
+    c->durable.done = (uint64_t)meta[SMX__META_N_DONE];
+    c->durable.failed = (uint64_t)meta[SMX__META_N_FAILED];
+    c->durable.running = (uint64_t)meta[SMX__META_N_RUNNING];
+    c->durable.total = c->n;
+    c->durable.pending = c->n - c->durable.done - c->durable.failed - c->durable.running;
+}
+
 int smx__coord_finish(smx__coord *c, smx__outcome *out)
 {
     struct timespec nap = {0, 1000000};
@@ -1188,8 +1209,12 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
     c->meta[SMX__META_COUNTS_JOB] = c->meta[SMX__META_N_JOBS];
     update_meta(c);
     queued(c, smx__journal_job(c->j, c->job_row, &c->job), "the job's row");
-    int rc = smx__journal_stop(c->j);
+    int64_t durable_meta[SMX__META_LEN];
+    durable_meta[SMX__META_N_DONE] = -1;
+    int rc = smx__journal_stop(c->j, durable_meta);
     c->j = NULL;
+    if (durable_meta[SMX__META_N_DONE] >= 0)
+        durable_counts(c, durable_meta);
     /* A last look, so that a loss just now fences the file before HDF5 flushes it at close. */
     if (rc == SMX_OK)
         rc = smx__lock_check(c->lock);
@@ -1216,6 +1241,7 @@ int smx__coord_finish(smx__coord *c, smx__outcome *out)
         out->rc = c->error;
         snprintf(out->message, sizeof out->message, "%s", c->errmsg);
     }
+    out->durable = rc == SMX_OK && !c->error ? c->counts : c->durable;
     smx__lock_unguard(c->lock);
     smx__store_close(c->st);
     c->st = NULL;

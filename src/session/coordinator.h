@@ -32,6 +32,9 @@ typedef struct smx__outcome {
     int rc;     /* SMX_OK, SMX_ESTOPPED or an error */
     int halted; /* stopped by the failure policy */
     smx_stat stat;
+    /* What the state file holds for certain: STAT when everything was written, else the counts
+     * of the last sync that finished (or those read at the start). */
+    smx_stat durable;
     char reason[64];    /* why it stopped ("complete", "signal SIGUSR1", "max-time", ...) */
     char message[1024]; /* the error; or, when a rank's error stopped the run, "rank N: ..." */
 } smx__outcome;

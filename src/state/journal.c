@@ -55,6 +55,8 @@ struct smx__journal {
     uint64_t durable_seq; /* every change up to this seq is durable */
     uint64_t syncs;       /* batches written and synced */
     int idle;             /* the writer waits for work: a queued change must wake it */
+    int64_t durable_meta[SMX__META_LEN]; /* the last meta row a finished sync made durable */
+    int have_durable_meta;
     int quit;
     int error;
     char errmsg[1024];
@@ -143,6 +145,18 @@ static int write_batch(smx__journal *j, batch *b)
     return rc;
 }
 
+/* After batch B was written and synced: its last meta row is the durable one now. */
+static void note_durable_meta(smx__journal *j, const batch *b)
+{
+    for (size_t i = b->nops; i-- > 0;) {
+        if (b->ops[i].kind == OP_META) {
+            memcpy(j->durable_meta, b->ops[i].u.meta, sizeof j->durable_meta);
+            j->have_durable_meta = 1;
+            return;
+        }
+    }
+}
+
 /*
  * Group commit: the writer waits only while nothing is queued. Whatever the main thread queued
  * while the previous write and fsync ran is taken as one batch, written and synced at once, so a
@@ -177,6 +191,8 @@ static void *writer_main(void *arg)
             rc = smx__store_sync(j->st);
 
         pthread_mutex_lock(&j->mu);
+        if (rc == SMX_OK && !j->error)
+            note_durable_meta(j, &j->writing);
         if (rc != SMX_OK && !j->error) {
             j->error = rc;
             snprintf(j->errmsg, sizeof j->errmsg, "%s", smx_error_last());
@@ -394,7 +410,7 @@ size_t smx__journal_backlog(smx__journal *j)
     return n;
 }
 
-int smx__journal_stop(smx__journal *j)
+int smx__journal_stop(smx__journal *j, int64_t *durable_meta)
 {
     if (!j)
         return SMX_OK;
@@ -407,6 +423,8 @@ int smx__journal_stop(smx__journal *j)
     int rc = j->error;
     if (rc)
         smx__error(rc, "%s", j->errmsg);
+    if (durable_meta && j->have_durable_meta)
+        memcpy(durable_meta, j->durable_meta, sizeof j->durable_meta);
     batch_free(&j->filling);
     batch_free(&j->writing);
     pthread_mutex_destroy(&j->mu);

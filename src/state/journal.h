@@ -56,7 +56,12 @@ uint64_t smx__journal_syncs(smx__journal *j);
 /* Changes queued and not yet written (the writer's backlog). */
 size_t smx__journal_backlog(smx__journal *j);
 
-/* Syncs what is queued, stops the thread and frees; returns the writer's first error or SMX_OK. */
-int smx__journal_stop(smx__journal *j);
+/*
+ * Syncs what is queued, stops the thread and frees; returns the writer's first error or SMX_OK.
+ * DURABLE_META (SMX__META_LEN slots, or NULL) receives the last meta row that a finished sync made
+ * durable, and is left as it is when no sync did: after a failed write it tells what the file
+ * holds for certain.
+ */
+int smx__journal_stop(smx__journal *j, int64_t *durable_meta);
 
 #endif

@@ -1,8 +1,9 @@
 # The state file's disk fails during a sync (tests/fault/smx_fault.c, preloaded): an fsync that
 # returns EIO, and a write that returns ENOSPC, each on its own copy of a half-done sweep. The run
-# stops with exit 5 and a message naming what failed; the file still opens and keeps every element
-# that was done before (with its result); the next run, on a sound disk, completes the sweep, and
-# no element that the file had as done runs again.
+# stops with exit 5 and a message naming what failed, and its closing line counts what the file
+# holds, not what finished in memory only; the file still opens and keeps every element that was
+# done before (with its result); the next run, on a sound disk, completes the sweep, and no element
+# that the file had as done runs again.
 source "$(dirname "$0")/../cli/lib-common.sh"
 
 [ -n "${SMX_FAULT_LIB:-}" ] && [ -f "$SMX_FAULT_LIB" ] || fail "SMX_FAULT_LIB (tests/fault) is not built"
@@ -34,10 +35,12 @@ print("\n".join(str(i) for i in done))
 EOF2
 }
 
-# fault_case NAME CALL AT ERRNO MESSAGE: a sweep stopped by --max-time, then a run whose CALL fails
-# from its AT-th use on the state file with ERRNO, then a run on a sound disk.
+# fault_case NAME CALL AT ERRNO MESSAGE OPENED: a sweep stopped by --max-time, then a run whose
+# CALL fails from its AT-th use on the state file with ERRNO (OPENED: 1 if that is after the session
+# opened, so that the run ends with its closing line; 0 if it fails opening the file), then a run
+# on a sound disk.
 fault_case() {
-    local name=$1 call=$2 at=$3 err=$4 msg=$5
+    local name=$1 call=$2 at=$3 err=$4 msg=$5 opened=$6
     mkdir "$name"
     cd "$name"
     cp ../f.yaml .
@@ -49,10 +52,18 @@ fault_case() {
         expect_rc 5 "$name: a run whose $call fails with $err" smx run --state s.h5
     grep -q "smx_fault: $call" last.out || fail "$name: the fault was never injected: $OUTPUT"
     grep -q "$msg" last.out || fail "$name: the failed run does not say what failed ($msg): $OUTPUT"
+    said=$(sed -n 's/^sweepmux: s\.h5: \([0-9]*\) done, .*/\1/p' last.out)
+    [ -n "$said" ] || [ "$opened" = 0 ] ||
+        fail "$name: the failed run printed no closing line with its counts: $OUTPUT"
+    [ -z "$said" ] || log "$name: $(grep '^sweepmux: s\.h5: [0-9]* done, ' last.out)"
     expect_rc 0 "$name: status of the file the failed run left" smx status s.h5
     done_set s.h5 >done1
     comm -23 <(sort done0) <(sort done1) >lost
     [ ! -s lost ] || fail "$name: the failed run lost durable records: $(head -n 5 lost | tr '\n' ' ')"
+    # The closing line counts what the file holds for certain (at least what was done before, at
+    # most what it shows now), not elements that finished after the failure in memory only.
+    [ -z "$said" ] || { [ "$said" -ge "$(wc -l <done0)" ] && [ "$said" -le "$(wc -l <done1)" ]; } ||
+        fail "$name: the closing line says $said done; the file had $(wc -l <done0) before and shows $(wc -l <done1)"
     mv ran.log ran1.log 2>/dev/null || touch ran1.log
     SMX_TIMEOUT=300 expect_rc 0 "$name: the run after the fault" smx run --state s.h5
     done_set s.h5 >done2
@@ -66,6 +77,6 @@ fault_case() {
     cd ..
 }
 
-fault_case fsync_eio fsync 3 EIO "fsync failed: Input/output error"
-fault_case write_enospc pwrite 30 ENOSPC "No space left on device"
-fault_case write_eio pwrite 1 EIO "Input/output error"
+fault_case fsync_eio fsync 3 EIO "fsync failed: Input/output error" 1
+fault_case write_enospc pwrite 30 ENOSPC "No space left on device" 1
+fault_case write_eio pwrite 1 EIO "Input/output error" 0
