@@ -14,6 +14,7 @@
 #include "spec/template.h"
 #include "state/lock.h"
 #include "state/params.h"
+#include "state/prepare.h"
 #include "state/store.h"
 
 /* The absolute, symlink-free form of DIR (NULL: the current directory) into OUT. */
@@ -61,6 +62,8 @@ static int parse_stored(const char *path, const char *dir, smx_spec **out)
                                "cannot upgrade %s: its stored spec does not parse with relative "
                                "paths resolved in %s",
                                path, dir);
+    if (rc == SMX_OK)
+        rc = smx__prepare_check_size(*out, path);
     if (rc == SMX_OK)
         rc = smx__store_sessions(st, &names, &nsess);
     uint64_t want = rc == SMX_OK ? smx__spec_count(*out) : 0;
