@@ -136,19 +136,12 @@ static int meta_exact(const int64_t *meta)
            meta[SMX__META_COUNTS_JOB] == meta[SMX__META_N_JOBS];
 }
 
-/* Counts by scanning the status column (one byte per element). */
+/* Counts by scanning the status column (one byte per element, read in slices). */
 static int scan_counts(smx__records *sess, smx_stat *out)
 {
-    uint64_t n = smx__records_count(sess);
-    uint8_t *status = malloc(n ? n : 1);
-    if (!status)
-        return smx__error_oom();
-    int rc = smx__records_read_state(sess, status, NULL);
     uint64_t by[4] = {0, 0, 0, 0};
-    for (uint64_t i = 0; rc == SMX_OK && i < n; i++)
-        by[status[i] <= SMX_STATUS_FAILED ? status[i] : SMX_STATUS_PENDING]++;
-    free(status);
-    out->total = n;
+    int rc = smx__records_count_states(sess, by);
+    out->total = smx__records_count(sess);
     out->pending = by[SMX_STATUS_PENDING];
     out->running = by[SMX_STATUS_RUNNING];
     out->done = by[SMX_STATUS_DONE];

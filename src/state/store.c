@@ -1611,6 +1611,78 @@ done:
     return rc;
 }
 
+static int rows_io(smx__records *s, int c, uint64_t start, uint64_t count, void *buf, int write);
+
+/* Elements of the status column read at once by smx__records_count_states (4 MiB). */
+#define COUNT_SLICE ((uint64_t)1 << 22)
+
+/* One byte of 1 in every lane of a word of eight status bytes. */
+#define LANES 0x0101010101010101ull
+
+/* The sum of the eight bytes of X. */
+static uint64_t byte_sum(uint64_t x)
+{
+    x = (x & 0x00FF00FF00FF00FFull) + ((x >> 8) & 0x00FF00FF00FF00FFull);
+    return (x * 0x0001000100010001ull) >> 48;
+}
+
+/*
+ * Adds the statuses of BUF[0..N) to BY; returns nonzero if one is out of range. A status is 0-3,
+ * so its two bits give every count without a branch: eight bytes at a time, summed per byte lane
+ * for up to 255 words before the lanes are added up.
+ */
+static int count_slice(const uint8_t *buf, uint64_t n, uint64_t by[4])
+{
+    uint64_t hi = 0, both = 0, odd = 0, bad = 0, words = n / 8;
+    for (uint64_t w0 = 0; w0 < words; w0 += 255) {
+        uint64_t end = words - w0 < 255 ? words : w0 + 255, h = 0, b = 0, o = 0;
+        for (uint64_t w = w0; w < end; w++) {
+            uint64_t x;
+            memcpy(&x, buf + 8 * w, 8);
+            h += (x >> 1) & LANES;     /* done or failed */
+            b += x & (x >> 1) & LANES; /* failed */
+            o += x & LANES;            /* running or failed */
+            bad |= x;
+        }
+        hi += byte_sum(h);
+        both += byte_sum(b);
+        odd += byte_sum(o);
+    }
+    for (uint64_t i = 8 * words; i < n; i++) {
+        hi += (buf[i] >> 1) & 1u;
+        both += buf[i] & (buf[i] >> 1) & 1u;
+        odd += buf[i] & 1u;
+        bad |= buf[i];
+    }
+    by[SMX_STATUS_FAILED] += both;
+    by[SMX_STATUS_DONE] += hi - both;
+    by[SMX_STATUS_RUNNING] += odd - both;
+    by[SMX_STATUS_PENDING] += n - hi - (odd - both);
+    return (bad & ~(3 * LANES)) != 0;
+}
+
+int smx__records_count_states(smx__records *s, uint64_t by[4])
+{
+    int rc = 0;
+    by[0] = by[1] = by[2] = by[3] = 0;
+    h5_quiet();
+    if (s->n == 0)
+        return 0;
+    uint64_t cap = s->n < COUNT_SLICE ? s->n : COUNT_SLICE;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return smx__error_oom();
+    for (uint64_t at = 0; at < s->n; at += cap) {
+        uint64_t n = s->n - at < cap ? s->n - at : cap;
+        CHECK(rows_io(s, C_STATUS, at, n, buf, 0));
+        if (count_slice(buf, n, by))
+            CHECK(check_statuses(s, buf, 1, at, n));
+    }
+done:
+    free(buf);
+    return rc;
+}
+
 /* Reads or writes rows [START, START+COUNT) of column C from/into BUF. */
 static int rows_io(smx__records *s, int c, uint64_t start, uint64_t count, void *buf, int write)
 {

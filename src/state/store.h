@@ -154,6 +154,11 @@ const char *smx__records_command(const smx__records *s);
 
 /* Reads the whole status and attempts columns into caller arrays of smx__records_count elements. */
 int smx__records_read_state(smx__records *s, uint8_t *status, uint16_t *attempts);
+/*
+ * Counts the elements of each status (BY[SMX_STATUS_PENDING..SMX_STATUS_FAILED]) by reading the
+ * status column in slices through one small buffer: no array of the session's size is made.
+ */
+int smx__records_count_states(smx__records *s, uint64_t by[4]);
 /* Reads COUNT full records starting at element START (for export). */
 int smx__records_read_records(smx__records *s, uint64_t start, uint64_t count, smx__record *out);
 /* Writes N full records in place (any order; need not be sorted). */
