@@ -223,8 +223,31 @@ done:
     return rc;
 }
 
-int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, smx__claim_fill fill,
-                      void *fill_arg, int consumers, int chunk)
+/*
+ * Collective. Every rank gets a copy of rank 0's runs (SRC, C->nruns of them), or every rank
+ * fails together.
+ */
+static int share_runs(smx__claim *c, MPI_Comm comm, int rank, const uint64_t *src)
+{
+    int rc = SMX_OK, ok = 0, all = 0;
+    c->runs = malloc(sizeof(uint64_t) * 2 * c->nruns);
+    ok = c->runs != NULL;
+    if (ok && rank == 0)
+        memcpy(c->runs, src, sizeof(uint64_t) * 2 * c->nruns);
+    SMX_MPI(MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm),
+            "sharing the to-do list's runs (MPI_Allreduce)");
+    if (!all)
+        return ok ? smx__error(SMX_ENOMEM, "another rank has no memory for the to-do list's runs")
+                  : smx__error_oom();
+    SMX_MPI(MPI_Bcast(c->runs, (int)(2 * c->nruns), MPI_UINT64_T, 0, comm),
+            "sharing the to-do list's runs (MPI_Bcast)");
+done:
+    return rc;
+}
+
+int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *runs,
+                      uint64_t nruns, smx__claim_fill fill, void *fill_arg, int consumers,
+                      int chunk)
 {
     int rank, size, want = -1, rc = SMX_OK, works = 0;
     memset(c, 0, sizeof *c);
@@ -234,15 +257,20 @@ int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, smx__clai
     SMX_MPI(MPI_Comm_size(comm, &size), "setting up claims (MPI_Comm_size)");
     if (rank == 0)
         rc = smx__claim_requested(&want);
+    if (!runs || nruns > SMX__CLAIM_RUNS_MAX)
+        nruns = 0;
     /* Rank 0 decides for everyone: a bad SWEEPMUX_CLAIMS fails every rank together. */
-    int64_t hdr[4] = {(int64_t)todo_len, fill == NULL, want, rc};
+    int64_t hdr[5] = {(int64_t)todo_len, fill == NULL || nruns > 0, want, rc, (int64_t)nruns};
     rc = SMX_OK;
-    SMX_MPI(MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm), "setting up claims (MPI_Bcast)");
+    SMX_MPI(MPI_Bcast(hdr, 5, MPI_INT64_T, 0, comm), "setting up claims (MPI_Bcast)");
     if (hdr[3] != SMX_OK)
         return rank == 0 ? (int)hdr[3] : smx__error((int)hdr[3], "rank 0 rejected SWEEPMUX_CLAIMS");
     c->todo_len = (uint64_t)hdr[0];
     c->identity = (int)hdr[1];
     want = (int)hdr[2];
+    c->nruns = (uint64_t)hdr[4];
+    if (c->nruns && (rc = share_runs(c, comm, rank, runs)) != SMX_OK)
+        return rc;
     c->consumers = consumers > 0 ? consumers : 1;
     c->chunk = chunk;
 
@@ -274,6 +302,9 @@ done:
 
 int smx__claim_free(smx__claim *c)
 {
+    free(c->runs);
+    c->runs = NULL;
+    c->nruns = 0;
     if (c->path == SMX__CLAIM_P2P) {
         free(c->base);
         free(c->grant);
@@ -414,8 +445,41 @@ int smx__claim_serve(smx__claim *c)
     }
 }
 
+/*
+ * The entries of positions [FIRST, FIRST + N) of a list held as runs: each is its run's first
+ * entry plus its distance from the run's start (the index is the low bits, so the attempt stays).
+ */
+static void run_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entries)
+{
+    const uint64_t *r = c->runs;
+    uint64_t k = c->run_at < c->nruns ? c->run_at : 0;
+    if (r[2 * k] > first || (k + 1 < c->nruns && r[2 * (k + 1)] <= first)) {
+        /* Not in the run of the last lookup: the last run that starts at or before FIRST. */
+        uint64_t lo = 0, hi = c->nruns;
+        while (hi - lo > 1) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (r[2 * mid] <= first)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        k = lo;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p = first + i;
+        while (k + 1 < c->nruns && r[2 * (k + 1)] <= p)
+            k++;
+        entries[i] = r[2 * k + 1] + (p - r[2 * k]);
+    }
+    c->run_at = k;
+}
+
 int smx__claim_entries(smx__claim *c, uint64_t first, uint64_t n, uint64_t *entries)
 {
+    if (c->identity && c->nruns) {
+        run_entries(c, first, n, entries);
+        return SMX_OK;
+    }
     if (c->identity) {
         for (uint64_t i = 0; i < n; i++)
             entries[i] = SMX__ENTRY(first + i, 1);

@@ -3,7 +3,12 @@
  * claim counter; on a resumed session the words after it are the to-do list, one entry per
  * position: the element index in the low 48 bits and the attempt number it will run as in the
  * high 16. A fresh session's to-do list is the identity (position p is element p, attempt 1) and
- * is not stored.
+ * is not stored. Nor is a resumed session's list when it is a few runs of consecutive pending
+ * elements with one attempt number each (a sweep stopped or killed part way through: its
+ * unfinished tail, a few failures): then every rank holds the same table of runs (the position
+ * each run starts at and the entry of its first element, SMX__CLAIM_RUNS_MAX at most) and maps a
+ * claimed position to its element itself, and the window is just the two words below. Both keep
+ * the claim protocol as it is: only the mapping of a position to an element is computed.
  *
  * A rank claims positions [old, old + k) with one MPI_Fetch_and_op(MPI_SUM, k) + MPI_Win_flush
  * inside a passive-target MPI_Win_lock_all epoch. The counter only grows, so every position goes to
@@ -44,6 +49,9 @@
 #define SMX__TAG_CLAIM 8
 #define SMX__TAG_GRANT 9
 
+/* Runs of a to-do list that is held as runs (above) at most: 4 MiB on every rank. */
+#define SMX__CLAIM_RUNS_MAX ((uint64_t)1 << 18)
+
 /* How the claims of a session travel. */
 typedef enum smx__claim_path { SMX__CLAIM_RMA = 0, SMX__CLAIM_P2P = 1 } smx__claim_path;
 
@@ -57,11 +65,14 @@ typedef struct smx__claim {
     uint64_t grant_cap; /* entries the grant buffer holds after its first word */
     uint64_t grant_first, grant_n; /* p2p workers: the positions the last grant's entries cover */
     uint64_t todo_len;             /* positions in the to-do list */
-    int identity;                  /* the to-do list is the identity */
-    int consumers;                 /* ranks x slots that claim, for the guided chunk size */
-    int chunk;                     /* fixed chunk (> 0) or 0 for guided */
-    uint64_t last_seen;            /* the latest counter value this rank saw */
-    uint64_t open;                 /* the open limit: rank 0's own, a worker's latest seen */
+    int identity;                  /* the to-do list is not stored: the identity, or runs */
+    uint64_t *runs;     /* the runs (position, entry) of a list held as runs; NULL: identity */
+    uint64_t nruns;     /* runs in it */
+    uint64_t run_at;    /* the run the last lookup ended in (lookups mostly move forward) */
+    int consumers;      /* ranks x slots that claim, for the guided chunk size */
+    int chunk;          /* fixed chunk (> 0) or 0 for guided */
+    uint64_t last_seen; /* the latest counter value this rank saw */
+    uint64_t open;      /* the open limit: rank 0's own, a worker's latest seen */
 } smx__claim;
 
 /* Writes the N entries of the to-do list to DST (rank 0, inside smx__claim_create). */
@@ -70,12 +81,14 @@ typedef int (*smx__claim_fill)(void *arg, uint64_t *dst, uint64_t n);
 /*
  * Collective. Creates the window, or sets up the point-to-point path (see above; SWEEPMUX_CLAIMS
  * in rank 0's environment: auto (default), rma (fail without a working window) or p2p). Rank 0
- * passes the to-do list's length TODO_LEN and FILL, which writes the list straight into the
- * window (no copy of it is ever held; FILL NULL: the identity); the others pass 0 and NULL, and
- * TODO_LEN/IDENTITY broadcast from rank 0.
+ * passes the to-do list's length TODO_LEN and either RUNS (NRUNS runs: pairs of the position a
+ * run starts at and the entry of its first element, the first at position 0; copied to every
+ * rank) or FILL, which writes the list straight into the window (no copy of it is ever held);
+ * both NULL: the identity. The others pass 0 and NULLs, and learn the rest from rank 0.
  */
-int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, smx__claim_fill fill,
-                      void *fill_arg, int consumers, int chunk);
+int smx__claim_create(smx__claim *c, MPI_Comm comm, uint64_t todo_len, const uint64_t *runs,
+                      uint64_t nruns, smx__claim_fill fill, void *fill_arg, int consumers,
+                      int chunk);
 
 /*
  * Local. The path SWEEPMUX_CLAIMS asks for: *WANT = SMX__CLAIM_RMA, SMX__CLAIM_P2P or -1 (auto,

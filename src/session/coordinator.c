@@ -394,6 +394,91 @@ int smx__coord_fill_todo(void *coord, uint64_t *dst, uint64_t n)
     return SMX_OK;
 }
 
+/* Appends the run (POS, ENTRY) to *RUNS; 1 if that would make more than MAX, -1 without memory. */
+static int push_run(uint64_t **runs, uint64_t *nruns, uint64_t *cap, uint64_t max, uint64_t pos,
+                    uint64_t entry)
+{
+    if (*nruns == max)
+        return 1;
+    if (*nruns == *cap) {
+        uint64_t n = *cap ? 2 * *cap : 64;
+        n = n < max ? n : max;
+        uint64_t *v = realloc(*runs, sizeof(uint64_t) * 2 * n);
+        if (!v)
+            return -1;
+        *runs = v;
+        *cap = n;
+    }
+    (*runs)[2 * *nruns] = pos;
+    (*runs)[2 * *nruns + 1] = entry;
+    ++*nruns;
+    return 0;
+}
+
+/* Eight attempt counts from AT all equal to A. */
+static int same_attempts(const uint16_t *at, unsigned a)
+{
+    uint64_t x[2], want = (uint64_t)a * 0x0001000100010001ull;
+    memcpy(x, at, sizeof x);
+    return x[0] == want && x[1] == want;
+}
+
+/*
+ * The same pass as smx__coord_fill_todo, but a pending element that follows the previous one with
+ * the same attempt count only lengthens the current run: a word of eight pending elements (status
+ * 0) that continues the run costs one comparison of their attempt counts.
+ */
+int smx__coord_todo_runs(smx__coord *c, uint64_t max, uint64_t **runs, uint64_t *nruns)
+{
+    const uint8_t *st = c->status;
+    const uint16_t *at = c->attempts;
+    const uint64_t total = c->n;
+    const int retry_failed = c->opts.retry_failed, words = !c->plain;
+    uint64_t k = 0, i = 0, cap = 0, next = UINT64_MAX; /* NEXT: the index that continues the run */
+    unsigned last = 0;                                 /* the run's attempt count */
+    int full = 0;
+    *runs = NULL;
+    *nruns = 0;
+    while (i < total && !full) {
+        if (words && total - i >= 8) {
+            uint64_t w;
+            memcpy(&w, st + i, 8);
+            if (word_final(c, w)) {
+                i += 8;
+                continue;
+            }
+            if (w == 0 && next == i && same_attempts(at + i, last)) {
+                i += 8;
+                k += 8;
+                next = i;
+                continue;
+            }
+        }
+        for (uint64_t end = total - i >= 8 ? i + 8 : total; i < end && !full; i++) {
+            if (st[i] == SMX_STATUS_DONE ||
+                (st[i] == SMX_STATUS_FAILED && (!retry_failed || at[i] >= SMX__ATTEMPTS_MAX)))
+                continue;
+            if (next != i || at[i] != last) {
+                unsigned a = at[i] + 1u;
+                full = push_run(runs, nruns, &cap, max, k, SMX__ENTRY(i, a > 0xffff ? 0xffff : a));
+                last = at[i];
+            }
+            next = i + 1;
+            k++;
+        }
+    }
+    if (full) {
+        free(*runs);
+        *runs = NULL;
+        *nruns = 0;
+        return full < 0 ? smx__error_oom() : SMX_OK;
+    }
+    if (k != c->counts.pending)
+        return smx__error(SMX_EIO, "the to-do list has %llu entries, not the %llu counted",
+                          (unsigned long long)k, (unsigned long long)c->counts.pending);
+    return SMX_OK;
+}
+
 static int find_or_add_host(smx__coord *c, char (*table)[SMX__HOST_NAME_MAX], const char *name)
 {
     int64_t n = c->meta[SMX__META_N_HOSTS];
@@ -881,6 +966,9 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
     return queued(c, smx__journal_record(c->j, &rec), "an element's record");
 }
 
+/* To-do entries looked up at once by the loops over claimed positions below. */
+#define ENTRY_BLOCK 256
+
 /* Marks the positions claimed since the last look as running, in memory. */
 int smx__coord_notice(smx__coord *c)
 {
@@ -892,17 +980,21 @@ int smx__coord_notice(smx__coord *c)
     if (upto > c->claim->todo_len)
         upto = c->claim->todo_len;
     c->claimed = upto;
-    for (uint64_t p = c->seen; p < upto; p++) {
-        uint64_t e;
-        rc = smx__claim_entries(c->claim, p, 1, &e);
+    /* A block of entries at a time: this runs for every element any rank claims. */
+    uint64_t e[ENTRY_BLOCK];
+    while (c->seen < upto) {
+        uint64_t n = upto - c->seen < ENTRY_BLOCK ? upto - c->seen : ENTRY_BLOCK;
+        rc = smx__claim_entries(c->claim, c->seen, n, e);
         if (rc != SMX_OK)
             return fail_with(c, rc);
-        uint64_t i = SMX__ENTRY_INDEX(e);
-        c->status[i] = SMX_STATUS_RUNNING;
-        c->attempts[i] = (uint16_t)SMX__ENTRY_ATTEMPT(e);
-        c->counts.pending--;
-        c->counts.running++;
-        c->seen = p + 1;
+        for (uint64_t k = 0; k < n; k++) {
+            uint64_t i = SMX__ENTRY_INDEX(e[k]);
+            c->status[i] = SMX_STATUS_RUNNING;
+            c->attempts[i] = (uint16_t)SMX__ENTRY_ATTEMPT(e[k]);
+        }
+        c->counts.pending -= n;
+        c->counts.running += n;
+        c->seen += n;
     }
     return SMX_OK;
 }
@@ -913,17 +1005,21 @@ int smx__coord_notice(smx__coord *c)
  */
 static void journal_running(smx__coord *c)
 {
-    for (uint64_t p = c->synced_seen; p < c->seen; p++) {
-        uint64_t e;
-        if (fail_with(c, smx__claim_entries(c->claim, p, 1, &e)) != SMX_OK)
+    uint64_t e[ENTRY_BLOCK];
+    while (c->synced_seen < c->seen) {
+        uint64_t p = c->synced_seen;
+        uint64_t n = c->seen - p < ENTRY_BLOCK ? c->seen - p : ENTRY_BLOCK;
+        if (fail_with(c, smx__claim_entries(c->claim, p, n, e)) != SMX_OK)
             return;
-        uint64_t i = SMX__ENTRY_INDEX(e);
-        if (c->status[i] == SMX_STATUS_RUNNING &&
-            queued(c, smx__journal_state(c->j, i, SMX_STATUS_RUNNING, c->attempts[i]),
-                   "an element's running state") != SMX_OK)
-            return;
+        for (uint64_t k = 0; k < n; k++) {
+            uint64_t i = SMX__ENTRY_INDEX(e[k]);
+            if (c->status[i] == SMX_STATUS_RUNNING &&
+                queued(c, smx__journal_state(c->j, i, SMX_STATUS_RUNNING, c->attempts[i]),
+                       "an element's running state") != SMX_OK)
+                return;
+        }
+        c->synced_seen = p + n;
     }
-    c->synced_seen = c->seen;
 }
 
 /* Queues the meta counters if they changed since they were last queued (an idle run writes

@@ -59,6 +59,14 @@ int smx__coord_open(smx__coord **out, const char *state_path, const char *sessio
 int smx__coord_fill_todo(void *coord, uint64_t *dst, uint64_t n);
 
 /*
+ * The to-do list of a resumed session as runs of consecutive pending elements with one attempt
+ * number each (claim.h): *RUNS gets the pairs (position the run starts at, entry of its first
+ * element), *NRUNS their number; *RUNS is NULL (and SMX_OK) if the list has more than MAX runs.
+ * The caller frees *RUNS.
+ */
+int smx__coord_todo_runs(smx__coord *c, uint64_t max, uint64_t **runs, uint64_t *nruns);
+
+/*
  * Starts the job: COMM (SIZE ranks) and CLAIM are the session's and must outlive the coordinator;
  * HOSTS[r] is rank r's host name. Records the job row and makes it durable.
  */

@@ -272,10 +272,24 @@ static int start_claims(smx_session *s, int identity, uint64_t todo_len, int loc
     int consumers = s->iterates ? (local_slots > 0 ? local_slots : 1) : 0, total = 0;
     keep(&rc, smx__mpi_check(MPI_Allreduce(&consumers, &total, 1, MPI_INT, MPI_SUM, s->comm),
                              "counting the ranks that iterate (MPI_Allreduce)"));
+    /*
+     * A resumed session's to-do list goes to the claims as runs if it is a few of them (an eighth
+     * of the memory its entries would take at most), else entry by entry; also when the runs
+     * cannot be made (the entries' fill then reports what is wrong, on every rank).
+     */
+    uint64_t *runs = NULL, nruns = 0, most = todo_len / 16;
+    if (rc == SMX_OK && s->rank == 0 && !identity &&
+        smx__coord_todo_runs(s->coord, most < SMX__CLAIM_RUNS_MAX ? most : SMX__CLAIM_RUNS_MAX,
+                             &runs, &nruns) != SMX_OK) {
+        free(runs);
+        runs = NULL;
+        nruns = 0;
+    }
     if (rc == SMX_OK || s->rank != 0)
-        rc = smx__claim_create(&s->claim, s->comm, todo_len,
+        rc = smx__claim_create(&s->claim, s->comm, todo_len, runs, nruns,
                                s->rank == 0 && !identity ? smx__coord_fill_todo : NULL, s->coord,
                                total, s->opts.chunk);
+    free(runs);
     if (s->rank == 0 && rc == SMX_OK)
         rc = smx__coord_start(s->coord, s->comm, &s->claim, hosts);
     free(hosts);

@@ -1,6 +1,7 @@
 # Claims served by rank 0 over point-to-point messages (the fallback for MPIs that cannot make the claim
 # window, forced here with SWEEPMUX_CLAIMS=p2p): exactly once on 1, 4 (--slots 3) and 8 ranks, a resume
-# whose to-do list is not the identity (entries travel with the grants), workers keep claiming while
+# whose to-do list is not the identity (entries travel with the grants), a resume whose to-do list is
+# held as runs (on both paths), workers keep claiming while
 # rank 0 runs slow tasks of its own, the automatic fallback when MPI_Win_allocate fails (osc rdma over
 # TCP) with its one warning line, SWEEPMUX_CLAIMS=rma refusing to fall back, a bad value rejected before
 # anything is written, and `status` naming the path each job used.
@@ -76,6 +77,43 @@ if (st != 2).any(): fail('%d not done' % (st != 2).sum())
 want = np.where(np.arange(300) % 3 == 0, 2, 1)
 if (at != want).any(): fail('attempts differ at %d elements' % (at != want).sum())
 "
+
+# A resume whose to-do list is a few long runs (elements 300-799 and 1000-1099 failed in job 1): the
+# claims hold it as runs that every rank maps positions through (claim.h). From the same file, once
+# with point-to-point claims and once with the window, job 2 (--retry-failed) runs exactly those
+# elements again, as attempt 2, once each, on workers as well as rank 0.
+cat >"$SCRATCH/blocks.sh" <<'EOF'
+#!/bin/sh
+printf '%s %s %s\n' "$SWEEPMUX_INDEX" "$SWEEPMUX_ATTEMPT" "$SWEEPMUX_RANK" >> "$SMX_REC"
+i=$SWEEPMUX_INDEX
+if [ "$SWEEPMUX_ATTEMPT" = 1 ] && { { [ "$i" -ge 300 ] && [ "$i" -lt 800 ]; } || { [ "$i" -ge 1000 ] && [ "$i" -lt 1100 ]; }; }; then
+    exit 1
+fi
+exit 0
+EOF
+chmod +x "$SCRATCH/blocks.sh"
+spec_of blocks 1200 "[\"$SCRATCH/blocks.sh\", \"{x}\"]"
+SMX_REC="$SCRATCH/blocks1.rec"
+: >"$SMX_REC"
+expect_rc 1 "runs: first job" mpi 3 run "$SCRATCH/blocks.yaml" --state blocks.h5 --log-mode none
+{ seq 300 799; seq 1000 1099; } >want.txt
+for path in p2p rma; do
+    cp blocks.h5 "blocks-$path.h5"
+    SMX_REC="$SCRATCH/blocks-$path.rec"
+    : >"$SMX_REC"
+    SWEEPMUX_CLAIMS=$path expect_rc 0 "runs: $path resume" mpi 4 run --state "blocks-$path.h5" --retry-failed --log-mode none
+    awk '{print $1}' "$SMX_REC" | sort -n >again.txt
+    cmp -s again.txt want.txt || fail "runs: the $path resume ran $(wc -l <again.txt) elements ($(uniq -d again.txt | wc -l) twice), want elements 300-799 and 1000-1099 once each"
+    [ "$(awk '$2 != 2' "$SMX_REC" | wc -l)" = 0 ] || fail "runs: the $path resume ran an element with an attempt other than 2: $(awk '$2 != 2' "$SMX_REC" | head -3)"
+    [ "$(awk '$3 != 0' "$SMX_REC" | wc -l)" -gt 0 ] || fail "runs: no worker ran an element of the $path resume"
+    h5check "blocks-$path.h5" default "
+st = s['status'][:]; at = s['attempts'][:]
+i = np.arange(1200)
+if (st != 2).any(): fail('%d not done' % (st != 2).sum())
+want = np.where(((i >= 300) & (i < 800)) | ((i >= 1000) & (i < 1100)), 2, 1)
+if (at != want).any(): fail('attempts differ at %d elements' % (at != want).sum())
+"
+done
 
 # Rank 0 answers claims while its own task runs: tasks on rank 0 sleep 0.5 s, claims are one element
 # at a time; if claims waited for rank 0's tasks the workers would get only a handful of elements.
