@@ -616,23 +616,32 @@ int smx_session_progress(smx_session *s)
     return worker_poll(s);
 }
 
-/* Elements are recycled through a short free list: microsecond loops should not pay malloc twice.
+/* A new element structure, with room for the values (new_element's rare path). */
+static smx_element *alloc_element(smx_session *s)
+{
+    smx_element *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->vals = calloc(s->nparams ? s->nparams : 1, sizeof(smx_value));
+    if (!e->vals) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/*
+ * Elements are recycled through a short free list: microsecond loops should not pay malloc twice.
+ * Inline: it is on the path of every element.
  */
-static smx_element *new_element(smx_session *s, uint64_t index, int attempt)
+static inline smx_element *new_element(smx_session *s, uint64_t index, int attempt)
 {
     smx_element *e = s->spare;
     if (e) {
         s->spare = e->next;
         s->nspare--;
-    } else {
-        e = calloc(1, sizeof *e);
-        if (!e)
-            return NULL;
-        e->vals = calloc(s->nparams ? s->nparams : 1, sizeof(smx_value));
-        if (!e->vals) {
-            free(e);
-            return NULL;
-        }
+    } else if (!(e = alloc_element(s))) {
+        return NULL;
     }
     e->s = s;
     e->index = index;
@@ -910,12 +919,44 @@ static int group_next(smx_session *s, smx_element **out)
     return rc;
 }
 
-int smx_session_next(smx_session *s, smx_element **out)
+/*
+ * smx_session_next's general path: argument checks, looks around, claims, groups, the end. Not
+ * inlined, so that the fast path of smx_session_next saves no registers (GCC, Clang).
+ */
+__attribute__((noinline)) static int next_general(smx_session *s, smx_element **out)
 {
     if (!s || !out)
         return smx__error(SMX_EUSAGE, "smx_session_next: NULL argument");
     *out = NULL;
     return s->group_size > 1 ? group_next(s, out) : next_element(s, out);
+}
+
+int smx_session_next(smx_session *s, smx_element **out)
+{
+    /*
+     * The common case of a fast loop, with no call and no branch it does not need: no look around
+     * due, no stop, the next position of the claimed chunk below the open limit and a recycled
+     * element structure at hand. It does what next_element's general path would do.
+     */
+    smx_element *e;
+    if (s && out && s->tick > 1 && s->group_size <= 1 && !s->stop_flag && s->iterates &&
+        !s->stopping && s->qhead < s->qlen && s->qfirst + s->qhead < s->claim.open &&
+        (e = s->spare) != NULL) {
+        uint64_t entry = s->queue[s->qhead++];
+        s->tick--;
+        s->spare = e->next;
+        s->nspare--;
+        e->s = s;
+        e->index = SMX__ENTRY_INDEX(entry);
+        e->attempt = SMX__ENTRY_ATTEMPT(entry);
+        e->tries = 0;
+        e->decoded = 0;
+        e->prev = e->next = NULL;
+        give(s, e);
+        *out = e;
+        return SMX_OK;
+    }
+    return next_general(s, out);
 }
 
 MPI_Comm smx_session_group_comm(const smx_session *s)
@@ -1092,8 +1133,10 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
     return rc;
 }
 
-int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
-                         const char *const *names, const double *values)
+/* smx_element_complete's general path: through a completion. Not inlined (see next_general). */
+__attribute__((noinline)) static int complete_general(smx_element *e, smx_status status,
+                                                      size_t nresults, const char *const *names,
+                                                      const double *values)
 {
     smx_completion c = SMX_COMPLETION_INIT;
     c.status = status;
@@ -1101,6 +1144,28 @@ int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
     c.result_names = names;
     c.result_values = values;
     return smx_element_complete_ex(e, &c);
+}
+
+int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
+                         const char *const *names, const double *values)
+{
+    /*
+     * Done without results on a first attempt, by a rank that records its own elements, while
+     * elements come fast, right after the open run, with room in the free list: the run grows by
+     * one, as smx_element_complete_ex would make it, with no call and no completion built.
+     */
+    smx_session *s;
+    if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 &&
+        (s = e->s)->grank == 0 && s->stride > 1 && s->run_count &&
+        e->index == s->run_first + s->run_count && s->nspare < 64) {
+        ungive(s, e);
+        s->run_count++;
+        e->next = s->spare;
+        s->spare = e;
+        s->nspare++;
+        return SMX_OK;
+    }
+    return complete_general(e, status, nresults, names, values);
 }
 
 void smx__session_stop_on_error(smx_session *s, const char *message)
