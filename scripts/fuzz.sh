@@ -13,7 +13,7 @@ harnesses=("$@")
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMX_SANITIZE=ON -DSMX_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0
+export LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0
 rc=0
 for h in "${harnesses[@]}"; do
     work=build-fuzz/fuzz/work/$h

@@ -2,9 +2,9 @@
 # Installs the dependencies (Debian 12, as root), builds, and runs the whole test suite with ctest:
 # unit, mpi, cli and slurm tests (the Slurm tests start and stop a throwaway one-node cluster), all
 # against Open MPI; then the MPICH pass (scripts/test-mpich.sh: the tests whose outcome depends on
-# the MPI, again against MPICH) and the sanitizer pass (scripts/test-asan.sh: the unit tests under
-# ASan+UBSan and 20 s of each fuzz harness). Without arguments it also runs scripts/demo.sh, the
-# README's first set-up command. Extra arguments go to the first ctest;
+# the MPI, again against MPICH) and the sanitizer pass (scripts/test-asan.sh: the unit, MPI, CLI
+# and Python tests under ASan+UBSan and 20 s of each fuzz harness). Without arguments it also runs
+# scripts/demo.sh, the README's first set-up command. Extra arguments go to the first ctest;
 # SMX_MPICH_PASS=0 and SMX_SANITIZE_PASS=0 skip those passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -63,7 +63,7 @@ scenario() {
     : >"$SMX_GATE"
 
     # A: the holder runs to completion while others are refused; it is not disturbed.
-    bg_setsid "$dir/a.out" timeout -k 5 120 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state "$f"
+    bg_setsid "$dir/a.out" timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state "$f"
     HOLDER=$BG_PID
     local holder_pid=$BG_PID
     wait_progress "$f"
@@ -85,7 +85,7 @@ scenario() {
     rm -rf "$f" "$f".* "$dir/run.logs"
     : >"$SMX_GATE"
     : >"$SMX_REC"
-    bg_setsid "$dir/b.out" timeout -k 5 120 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state "$f"
+    bg_setsid "$dir/b.out" timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state "$f"
     HOLDER=$BG_PID
     holder_pid=$BG_PID
     wait_progress "$f"

@@ -20,13 +20,13 @@ sed 's/\[0.1, 0.01\]/[0.1, 0.01, 0.001]/; s/\[1, 2, 3\]/[1, 2, 3, 4]/' a.yaml > 
 # Replacing a value is not an extension (same count, one old element missing).
 sed "s/\[1, 2, 3\]/[1, 2, 5]/" a.yaml > c.yaml
 
-timeout 60 "$SWEEPMUX" run a.yaml --state r.h5 >/dev/null 2>&1
+timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run a.yaml --state r.h5 >/dev/null 2>&1
 [[ $(wc -l < runs.txt) -eq 6 ]] || { echo "first run did not run 6 elements"; exit 1; }
 
 # Without --extend a changed spec is refused, the file unchanged.
 cp r.h5 before.h5
 set +e
-timeout 60 "$SWEEPMUX" run b.yaml --state r.h5 2> err.txt; rc=$?
+timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run b.yaml --state r.h5 2> err.txt; rc=$?
 set -e
 [[ $rc -eq 2 ]] || { echo "changed spec without --extend: exit $rc, want 2"; exit 1; }
 grep -q "differs" err.txt || { echo "no 'differs' message"; cat err.txt; exit 1; }
@@ -34,13 +34,13 @@ cmp -s before.h5 r.h5 || { echo "state file changed by a refused run"; exit 1; }
 
 # A shrinking spec is refused even with --extend.
 set +e
-timeout 60 "$SWEEPMUX" run c.yaml --state r.h5 --extend 2> err.txt; rc=$?
+timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run c.yaml --state r.h5 --extend 2> err.txt; rc=$?
 set -e
 [[ $rc -eq 2 ]] || { echo "shrinking spec with --extend: exit $rc, want 2"; exit 1; }
 grep -q "not in the new spec" err.txt || { echo "no 'not in the new spec' message"; cat err.txt; exit 1; }
 cmp -s before.h5 r.h5 || { echo "state file changed by a refused --extend"; exit 1; }
 
-timeout 60 "$SWEEPMUX" run b.yaml --state r.h5 --extend >/dev/null 2>&1
+timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run b.yaml --state r.h5 --extend >/dev/null 2>&1
 [[ $(wc -l < runs.txt) -eq 12 ]] || { echo "extended run ran $(wc -l < runs.txt) in all, want 12"; exit 1; }
 [[ -z $(sort runs.txt | uniq -d) ]] || { echo "an element ran twice"; exit 1; }
 # Every element done, and each record's result matches its own parameter d (records moved with

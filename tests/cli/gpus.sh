@@ -17,13 +17,13 @@ check() { # expected lines "slot devices", sorted
     got=$(sort -u seen.txt | tr '\n' ';')
     [[ "$got" == "$want" ]] || { echo "saw '$got', want '$want'"; exit 1; }
 }
-env -u CUDA_VISIBLE_DEVICES timeout 60 "$SWEEPMUX" run g.yaml --state a.h5 --slots 2 --gpus-per-slot 2 2>/dev/null
+env -u CUDA_VISIBLE_DEVICES timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run g.yaml --state a.h5 --slots 2 --gpus-per-slot 2 2>/dev/null
 check "0 0,1;1 2,3;"
 rm -f seen.txt
-CUDA_VISIBLE_DEVICES=GPU-a,GPU-b,GPU-c timeout 60 "$SWEEPMUX" run g.yaml --state b.h5 --slots 3 --gpus-per-slot 1 2>/dev/null
+CUDA_VISIBLE_DEVICES=GPU-a,GPU-b,GPU-c timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run g.yaml --state b.h5 --slots 3 --gpus-per-slot 1 2>/dev/null
 check "0 GPU-a;1 GPU-b;2 GPU-c;"
 set +e
-CUDA_VISIBLE_DEVICES=4,5 timeout 60 "$SWEEPMUX" run g.yaml --state c.h5 --slots 2 --gpus-per-slot 2 2> err.txt
+CUDA_VISIBLE_DEVICES=4,5 timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run g.yaml --state c.h5 --slots 2 --gpus-per-slot 2 2> err.txt
 rc=$?
 set -e
 [[ $rc -eq 2 ]] || { echo "too few GPUs: exit $rc, want 2"; cat err.txt; exit 1; }

@@ -68,7 +68,8 @@ int main(void)
 C
 lib=$(find "$SMX_BUILD_DIR" -maxdepth 2 -name 'libsweepmux.so' -print -quit)
 [ -n "$lib" ] || fail "no libsweepmux.so under $SMX_BUILD_DIR"
-"$MPICC" -std=c11 "${strict[@]}" "$tmp/version.c" -o "$tmp/version" -L"$(dirname "$lib")" \
+# shellcheck disable=SC2086 # SMX_SANITIZE_FLAGS: the sanitizer build's flags, which the program needs too
+"$MPICC" -std=c11 "${strict[@]}" ${SMX_SANITIZE_FLAGS:-} "$tmp/version.c" -o "$tmp/version" -L"$(dirname "$lib")" \
     -lsweepmux -Wl,-rpath,"$(dirname "$lib")" || fail "the version program does not build"
 v=$("$tmp/version") || fail "the version program says the versions disagree"
 echo "ok: version macros and smx_version() agree: $v"

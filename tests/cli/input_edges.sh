@@ -81,7 +81,7 @@ expect_rc 2 "--logs naming a file" smx run ok.yaml --state run.h5 --logs afile
 grep -q -- "--logs afile: exists and is not a directory" last.out || fail "--logs afile: $OUTPUT"
 [ ! -e run.h5 ] || fail "--logs naming a file wrote run.h5"
 expect_rc 2 "--slots beyond the open-file limit" \
-    bash -c "ulimit -n 256 && exec timeout 60 '$SWEEPMUX' run ok.yaml --state run.h5 --slots 100"
+    bash -c "ulimit -n 256 && exec timeout $(scaled 60) '$SWEEPMUX' run ok.yaml --state run.h5 --slots 100"
 grep -q -- "--slots 100 needs about 464 open files, more than this process may open (256" last.out ||
     fail "--slots 100: $OUTPUT"
 [ ! -e run.h5 ] && [ ! -e run.logs ] || fail "--slots beyond the limit wrote files: $(listing)"

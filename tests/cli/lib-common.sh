@@ -18,6 +18,12 @@ export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1}
 PY=/usr/bin/python3
 # Default time limit (seconds) for one sweepmux or mpiexec call.
 SMX_TIMEOUT=${SMX_TIMEOUT:-90}
+# Time limits (never assertions) grow by this factor where every process is slower: the sanitizer
+# build sets it (tests/CMakeLists.txt).
+SMX_TIME_SCALE=${SMX_TIME_SCALE:-1}
+
+# scaled SECONDS: a time limit of SECONDS on an ordinary build, scaled by SMX_TIME_SCALE.
+scaled() { echo $(($1 * SMX_TIME_SCALE)); }
 
 TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 T0=$(date +%s.%N)
@@ -117,13 +123,13 @@ trap smx_cleanup EXIT
 cd "$SCRATCH"
 
 # smx ARGS...: run sweepmux with a time limit; output goes where the caller redirects it.
-smx() { timeout -k 5 "$SMX_TIMEOUT" "$SWEEPMUX" "$@"; }
+smx() { timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$SWEEPMUX" "$@"; }
 
 # mpi P ARGS...: run `sweepmux ARGS` on P ranks with a time limit.
 mpi() {
     local np=$1
     shift
-    timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n "$np" ${SMX_MCA:-} "$SWEEPMUX" "$@"
+    timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$MPIEXEC" -n "$np" ${SMX_MCA:-} "$SWEEPMUX" "$@"
 }
 
 # is_openmpi: whether $MPIEXEC is Open MPI's (mpiexec (OpenRTE) ...) rather than MPICH's hydra.

@@ -73,7 +73,7 @@ mkdir s1
 export SMX_REC="$SCRATCH/s1/rec.txt"
 : >"$SMX_REC"
 f=s1/run.h5
-bg_setsid s1/a.out timeout -k 5 240 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-$N.yaml --state "$f"
+bg_setsid s1/a.out timeout -k 5 "$(scaled 240)" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-$N.yaml --state "$f"
 A=$BG_PID
 wait_done "$f" 5
 jobs_before=$(status_json "$f" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')
@@ -112,7 +112,7 @@ for locking in default FALSE; do
     export SMX_REC="$SCRATCH/$d/rec.txt"
     : >"$SMX_REC"
     f=$d/run.h5
-    bg_setsid "$d/a.out" timeout -k 5 240 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-40.yaml --state "$f"
+    bg_setsid "$d/a.out" timeout -k 5 "$(scaled 240)" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-40.yaml --state "$f"
     A=$BG_PID
     wait_done "$f" 3
     holder=$(sed -n 's/^pid=//p' "$f.lock")
@@ -136,7 +136,7 @@ mkdir s3
 export SMX_REC="$SCRATCH/s3/rec.txt"
 : >"$SMX_REC"
 f=s3/run.h5
-bg_setsid s3/a.out timeout -k 5 240 "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-$N.yaml --state "$f"
+bg_setsid s3/a.out timeout -k 5 "$(scaled 240)" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec-$N.yaml --state "$f"
 A=$BG_PID
 wait_done "$f" 5
 signal_all "$A" STOP

@@ -13,6 +13,8 @@ set -euo pipefail
 MPIEXEC=${MPIEXEC:-mpiexec}
 MPICC=${MPICC:-mpicc}
 PY=/usr/bin/python3
+# In the sanitizer build (tests/CMakeLists.txt) every program linking the library needs its flags.
+SAN=${SMX_SANITIZE_FLAGS:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smx-package.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -55,7 +57,7 @@ echo "ok: $(wc -l < "$tmp/exported") symbols, all smx_* and declared in the head
 step "build the examples with find_package(sweepmux)"
 for ex in montecarlo resume; do
     cmake -S "$SMX_SOURCE_DIR/examples/$ex" -B "$tmp/cmake-$ex" -DCMAKE_PREFIX_PATH="$prefix" \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="-Wall -Wextra -Werror $SAN" \
         > "$tmp/cmake-$ex.log" 2>&1 || { cat "$tmp/cmake-$ex.log"; fail "configuring examples/$ex"; }
     cmake --build "$tmp/cmake-$ex" > "$tmp/build-$ex.log" 2>&1 ||
         { cat "$tmp/build-$ex.log"; fail "building examples/$ex"; }
@@ -67,7 +69,7 @@ for ex in montecarlo resume; do
 done
 step "build the examples against sweepmux::sweepmux_static"
 cmake -S "$SMX_SOURCE_DIR/tests/package" -B "$tmp/cmake-static" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DSMX_EXAMPLES_DIR="$SMX_SOURCE_DIR/examples" > "$tmp/cmake-static.log" 2>&1 ||
+    -DSMX_EXAMPLES_DIR="$SMX_SOURCE_DIR/examples" -DCMAKE_C_FLAGS="$SAN" > "$tmp/cmake-static.log" 2>&1 ||
     { cat "$tmp/cmake-static.log"; fail "configuring tests/package"; }
 cmake --build "$tmp/cmake-static" > "$tmp/build-static.log" 2>&1 ||
     { cat "$tmp/build-static.log"; fail "linking the examples statically"; }
@@ -84,8 +86,8 @@ pkg-config --cflags sweepmux | grep -qF -- "-I$prefix/include" ||
     fail "pkg-config --cflags does not point into $prefix: $(pkg-config --cflags sweepmux)"
 mkdir -p "$tmp/pc"
 for ex in montecarlo resume; do
-    # shellcheck disable=SC2046
-    "$MPICC" -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/pc/$ex" "$SMX_SOURCE_DIR/examples/$ex/$ex.c" \
+    # shellcheck disable=SC2046,SC2086
+    "$MPICC" -std=c11 -O2 -Wall -Wextra -Werror $SAN -o "$tmp/pc/$ex" "$SMX_SOURCE_DIR/examples/$ex/$ex.c" \
         $(pkg-config --cflags --libs sweepmux) -lm -Wl,-rpath,"$libdir" ||
         fail "mpicc with pkg-config for examples/$ex"
 done
@@ -93,7 +95,7 @@ done
 # from Requires.private/Libs.private.
 static_libs=$(pkg-config --static --libs sweepmux | sed "s|-lsweepmux\b|$libdir/libsweepmux.a|")
 # shellcheck disable=SC2046,SC2086
-"$MPICC" -std=c11 -O2 -o "$tmp/pc/resume_static" "$SMX_SOURCE_DIR/examples/resume/resume.c" \
+"$MPICC" -std=c11 -O2 $SAN -o "$tmp/pc/resume_static" "$SMX_SOURCE_DIR/examples/resume/resume.c" \
     $(pkg-config --cflags sweepmux) $static_libs || fail "mpicc with pkg-config --static"
 
 # Runs one example in a fresh directory; its output goes to out.txt there.
@@ -101,7 +103,7 @@ run() { # NAME BINARY
     local dir=$tmp/run-$1
     mkdir -p "$dir"
     local rc=0
-    (cd "$dir" && timeout 120 "$MPIEXEC" -n 3 "$2" > out.txt 2> err.txt) || rc=$?
+    (cd "$dir" && timeout $((120 * ${SMX_TIME_SCALE:-1})) "$MPIEXEC" -n 3 "$2" > out.txt 2> err.txt) || rc=$?
     if [ $rc != 0 ]; then
         cat "$dir/out.txt" "$dir/err.txt" >&2
         fail "$1 exited $rc"
@@ -215,8 +217,8 @@ step "the program in README.md (C library)"
 # The first ```c block of the user documentation is a complete program: it must stay one.
 awk '/^```c$/ {on = 1; next} on && /^```$/ {exit} on' "$SMX_SOURCE_DIR/README.md" > "$tmp/pc/squares.c"
 [ "$(wc -l < "$tmp/pc/squares.c")" -gt 20 ] || fail "no C program found in README.md (C library)"
-# shellcheck disable=SC2046
-"$MPICC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/pc/squares" "$tmp/pc/squares.c" \
+# shellcheck disable=SC2046,SC2086
+"$MPICC" -std=c11 -Wall -Wextra -pedantic -Werror $SAN -o "$tmp/pc/squares" "$tmp/pc/squares.c" \
     $(pkg-config --cflags --libs sweepmux) -Wl,-rpath,"$libdir" || fail "the documented program does not build"
 run squares "$tmp/pc/squares"
 grep -qx "squares: 20 of 20 elements done" "$tmp/run-squares/out.txt" || fail "the documented program's output"

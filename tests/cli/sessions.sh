@@ -96,8 +96,11 @@ command: ["$SCRATCH/task.sh", "{x}"]
 parameters:
   x: {min: 1, max: 120, step: 1}
 EOF
+# Tasks long enough for several polls during the run. In the sanitizer build (SMX_TIME_SCALE > 1)
+# each poll, three sweepmux commands, takes seconds on a loaded machine: the tasks take longer.
 export SMX_SLEEP=0.05
-bg_setsid live.out timeout -k 5 120 "$MPIEXEC" -n 2 "$SWEEPMUX" run slow.yaml --state live.h5 --slots 2 --sync-interval 0.2
+[ "$SMX_TIME_SCALE" = 1 ] || SMX_SLEEP=0.3
+bg_setsid live.out timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 2 "$SWEEPMUX" run slow.yaml --state live.h5 --slots 2 --sync-interval 0.2
 job=$BG_PID
 prev=-1
 during=0
@@ -106,7 +109,7 @@ while kill -0 "$job" 2>/dev/null; do
     if [ -e live.h5 ]; then
         polls=$((polls + 1))
         rc=0
-        timeout 20 "$SWEEPMUX" status live.h5 --json >poll.json 2>poll.err || rc=$?
+        timeout "$(scaled 20)" "$SWEEPMUX" status live.h5 --json >poll.json 2>poll.err || rc=$?
         if [ "$rc" = 4 ] || [ "$rc" = 5 ] || [ "$rc" = 124 ]; then
             cat poll.err >&2
             fail "status --json during the run exited $rc (poll $polls)"
@@ -120,9 +123,9 @@ while kill -0 "$job" 2>/dev/null; do
             cat poll.err >&2
             fail "status --json failed (exit $rc) during the run after having worked"
         fi
-        timeout 20 "$SWEEPMUX" export live.h5 --status done >poll.csv 2>poll.err ||
+        timeout "$(scaled 20)" "$SWEEPMUX" export live.h5 --status done >poll.csv 2>poll.err ||
             { [ "$prev" -lt 0 ] || { cat poll.err >&2; fail "export failed during the run"; }; }
-        timeout 20 "$SWEEPMUX" sessions live.h5 >/dev/null 2>poll.err ||
+        timeout "$(scaled 20)" "$SWEEPMUX" sessions live.h5 >/dev/null 2>poll.err ||
             { [ "$prev" -lt 0 ] || { cat poll.err >&2; fail "sessions failed during the run"; }; }
     fi
     sleep 0.05

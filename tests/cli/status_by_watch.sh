@@ -62,7 +62,7 @@ expect_rc 2 "--watch 0" smx status run.h5 --watch 0
 expect_rc 2 "extra argument" smx status run.h5 5
 
 # --- during a run: --by counts running and pending, --watch follows it to the end ------------------------
-bg_setsid slow.out env SMX_SLEEP=3 timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state slow.h5 --slots 2
+bg_setsid slow.out env SMX_SLEEP=3 timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$MPIEXEC" -n 2 "$SWEEPMUX" run spec.yaml --state slow.h5 --slots 2
 slow_pid=$BG_PID
 for i in $(seq 1 300); do
     smx status slow.h5 --json 2>/dev/null | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["running"] > 0 and j["pending"] > 0))' && break
@@ -72,7 +72,7 @@ smx status slow.h5 --by depth --json >live.json || fail "--by during the run"
 "$PY" -c 'import json,sys; g=json.load(open(sys.argv[1]))["groups"]; t=sum(x["total"] for x in g); r=sum(x["running"]+x["pending"] for x in g); assert t==18 and r>0, (t,r)' live.json ||
     fail "--by during the run does not count running/pending: $(cat live.json)"
 rc=0
-timeout -k 5 120 "$SWEEPMUX" status slow.h5 --watch 0.5 </dev/null >watch.out 2>watch.err || rc=$?
+timeout -k 5 "$(scaled 120)" "$SWEEPMUX" status slow.h5 --watch 0.5 </dev/null >watch.out 2>watch.err || rc=$?
 [ "$rc" -eq 1 ] || { cat watch.err >&2; fail "--watch exited $rc, want 1 (it ends when the sweep completes, with failures)"; }
 wait_rc "$slow_pid"
 [ "$WAIT_RC" -eq 1 ] || fail "the watched run exited $WAIT_RC"
@@ -86,15 +86,15 @@ grep -q $'\033\[2J' watch.out && fail "--watch cleared the screen when stdout is
 
 # --- q in a terminal, and Ctrl-C ---------------------------------------------------------------------------
 expect_rc 0 "reset" smx requeue slow.h5 --status failed
-bg_setsid slow2.out env SMX_SLEEP=5 timeout -k 5 "$SMX_TIMEOUT" "$SWEEPMUX" run --state slow.h5
+bg_setsid slow2.out env SMX_SLEEP=5 timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$SWEEPMUX" run --state slow.h5
 slow_pid=$BG_PID
 sleep 1
 rc=0
-(sleep 3; printf q) | timeout -k 5 60 script -qfec "$SWEEPMUX status slow.h5 --watch 0.5" /dev/null >tty.out 2>&1 || rc=$?
+(sleep 3; printf q) | timeout -k 5 "$(scaled 60)" script -qfec "$SWEEPMUX status slow.h5 --watch 0.5" /dev/null >tty.out 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || fail "--watch in a terminal did not quit on q (exit $rc): $(tail -c 300 tty.out)"
 grep -q $'\033\[2J' tty.out || fail "--watch in a terminal does not redraw in place"
 kill -0 "$slow_pid" 2>/dev/null || fail "the run ended before q was pressed; the test proves nothing"
-timeout -k 5 60 "$SWEEPMUX" status slow.h5 --watch 0.5 </dev/null >int.out 2>&1 &
+timeout -k 5 "$(scaled 60)" "$SWEEPMUX" status slow.h5 --watch 0.5 </dev/null >int.out 2>&1 &
 wpid=$!
 sleep 2
 kill -INT "$wpid"

@@ -13,7 +13,7 @@ parameters:
   tag: {values: [a, "../../escape", "x/y"]}
 workdir: "runs/t-{tag}"
 Y
-timeout 60 "$SWEEPMUX" run w.yaml --state w.h5 2>/dev/null
+timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run w.yaml --state w.h5 2>/dev/null
 for t in a _._.._escape x_y; do
     [[ -f "runs/t-$t/where.txt" ]] || { echo "no runs/t-$t/where.txt"; ls -R runs; exit 1; }
     [[ "$(cat "runs/t-$t/where.txt")" == "$d/runs/t-$t" ]] || { echo "task ran in $(cat "runs/t-$t/where.txt")"; exit 1; }

@@ -85,7 +85,7 @@ one_case() {
     mkdir -p "$dir"
     "$HELPER" create "$dir/run.h5" "$n" || fail "$label: create"
     local t0=$SECONDS
-    timeout -k 5 200 "$MPIEXEC" -n "$np" "$HELPER" run "$dir/run.h5" "$k" "$chunk" "$dir/log" \
+    timeout -k 5 "$(scaled 200)" "$MPIEXEC" -n "$np" "$HELPER" run "$dir/run.h5" "$k" "$chunk" "$dir/log" \
         >"$dir/out" 2>&1 || { cat "$dir/out" >&2; fail "$label: run failed"; }
     log "$label: $n elements on $np ranks in groups of $k, chunk $chunk, in $((SECONDS - t0)) s: $(cat "$dir/out")"
     grep -q "close=OK" "$dir/out" || fail "$label: the session did not close complete"
@@ -103,7 +103,7 @@ dir="$SCRATCH/stop"
 mkdir -p "$dir"
 N=3000
 "$HELPER" create "$dir/run.h5" "$N" || fail "stop: create"
-bg_setsid "$dir/job1.out" timeout -k 5 200 "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 2 "$dir/log1" 20000
+bg_setsid "$dir/job1.out" timeout -k 5 "$(scaled 200)" "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 2 "$dir/log1" 20000
 job=$BG_PID
 for _ in $(seq 1 600); do
     [ "$(cat "$dir"/log1.[0-9]* 2>/dev/null | wc -l)" -ge 40 ] && [ -s "$dir/log1.pid.3" ] && break
@@ -125,7 +125,7 @@ if s["running"] != 0 or s["pending"] == 0:
     sys.exit("after the stop: running %d, pending %d" % (s["running"], s["pending"]))
 EOF
 ran1=$(check_logs 2 "$N" stopped "$dir"/log1.[0-9]*) || fail "stop: the stopped job's groups disagree"
-timeout -k 5 200 "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 0 "$dir/log2" >"$dir/job2.out" 2>&1 ||
+timeout -k 5 "$(scaled 200)" "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 0 "$dir/log2" >"$dir/job2.out" 2>&1 ||
     { cat "$dir/job2.out" >&2; fail "stop: the resume failed"; }
 ran2=$(check_logs 2 "$N" stopped "$dir"/log2.[0-9]*) || fail "stop: the resumed job's groups disagree"
 dup=$(comm -12 <(sort <<<"$ran1") <(sort <<<"$ran2") | head -n 3 | tr '\n' ' ')
@@ -139,7 +139,7 @@ dir="$SCRATCH/kill"
 mkdir -p "$dir"
 N=1500
 "$HELPER" create "$dir/run.h5" "$N" || fail "kill: create"
-bg_setsid "$dir/job1.out" timeout -k 5 200 "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 4 "$dir/log1" 2000
+bg_setsid "$dir/job1.out" timeout -k 5 "$(scaled 200)" "$MPIEXEC" -n 4 "$HELPER" run "$dir/run.h5" 2 4 "$dir/log1" 2000
 job=$BG_PID
 for _ in $(seq 1 600); do
     [ "$(cat "$dir"/log1.[0-9]* 2>/dev/null | wc -l)" -ge 400 ] && break
@@ -158,7 +158,7 @@ for i in np.nonzero(st >= 2)[0]:
 EOF
 [ -s "$dir/done_after_kill" ] || fail "kill: nothing was durable 1.5 s after 200 elements had run"
 check_logs 2 "$N" killed "$dir"/log1.[0-9]* >"$dir/ran1" || fail "kill: the killed job's groups disagree"
-timeout -k 5 200 "$MPIEXEC" -n 8 "$HELPER" run "$dir/run.h5" 4 0 "$dir/log2" >"$dir/job2.out" 2>&1 ||
+timeout -k 5 "$(scaled 200)" "$MPIEXEC" -n 8 "$HELPER" run "$dir/run.h5" 4 0 "$dir/log2" >"$dir/job2.out" 2>&1 ||
     { cat "$dir/job2.out" >&2; fail "kill: the resume failed"; }
 grep -q "close=OK" "$dir/job2.out" || fail "kill: the resume did not finish"
 check_logs 4 "$N" stopped "$dir"/log2.[0-9]* >"$dir/ran2" || fail "kill: the resumed job's groups disagree"
@@ -185,7 +185,7 @@ mkdir -p "$dir"
 "$HELPER" create "$dir/run.h5" 10 || fail "mismatch: create"
 sum0=$(md5sum <"$dir/run.h5")
 rc=0
-timeout -k 5 120 "$MPIEXEC" -n 6 "$HELPER" run "$dir/run.h5" 4 0 "$dir/log" >"$dir/out" 2>&1 || rc=$?
+timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 6 "$HELPER" run "$dir/run.h5" 4 0 "$dir/log" >"$dir/out" 2>&1 || rc=$?
 [ "$rc" = 2 ] || { cat "$dir/out" >&2; fail "mismatch: 6 ranks in groups of 4 exited $rc, not 2"; }
 msg="lib_groups: open failed (-11): smx_session_open: group_size 4 does not divide the communicator's 6 ranks; run a multiple of 4 ranks"
 [ "$(grep -cxF "$msg" "$dir/out")" = 6 ] || { cat "$dir/out" >&2; fail "mismatch: not the same refusal on all 6 ranks"; }
@@ -198,9 +198,10 @@ mkdir -p "$dir"
 awk '/^### Element groups/ {sec = 1} sec && /^```c$/ {on = 1; next} on && /^```$/ {exit} on' \
     "$SMX_SOURCE_DIR/README.md" >"$dir/groups.c"
 [ "$(wc -l <"$dir/groups.c")" -gt 20 ] || fail "readme: no C program under '### Element groups' in README.md"
-"${MPICC:-mpicc}" -std=c11 -Wall -Wextra -pedantic -Werror -I"$SMX_SOURCE_DIR/include" -o "$dir/groups" \
+# shellcheck disable=SC2086 # SMX_SANITIZE_FLAGS: the sanitizer build's flags, which the program needs too
+"${MPICC:-mpicc}" -std=c11 -Wall -Wextra -pedantic -Werror ${SMX_SANITIZE_FLAGS:-} -I"$SMX_SOURCE_DIR/include" -o "$dir/groups" \
     "$dir/groups.c" -L"$SMX_BUILD_DIR" -lsweepmux -Wl,-rpath,"$SMX_BUILD_DIR" || fail "readme: the program does not build"
-(cd "$dir" && timeout -k 5 120 "$MPIEXEC" -n 4 ./groups >out 2>&1) || { cat "$dir/out" >&2; fail "readme: the program failed"; }
+(cd "$dir" && timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 4 ./groups >out 2>&1) || { cat "$dir/out" >&2; fail "readme: the program failed"; }
 grep -qx "groups: 12 of 12 elements done" "$dir/out" || { cat "$dir/out" >&2; fail "readme: the program's output"; }
 smx export "$dir/groups.h5" --format csv >"$dir/export.csv" || fail "readme: export"
 "$PY" - "$dir/export.csv" <<'EOF' || fail "readme: the program's results"

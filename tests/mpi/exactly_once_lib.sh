@@ -44,7 +44,7 @@ one_case() {
     mkdir -p "$dir"
     "$HELPER" create "$dir/run.h5" "$n" || fail "$label: create"
     local t0=$SECONDS
-    timeout -k 5 120 "$MPIEXEC" -n "$np" ${SMX_MCA:-} "$HELPER" run "$dir/run.h5" "$chunk" "$dir/log" \
+    timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n "$np" ${SMX_MCA:-} "$HELPER" run "$dir/run.h5" "$chunk" "$dir/log" \
         >"$dir/out" 2>&1 || { cat "$dir/out" >&2; fail "$label: run failed"; }
     log "$label: $n elements on $np ranks, chunk $chunk, in $((SECONDS - t0)) s: $(cat "$dir/out")"
     cat "$dir"/log.* >"$dir/all"
@@ -64,24 +64,28 @@ EOF
     check_file "$dir/run.h5" "$n"
 }
 
-one_case p1c1 1 3000 1
-one_case p2c1 2 20000 1
-one_case p2c16 2 20000 16
-one_case p3guided 3 20000 0
+# In the sanitizer build (every claim several times slower) the sweeps are a quarter as long: the
+# same claim paths run to the end under the same checks; the ordinary build runs them at full size.
+q=1
+[ -z "${SMX_SANITIZE_FLAGS:-}" ] || q=4
+one_case p1c1 1 $((3000 / q)) 1
+one_case p2c1 2 $((20000 / q)) 1
+one_case p2c16 2 $((20000 / q)) 16
+one_case p3guided 3 $((20000 / q)) 0
 if is_openmpi; then
-    SMX_MCA="--mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8" one_case pt2pt 2 5000 4
+    SMX_MCA="--mca osc pt2pt --mca btl tcp,self --mca pml ob1 --mca btl_tcp_if_include 127.0.0.0/8" one_case pt2pt 2 $((5000 / q)) 4
 else
     log "pt2pt: osc pt2pt and btl tcp are Open MPI components; $MPIEXEC is another MPI (skipped)"
 fi
 # Claims through rank 0's point-to-point messages instead of the window, under any MPI.
-SWEEPMUX_CLAIMS=p2p one_case p2p 2 5000 4
+SWEEPMUX_CLAIMS=p2p one_case p2p 2 $((5000 / q)) 4
 
 # kill -9 mid-run, then resume.
 dir="$SCRATCH/kill"
 mkdir -p "$dir"
 N=6000
 "$HELPER" create "$dir/run.h5" "$N" || fail "kill: create"
-bg_setsid "$dir/job1.out" timeout -k 5 120 "$MPIEXEC" -n 2 "$HELPER" run "$dir/run.h5" 8 "$dir/log1" 1000
+bg_setsid "$dir/job1.out" timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 2 "$HELPER" run "$dir/run.h5" 8 "$dir/log1" 1000
 sid=$BG_PID
 # Kill once a good part has run (start-up time varies on a loaded machine), plus time for syncs.
 for _ in $(seq 1 300); do
@@ -102,7 +106,7 @@ EOF
 ndone=$(wc -l <"$dir/done_after_kill")
 [ "$ndone" -gt 0 ] || fail "kill: nothing was durable 1.5 s after 1500 elements had run"
 log "kill: $ndone elements final after the kill"
-timeout -k 5 120 "$MPIEXEC" -n 2 "$HELPER" run "$dir/run.h5" 8 "$dir/log2" >"$dir/job2.out" 2>&1 ||
+timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n 2 "$HELPER" run "$dir/run.h5" 8 "$dir/log2" >"$dir/job2.out" 2>&1 ||
     { cat "$dir/job2.out" >&2; fail "kill: the resume failed"; }
 cat "$dir"/log1.* >"$dir/ran1"
 cat "$dir"/log2.* >"$dir/ran2"

@@ -46,6 +46,6 @@ export CUDA_VISIBLE_DEVICES
 exec "$SWEEPMUX" "\$@"
 EOF
 chmod +x percvd.sh
-expect_rc 0 "per-rank device lists" timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n 2 "$SCRATCH/percvd.sh" run spec.yaml --state d.h5 --slots 2 --gpus-per-slot 1 --log-mode none
+expect_rc 0 "per-rank device lists" timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$MPIEXEC" -n 2 "$SCRATCH/percvd.sh" run spec.yaml --state d.h5 --slots 2 --gpus-per-slot 1 --log-mode none
 bad=$(awk '!(($1 == 0 && ($4 == 2 || $4 == 3)) || ($1 == 1 && ($4 == 8 || $4 == 9)))' "$SMX_REC" | head -3)
 [ -z "$bad" ] || fail "per-rank lists: tasks got $bad"

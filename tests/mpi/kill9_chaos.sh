@@ -53,7 +53,7 @@ while [ "$kills" -lt "$KILLS" ]; do
     [ "$round" -le $((KILLS * 3)) ] || fail "could not make $KILLS kills in $round rounds"
     spec=()
     [ -e run.h5 ] || spec=(spec.yaml) # killed before the state file existed: start it again
-    bg_setsid "snaps/job$round.out" timeout -k 5 120 "$MPIEXEC" -n "$P" "$SWEEPMUX" run "${spec[@]}" --state run.h5 "${RUNARGS[@]}"
+    bg_setsid "snaps/job$round.out" timeout -k 5 "$(scaled 120)" "$MPIEXEC" -n "$P" "$SWEEPMUX" run "${spec[@]}" --state run.h5 "${RUNARGS[@]}"
     sid=$BG_PID
     # Kill at a random moment 0.1 .. 1.6 s after the start (some during start-up and file creation;
     # SMX_CHAOS_WINDOW_MS widens the window, e.g. where start-up alone takes seconds).
@@ -62,7 +62,7 @@ while [ "$kills" -lt "$KILLS" ]; do
     # What the file says is durably done while the job runs (reading must work and not block it).
     pre_ok=1
     if [ -e run.h5 ]; then
-        timeout 20 "$SWEEPMUX" export run.h5 --status done >"snaps/pre$round.csv" 2>"snaps/pre$round.err" || pre_ok=0
+        timeout "$(scaled 20)" "$SWEEPMUX" export run.h5 --status done >"snaps/pre$round.csv" 2>"snaps/pre$round.err" || pre_ok=0
     else
         : >"snaps/pre$round.csv"
     fi
@@ -102,7 +102,7 @@ while [ "$kills" -lt "$KILLS" ]; do
         continue
     fi
     js=$(status_json run.h5) || fail "round $round: status --json failed after kill $kills"
-    timeout 20 "$SWEEPMUX" export run.h5 --status done >"snaps/post$round.csv" ||
+    timeout "$(scaled 20)" "$SWEEPMUX" export run.h5 --status done >"snaps/post$round.csv" ||
         fail "round $round: export failed after kill $kills"
     log "kill $kills (round $round, ${delay}s, $what): done $(jget done <<<"$js") running $(jget running <<<"$js") pending $(jget pending <<<"$js")"
     [ "$(jget total <<<"$js")" = "$N" ] || fail "round $round: total $(jget total <<<"$js") != $N"

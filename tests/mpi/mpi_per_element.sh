@@ -12,7 +12,7 @@ export SMX_MYVAR=kept
 cat >task.sh <<EOF
 #!/bin/sh
 env > "$SCRATCH/env.\$SWEEPMUX_INDEX"
-exec timeout -k 5 60 "$MPIEXEC" -n 2 "$PROG"
+exec timeout -k 5 $(scaled 60) "$MPIEXEC" -n 2 "$PROG"
 EOF
 chmod +x task.sh
 cat >spec.yaml <<EOF

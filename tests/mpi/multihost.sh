@@ -52,7 +52,7 @@ EOF
 }
 
 # launch ARGS...: the sweep on both hosts with a time limit.
-launch() { timeout -k 5 "$SMX_TIMEOUT" "${LAUNCH[@]}" "$SWEEPMUX" "$@"; }
+launch() { timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "${LAUNCH[@]}" "$SWEEPMUX" "$@"; }
 
 claims_of() { status_json "$1" | "$PY" -c 'import json,sys; print(" ".join(str(j["claims"]) for j in json.load(sys.stdin)["jobs"]))'; }
 

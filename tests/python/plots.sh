@@ -71,7 +71,7 @@ command: [sh, -c, 'sleep 2; echo "loss=$1" > "$SWEEPMUX_RESULT"', sh, "{x}"]
 parameters:
   x: {min: 0, max: 29, step: 1}
 EOF2
-bg_setsid slow.out timeout -k 5 "$SMX_TIMEOUT" "$SWEEPMUX" run slow.yaml --state slow.h5 --slots 2 --sync-interval 0.2
+bg_setsid slow.out timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$SWEEPMUX" run slow.yaml --state slow.h5 --slots 2 --sync-interval 0.2
 slow_pid=$BG_PID
 for i in $(seq 1 200); do
     "$PY" -c 'import sweepmux, sys; s = sweepmux.open(sys.argv[1]).session(); sys.exit(not (s.counts["done"] >= 2 and s.counts["running"] > 0))' slow.h5 2>/dev/null && break

@@ -106,7 +106,7 @@ parameters:
   x: {min: 0, max: 59, step: 1}
 EOF2
 expect_rc 0 "check slow" smx check slow.yaml
-bg_setsid run.out timeout -k 5 "$SMX_TIMEOUT" "$MPIEXEC" -n 3 "$SWEEPMUX" run slow.yaml --state slow.h5 --slots 2 --sync-interval 0.2
+bg_setsid run.out timeout -k 5 "$(scaled "$SMX_TIMEOUT")" "$MPIEXEC" -n 3 "$SWEEPMUX" run slow.yaml --state slow.h5 --slots 2 --sync-interval 0.2
 run_pid=$BG_PID
 for i in $(seq 1 300); do
     [ -e slow.h5 ] && break

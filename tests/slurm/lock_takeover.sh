@@ -25,7 +25,7 @@ foreign_lock() {
 refused() {
     local rc=0
     foreign_lock "$1"
-    timeout 60 "$SWEEPMUX" run --state run.h5 --log-mode none >last.out 2>&1 || rc=$?
+    timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run --state run.h5 --log-mode none >last.out 2>&1 || rc=$?
     [ "$rc" = 4 ] || { cat last.out >&2; smx_fail "$2: exit $rc, want 4 (in use)"; }
     grep -q "node-elsewhere pid 4242 (Slurm job $1)" last.out || { cat last.out >&2; smx_fail "$2: the message does not name the holder"; }
     grep -q "slurm_job=$1" run.h5.lock || smx_fail "$2: the lock file was changed"
@@ -35,7 +35,7 @@ refused() {
 taken() {
     local rc=0 t0=$SECONDS
     foreign_lock "$1"
-    timeout 60 "$SWEEPMUX" run --state run.h5 --log-mode none >last.out 2>&1 || rc=$?
+    timeout $((60 * ${SMX_TIME_SCALE:-1})) "$SWEEPMUX" run --state run.h5 --log-mode none >last.out 2>&1 || rc=$?
     [ "$rc" = 0 ] || { cat last.out >&2; smx_fail "$2: exit $rc, want 0 (lock taken over)"; }
     [ $((SECONDS - t0)) -le 30 ] || smx_fail "$2: the takeover took $((SECONDS - t0)) s"
     [ ! -e run.h5.lock ] || smx_fail "$2: the lock file is left after the run"
