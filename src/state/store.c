@@ -1023,33 +1023,45 @@ done:
     return rc;
 }
 
-/* Edits a copy of PATH with EDIT and installs it atomically (see the top of this file). */
-static int rewrite(const char *path, int (*edit)(hid_t f, const char *tmp, void *arg), void *arg,
-                   range *skip, size_t nskip)
+typedef int (*edit_fn)(hid_t f, const char *tmp, void *arg);
+
+/* Copies PATH to TMP (leaving out SKIP's byte ranges) and edits the copy with EDIT; on failure TMP
+ * is removed. The copy is closed, not yet synced or installed. */
+static int edit_copy(const char *path, const char *tmp, edit_fn edit, void *arg, range *skip,
+                     size_t nskip)
 {
     int rc = 0;
     hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
-    char *tmp = tmp_name(path);
-    int have_tmp = 0;
-    if (!tmp)
-        return smx__error_oom();
-    /* Check the original first, so a bad file gives a clear error, not one about the copy. */
-    CHECK(open_file(path, 0, &f, NULL));
-    SMX_H5(close_file(&f), "cannot close %s", path);
-    unlink(tmp);
-    have_tmp = 1;
+    unlink(tmp); /* left over by a killed process that had our pid */
     CHECK(sparse_copy(path, tmp, skip, nskip));
     SMX_H5(fapl = make_fapl(0), "%s: file access properties", tmp);
     SMX_H5(f = H5Fopen(tmp, H5F_ACC_RDWR, fapl), "cannot open %s", tmp);
     CHECK(edit(f, tmp, arg));
     SMX_H5(close_file(&f), "cannot close %s", tmp);
-    CHECK(install_file(tmp, path, 0));
-    have_tmp = 0;
 done:
     close_id(&f);
     close_id(&fapl);
-    if (have_tmp)
+    if (rc)
         unlink(tmp);
+    return rc;
+}
+
+/* Edits a copy of PATH with EDIT and installs it atomically (see the top of this file). */
+static int rewrite(const char *path, edit_fn edit, void *arg, range *skip, size_t nskip)
+{
+    int rc = 0;
+    hid_t f = H5I_INVALID_HID;
+    char *tmp = tmp_name(path);
+    if (!tmp)
+        return smx__error_oom();
+    /* Check the original first, so a bad file gives a clear error, not one about the copy. */
+    CHECK(open_file(path, 0, &f, NULL));
+    SMX_H5(close_file(&f), "cannot close %s", path);
+    CHECK(edit_copy(path, tmp, edit, arg, skip, nskip));
+    if ((rc = install_file(tmp, path, 0)))
+        unlink(tmp);
+done:
+    close_id(&f);
     free(tmp);
     return rc;
 }
@@ -1162,8 +1174,14 @@ done:
 }
 
 /* The edits that make a format-1 file current: what format 2 added at the root. */
-static int edit_upgrade(hid_t f, const char *tmp, const smx_spec *spec, const char *workdir)
+typedef struct upgrade_arg {
+    const smx_spec *spec;
+    const char *workdir;
+} upgrade_arg;
+
+static int edit_upgrade(hid_t f, const char *tmp, void *arg)
 {
+    const upgrade_arg *u = arg;
     int rc = 0, version = 0;
     hid_t a = H5I_INVALID_HID;
     CHECK(check_format(f, tmp, &version));
@@ -1178,8 +1196,8 @@ static int edit_upgrade(hid_t f, const char *tmp, const smx_spec *spec, const ch
                         tmp);
         goto done;
     }
-    CHECK(write_str_attr(f, "workdir", workdir, tmp));
-    CHECK(smx__params_write(f, tmp, spec));
+    CHECK(write_str_attr(f, "workdir", u->workdir, tmp));
+    CHECK(smx__params_write(f, tmp, u->spec));
     /* Written last: a copy whose edits failed half-way never claims the new format. */
     int32_t current = SMX__FORMAT_VERSION;
     SMX_H5(a = H5Aopen(f, "format_version", H5P_DEFAULT), "%s: format_version", tmp);
@@ -1192,25 +1210,11 @@ done:
 int smx__store_upgrade_copy(const char *path, const char *tmp, const smx_spec *spec,
                             const char *workdir)
 {
-    int rc = 0, have_tmp = 0;
-    hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
     h5_quiet();
     if (!path || !tmp || !spec || !workdir)
         return smx__error(SMX_EUSAGE, "smx__store_upgrade_copy: NULL argument");
-    unlink(tmp); /* left over by a killed process that had our pid */
-    have_tmp = 1;
-    CHECK(sparse_copy(path, tmp, NULL, 0));
-    SMX_H5(fapl = make_fapl(0), "%s: file access properties", tmp);
-    SMX_H5(f = H5Fopen(tmp, H5F_ACC_RDWR, fapl), "cannot open %s", tmp);
-    CHECK(edit_upgrade(f, tmp, spec, workdir));
-    SMX_H5(close_file(&f), "cannot close %s", tmp);
-    have_tmp = 0;
-done:
-    close_id(&f);
-    close_id(&fapl);
-    if (have_tmp)
-        unlink(tmp);
-    return rc;
+    upgrade_arg u = {spec, workdir};
+    return edit_copy(path, tmp, edit_upgrade, &u, NULL, 0);
 }
 
 /* ---------------------------------------------------------------------------------------------
