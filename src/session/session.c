@@ -494,7 +494,7 @@ static int flush_run(smx_session *s)
  * of consecutive indices: a claimed chunk finished in order travels to rank 0 as one range entry
  * and reaches the state file as one range write (status and attempts only).
  */
-static int range_add(smx_session *s, uint64_t index)
+static inline int range_add(smx_session *s, uint64_t index)
 {
     if (s->run_count && index == s->run_first + s->run_count) {
         s->run_count++;
@@ -652,7 +652,7 @@ static inline smx_element *new_element(smx_session *s, uint64_t index, int attem
     return e;
 }
 
-static void drop_element(smx_session *s, smx_element *e)
+static inline void drop_element(smx_session *s, smx_element *e)
 {
     if (s->nspare < 64) {
         e->next = s->spare;
@@ -662,6 +662,14 @@ static void drop_element(smx_session *s, smx_element *e)
     }
     free(e->vals);
     free(e);
+}
+
+/* A completion that joins the open run of elements done without results (see range_add). */
+static inline int complete_in_run(smx_session *s, smx_element *e)
+{
+    int rc = range_add(s, e->index);
+    drop_element(s, e);
+    return rc;
 }
 
 static void give(smx_session *s, smx_element *e)
@@ -940,18 +948,10 @@ int smx_session_next(smx_session *s, smx_element **out)
      */
     smx_element *e;
     if (s && out && s->tick > 1 && s->group_size <= 1 && !s->stop_flag && s->iterates &&
-        !s->stopping && s->qhead < s->qlen && s->qfirst + s->qhead < s->claim.open &&
-        (e = s->spare) != NULL) {
+        !s->stopping && s->qhead < s->qlen && s->qfirst + s->qhead < s->claim.open && s->spare) {
         uint64_t entry = s->queue[s->qhead++];
         s->tick--;
-        s->spare = e->next;
-        s->nspare--;
-        e->s = s;
-        e->index = SMX__ENTRY_INDEX(entry);
-        e->attempt = SMX__ENTRY_ATTEMPT(entry);
-        e->tries = 0;
-        e->decoded = 0;
-        e->prev = e->next = NULL;
+        e = new_element(s, SMX__ENTRY_INDEX(entry), SMX__ENTRY_ATTEMPT(entry));
         give(s, e);
         *out = e;
         return SMX_OK;
@@ -1090,11 +1090,8 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
      */
     if (c->status == SMX_STATUS_DONE && c->nresults == 0 && !c->stderr_tail && c->t_start <= 0 &&
         c->t_end <= 0 && c->exit_code <= 0 && c->term_signal == 0 && e->attempt == 1 &&
-        s->stride > 1) {
-        int rc = range_add(s, e->index);
-        drop_element(s, e);
-        return rc;
-    }
+        s->stride > 1)
+        return complete_in_run(s, e);
     smx__report r;
     int kind = SMX__REPORT_FINAL, retry = 0;
     if (c->status == SMX_STATUS_PENDING)
@@ -1151,19 +1148,14 @@ int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
 {
     /*
      * Done without results on a first attempt, by a rank that records its own elements, while
-     * elements come fast, right after the open run, with room in the free list: the run grows by
-     * one, as smx_element_complete_ex would make it, with no call and no completion built.
+     * elements come fast: the element joins the open run as smx_element_complete_ex would make
+     * it, with no completion built.
      */
     smx_session *s;
     if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 &&
-        (s = e->s)->grank == 0 && s->stride > 1 && s->run_count &&
-        e->index == s->run_first + s->run_count && s->nspare < 64) {
+        (s = e->s)->grank == 0 && s->stride > 1) {
         ungive(s, e);
-        s->run_count++;
-        e->next = s->spare;
-        s->spare = e;
-        s->nspare++;
-        return SMX_OK;
+        return complete_in_run(s, e);
     }
     return complete_general(e, status, nresults, names, values);
 }
