@@ -1,6 +1,7 @@
 /* Unit tests for the two clocks: the monotonic one measures intervals, the wall one tells the time.
  */
 #include <CUnit/CUnit.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "core/clock.h"
@@ -25,11 +26,15 @@ static void test_mono_measures_a_sleep(void)
 
 static void test_wall_is_unix_time(void)
 {
-    time_t before = time(NULL);
+    /* Bounds from gettimeofday, not time(): glibc's time() reads the coarse clock, which may still
+     * show the previous second a few milliseconds after CLOCK_REALTIME has passed it (this made
+     * the test fail on a CI machine). gettimeofday truncates to microseconds, hence the 1 us. */
+    struct timeval before, after;
+    gettimeofday(&before, NULL);
     double w = smx__clock_wall();
-    time_t after = time(NULL);
-    CU_ASSERT(w >= (double)before);
-    CU_ASSERT(w < (double)after + 1.0);
+    gettimeofday(&after, NULL);
+    CU_ASSERT(w >= (double)before.tv_sec + (double)before.tv_usec * 1e-6 - 1e-6);
+    CU_ASSERT(w <= (double)after.tv_sec + (double)after.tv_usec * 1e-6 + 1e-6);
     /* Sub-second resolution: two readings a few ms apart differ. */
     struct timespec nap = {0, 5 * 1000 * 1000};
     nanosleep(&nap, NULL);
