@@ -166,6 +166,69 @@ static void test_mixed_stream(void)
     remove_file(path);
 }
 
+/*
+ * Done bits (one rank's share of small chunks claimed in turn): each set bit, and no other, reads
+ * done with attempt 1 after stop, with runs of bits that cross word boundaries, full words, a
+ * word's last bit, NaN in the named result columns, and a range queued next to them.
+ */
+static void test_done_bits(void)
+{
+    const uint64_t n = 4096;
+    char *path = fresh_file("journal", n);
+    smx__store *st = NULL;
+    smx__records *sess = NULL;
+    smx__journal *j = NULL;
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_WRITE), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__journal_start(&j, st, sess, NULL), 0);
+    CU_ASSERT_EQUAL(smx__journal_result_name(j, 0, "loss"), 0);
+    uint8_t *want = calloc(n, 1);
+    /* Block A from element 128: alternating bits, then a run from bit 60 of word 1 into word 2,
+     * a full word, a lone last bit. */
+    uint64_t a[5] = {0x5555555555555555ull, 0xF000000000000000ull, 0x000000000000000Full,
+                     ~0ull, 0x8000000000000000ull};
+    CU_ASSERT_EQUAL(smx__journal_done_bits(j, 128, a, 5, 0), 0);
+    /* Block B from element 1024, with NaN in result column 0: bits 0, 63 and 64..127. */
+    uint64_t b[2] = {0x8000000000000001ull, ~0ull};
+    CU_ASSERT_EQUAL(smx__journal_done_bits(j, 1024, b, 2, 1), 0);
+    smx__range r = {2000, 10, 1, SMX_STATUS_DONE, 0};
+    CU_ASSERT_EQUAL(smx__journal_ranges(j, &r, 1), 0);
+    for (int k = 0; k < 5; k++)
+        for (int bit = 0; bit < 64; bit++)
+            if (a[k] >> bit & 1)
+                want[128 + 64 * k + bit] = 1;
+    for (int k = 0; k < 2; k++)
+        for (int bit = 0; bit < 64; bit++)
+            if (b[k] >> bit & 1)
+                want[1024 + 64 * k + bit] = 2;
+    for (int i = 2000; i < 2010; i++)
+        want[i] = 1;
+    CU_ASSERT_EQUAL(smx__journal_stop(j, NULL), 0);
+    smx__store_close(st);
+
+    CU_ASSERT_EQUAL_FATAL(smx__store_open(&st, path, SMX__STORE_READ), 0);
+    CU_ASSERT_EQUAL_FATAL(smx__records_open(st, "s", &sess), 0);
+    smx__record *recs = malloc(n * sizeof *recs);
+    CU_ASSERT_EQUAL_FATAL(smx__records_read_records(sess, 0, n, recs), 0);
+    int ok = 1;
+    for (uint64_t i = 0; i < n && ok; i++) {
+        const smx__record *x = &recs[i];
+        if (want[i])
+            ok = x->status == SMX_STATUS_DONE && x->attempts == 1 &&
+                 (want[i] == 2 ? isnan(x->results[0]) : x->results[0] == 0);
+        else
+            ok = x->status == SMX_STATUS_PENDING && x->attempts == 0;
+        if (!ok)
+            fprintf(stderr, "element %llu: status %u attempts %u result %g (want %d)\n",
+                    (unsigned long long)i, x->status, x->attempts, x->results[0], want[i]);
+    }
+    CU_ASSERT(ok);
+    smx__store_close(st);
+    free(recs);
+    free(want);
+    remove_file(path);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -173,5 +236,6 @@ int main(void)
     CU_pSuite s = CU_add_suite("journal", NULL, NULL);
     CU_add_test(s, "group commit without a sync request", test_group_commit);
     CU_add_test(s, "ranges, records and states interleaved", test_mixed_stream);
+    CU_add_test(s, "done bits become ranges of exactly their elements", test_done_bits);
     return smx_test_run();
 }

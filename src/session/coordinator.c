@@ -78,6 +78,15 @@ struct smx__coord {
     char errmsg[1024];
     smx__range *ranges; /* accepted range completions not handed to the journal yet */
     size_t nranges, capranges;
+    /*
+     * Accepted bits completions not handed to the journal yet, merged over the ranks: bit b of
+     * acc[k] is element acc_first + 64 k + b; words [acc_lo, acc_hi) are in use (acc_hi == 0:
+     * none), all with acc_nan named result columns.
+     */
+    uint64_t *acc;
+    uint64_t acc_first;
+    size_t acc_lo, acc_hi;
+    uint16_t acc_nan;
     int named;             /* result columns with a name: they are taken from column 0 up */
     int rcols;             /* result columns of the session (store.h) */
     int plain;             /* a status byte is out of range: no word-at-a-time shortcuts */
@@ -155,6 +164,7 @@ void smx__coord_free(smx__coord *c)
     big_free(c->attempts, 2 * c->n);
     free(c->raised);
     free(c->ranges);
+    free(c->acc);
     free(c->host_of_rank);
     free(c);
 }
@@ -835,13 +845,97 @@ uint64_t smx__coord_events(const smx__coord *c)
     return c->seen + c->reports;
 }
 
-/* Hands the accepted ranges to the journal (one queue operation for all of them). */
+/* Words of the bits accumulator (2^18 elements): completions cluster behind the claim frontier. */
+#define ACC_WORDS 4096
+
+/* Hands the accepted bits to the journal (one queue operation for all of them). */
+static void flush_acc(smx__coord *c)
+{
+    if (c->acc_hi == 0)
+        return;
+    queued(c,
+           smx__journal_done_bits(c->j, c->acc_first + 64 * c->acc_lo, c->acc + c->acc_lo,
+                                  c->acc_hi - c->acc_lo, c->acc_nan),
+           "completed elements");
+    memset(c->acc + c->acc_lo, 0, (c->acc_hi - c->acc_lo) * sizeof *c->acc);
+    c->acc_lo = c->acc_hi = 0;
+}
+
+/* Hands the accepted ranges and bits to the journal (one queue operation for each). */
 static void flush_ranges(smx__coord *c)
 {
+    flush_acc(c);
     if (c->nranges == 0)
         return;
     queued(c, smx__journal_ranges(c->j, c->ranges, c->nranges), "completed ranges");
     c->nranges = 0;
+}
+
+/*
+ * Adds the accepted elements MASK of element word WORD (elements 64 WORD + b) to the accumulator,
+ * which moves (handing its bits over first) when the word falls outside it or the named result
+ * columns changed.
+ */
+static int acc_add(smx__coord *c, uint64_t word, uint64_t mask)
+{
+    uint64_t base = c->acc_first / 64;
+    if (c->acc_hi == 0 || c->acc_nan != c->named || word < base || word - base >= ACC_WORDS) {
+        flush_acc(c);
+        if (!c->acc && !(c->acc = calloc(ACC_WORDS, sizeof *c->acc)))
+            return fail_with(c, smx__error_oom());
+        /* A quarter of the window behind the word, for ranks a little behind this one. */
+        base = word > ACC_WORDS / 4 ? word - ACC_WORDS / 4 : 0;
+        c->acc_first = 64 * base;
+        c->acc_lo = c->acc_hi = (size_t)(word - base);
+        c->acc_nan = (uint16_t)c->named;
+    }
+    size_t w = (size_t)(word - base);
+    c->acc[w] |= mask;
+    if (w < c->acc_lo)
+        c->acc_lo = w;
+    if (w >= c->acc_hi)
+        c->acc_hi = w + 1;
+    return SMX_OK;
+}
+
+int smx__coord_bits(smx__coord *c, uint64_t first, const void *words, size_t nwords)
+{
+    c->reports++;
+    uint64_t accepted = 0;
+    int rc = SMX_OK;
+    for (size_t k = 0; k < nwords && rc == SMX_OK; k++) {
+        uint64_t w;
+        memcpy(&w, (const char *)words + 8 * k, 8);
+        uint64_t at = first + 64 * (uint64_t)k;
+        if (first % 64 || at >= c->n) { /* not ours to commit */
+            c->rejected += (uint64_t)__builtin_popcountll(w);
+            continue;
+        }
+        if (c->n - at < 64) {
+            uint64_t inside = ((uint64_t)1 << (c->n - at)) - 1;
+            c->rejected += (uint64_t)__builtin_popcountll(w & ~inside);
+            w &= inside;
+        }
+        /* Exactly-once commit, element by element: only a running first attempt is taken. */
+        uint64_t ok = 0;
+        for (uint64_t v = w; v; v &= v - 1) {
+            int b = __builtin_ctzll(v);
+            uint64_t i = at + (uint64_t)b;
+            if (c->status[i] == SMX_STATUS_RUNNING && c->attempts[i] == 1) {
+                c->status[i] = SMX_STATUS_DONE;
+                ok |= (uint64_t)1 << b;
+            }
+        }
+        uint64_t n_ok = (uint64_t)__builtin_popcountll(ok);
+        c->rejected += (uint64_t)__builtin_popcountll(w) - n_ok;
+        accepted += n_ok;
+        if (ok)
+            rc = acc_add(c, at / 64, ok);
+    }
+    c->counts.running -= accepted;
+    c->counts.done += accepted;
+    c->done_this_job += accepted;
+    return rc;
 }
 
 /* Appends the run [first, first + count) of accepted elements, merged with the last if adjacent. */
@@ -921,6 +1015,8 @@ int smx__coord_report(smx__coord *c, const smx__report *r)
 {
     if (r->kind == SMX__REPORT_RANGE)
         return smx__coord_range(c, r->index, r->count);
+    if (r->kind == SMX__REPORT_BITS)
+        return smx__coord_bits(c, r->index, r->bits, (size_t)r->count);
     c->reports++;
     uint64_t i = r->index;
     if (i >= c->n || c->status[i] != SMX_STATUS_RUNNING) {

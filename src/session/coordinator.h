@@ -95,6 +95,14 @@ int smx__coord_report(smx__coord *c, const smx__report *r);
  */
 int smx__coord_range(smx__coord *c, uint64_t first, uint64_t count);
 
+/*
+ * Rank 0's own bits: the elements whose bits are set among the NWORDS words at WORDS (any
+ * alignment; bit b of word k is element FIRST + 64 k + b, FIRST a multiple of 64) are done without
+ * results on their first attempt; committed as smx__coord_range does. Workers' bits entries come
+ * through smx__coord_report.
+ */
+int smx__coord_bits(smx__coord *c, uint64_t first, const void *words, size_t nwords);
+
 /* Stops: claims end and the other ranks are told. REASON is kept for the job row. */
 int smx__coord_stop(smx__coord *c, const char *reason);
 

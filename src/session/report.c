@@ -53,6 +53,31 @@ int smx__report_pack_range(smx__report_buf *b, uint64_t first, uint64_t count, i
     return rc;
 }
 
+/* A bits entry, after its kind byte (and before its words). */
+struct bits_entry {
+    uint64_t first;
+    uint32_t nwords;
+    int32_t rank;
+};
+
+int smx__report_pack_bits(smx__report_buf *b, uint64_t first, const uint64_t *words, size_t nwords,
+                          int32_t rank)
+{
+    if (nwords == 0 || nwords > SMX__REPORT_BITS_MAX || first % 64)
+        return smx__error(SMX_EUSAGE, "bits entry of %zu words at %llu", nwords,
+                          (unsigned long long)first);
+    struct bits_entry e = {first, (uint32_t)nwords, rank};
+    char bytes[1 + sizeof e];
+    bytes[0] = (char)SMX__REPORT_BITS;
+    memcpy(bytes + 1, &e, sizeof e);
+    int rc = put(b, bytes, sizeof bytes);
+    if (rc == SMX_OK)
+        rc = put(b, words, nwords * sizeof *words);
+    if (rc == SMX_OK)
+        b->count++;
+    return rc;
+}
+
 int smx__report_pack(smx__report_buf *b, const smx__report *r)
 {
     if (r->kind == SMX__REPORT_RANGE)
@@ -111,6 +136,28 @@ int smx__report_unpack(const char *data, size_t len, size_t *offset, smx__report
         *offset = o + sizeof e;
         return SMX_OK;
     }
+    if (kind == SMX__REPORT_BITS) {
+        struct bits_entry e;
+        if (o + sizeof e > len)
+            return smx__error(SMX_EFORMAT, "truncated report");
+        memcpy(&e, data + o, sizeof e);
+        o += sizeof e;
+        if (e.nwords == 0 || e.nwords > SMX__REPORT_BITS_MAX || e.first % 64)
+            return smx__error(SMX_EFORMAT, "malformed report");
+        if (o + (size_t)e.nwords * sizeof(uint64_t) > len)
+            return smx__error(SMX_EFORMAT, "truncated report");
+        memset(r, 0, offsetof(smx__report, result_names));
+        r->kind = kind;
+        r->status = SMX_STATUS_DONE;
+        r->attempt = 1;
+        r->index = e.first;
+        r->count = e.nwords;
+        r->rank = e.rank;
+        r->bits = data + o;
+        r->tail[0] = '\0';
+        *offset = o + (size_t)e.nwords * sizeof(uint64_t);
+        return SMX_OK;
+    }
     if (o + sizeof f > len)
         return smx__error(SMX_EFORMAT, "truncated report");
     memcpy(&f, data + o, sizeof f);
@@ -119,6 +166,7 @@ int smx__report_unpack(const char *data, size_t len, size_t *offset, smx__report
         return smx__error(SMX_EFORMAT, "malformed report");
     r->index = f.index;
     r->count = 1;
+    r->bits = NULL;
     r->t_start = f.t_start;
     r->t_end = f.t_end;
     r->rank = f.rank;

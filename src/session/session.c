@@ -466,44 +466,87 @@ int smx__session_flush(smx_session *s, int force)
     return rc;
 }
 
+/* Rank 0: the coordinator catches up with the claims before it hears about their elements. */
+static int rank0_notice(smx_session *s)
+{
+    if (!s->unnoticed)
+        return SMX_OK;
+    s->unnoticed = 0;
+    return smx__coord_notice(s->coord);
+}
+
 /* Hands a report to rank 0: directly on rank 0, batched otherwise. */
 static int report(smx_session *s, const smx__report *r)
 {
-    if (s->rank == 0)
-        return smx__coord_report(s->coord, r);
+    if (s->rank == 0) {
+        int rc = rank0_notice(s);
+        return rc != SMX_OK ? rc : smx__coord_report(s->coord, r);
+    }
     int rc = smx__report_pack(&s->out, r);
     if (rc == SMX_OK)
         rc = smx__session_flush(s, 0);
     return rc;
 }
 
-/* Hands the open run of elements done without results to rank 0 (see range_add). */
-static int flush_run(smx_session *s)
+/*
+ * Hands the done window to rank 0 (see done_add): as a range when its elements are consecutive
+ * (a claimed chunk finished in order), as bits otherwise (chunks of a few elements, claimed in
+ * turn with other ranks).
+ */
+static int flush_done(smx_session *s)
 {
-    if (s->run_count == 0)
+    if (s->done_count == 0)
         return SMX_OK;
-    uint64_t first = s->run_first, count = s->run_count;
-    s->run_count = 0;
+    uint64_t first = s->done_first, count = s->done_count;
+    unsigned hi = s->done_hi;
+    uint64_t lo_bit = (uint64_t)__builtin_ctzll(s->done_bits[0]); /* word 0 is never empty */
+    uint64_t hi_bit = 64 * (uint64_t)(hi - 1) + 63 - (uint64_t)__builtin_clzll(s->done_bits[hi - 1]);
+    int rc = SMX_OK;
     if (s->rank == 0)
-        return smx__coord_range(s->coord, first, count);
-    return smx__report_pack_range(&s->out, first, count, s->rank);
+        rc = rank0_notice(s);
+    if (rc == SMX_OK && hi_bit - lo_bit + 1 == count) {
+        rc = s->rank == 0 ? smx__coord_range(s->coord, first + lo_bit, count)
+                          : smx__report_pack_range(&s->out, first + lo_bit, count, s->rank);
+    } else if (rc == SMX_OK) {
+        rc = s->rank == 0 ? smx__coord_bits(s->coord, first, s->done_bits, hi)
+                          : smx__report_pack_bits(&s->out, first, s->done_bits, hi, s->rank);
+    }
+    memset(s->done_bits, 0, hi * sizeof s->done_bits[0]);
+    s->done_count = 0;
+    s->done_hi = 0;
+    return rc;
+}
+
+/* done_add's rare path: the window is handed over and starts again at INDEX. */
+__attribute__((noinline)) static int done_restart(smx_session *s, uint64_t index)
+{
+    int rc = flush_done(s);
+    s->done_first = index & ~(uint64_t)63;
+    s->done_bits[0] = (uint64_t)1 << (index & 63);
+    s->done_hi = 1;
+    s->done_count = 1;
+    return rc;
 }
 
 /*
- * Completions of elements done without results, on their first attempt, are kept as one open run
- * of consecutive indices: a claimed chunk finished in order travels to rank 0 as one range entry
- * and reaches the state file as one range write (status and attempts only).
+ * Completions of elements done without results, on their first attempt, are kept as bits in the
+ * done window, which reaches rank 0 at the next look (or when an element falls outside it): a
+ * claimed chunk finished in order travels as one range entry, the elements of chunks claimed in
+ * turn with other ranks as a few words, and both reach the state file as range writes (status and
+ * attempts only). Inline: it is on the path of every such element.
  */
-static inline int range_add(smx_session *s, uint64_t index)
+static inline int done_add(smx_session *s, uint64_t index)
 {
-    if (s->run_count && index == s->run_first + s->run_count) {
-        s->run_count++;
+    uint64_t off = index - s->done_first;
+    if (s->done_count && off < 64 * SMX__DONE_WORDS) {
+        unsigned w = (unsigned)(off >> 6);
+        s->done_bits[w] |= (uint64_t)1 << (off & 63);
+        if (w >= s->done_hi)
+            s->done_hi = w + 1;
+        s->done_count++;
         return SMX_OK;
     }
-    int rc = flush_run(s);
-    s->run_first = index;
-    s->run_count = 1;
-    return rc;
+    return done_restart(s, index);
 }
 
 static void init_report(smx_session *s, smx__report *r, int kind, uint64_t index, int attempt)
@@ -603,7 +646,7 @@ int smx_session_progress(smx_session *s)
 {
     if (!s)
         return smx__error(SMX_EUSAGE, "smx_session_progress: session is NULL");
-    int rc = flush_run(s);
+    int rc = flush_done(s);
     if (rc != SMX_OK)
         return rc;
     if (s->rank == 0) {
@@ -664,10 +707,10 @@ static inline void drop_element(smx_session *s, smx_element *e)
     free(e);
 }
 
-/* A completion that joins the open run of elements done without results (see range_add). */
-static inline int complete_in_run(smx_session *s, smx_element *e)
+/* A completion that joins the done window (see done_add). */
+static inline int complete_done(smx_session *s, smx_element *e)
 {
-    int rc = range_add(s, e->index);
+    int rc = done_add(s, e->index);
     drop_element(s, e);
     return rc;
 }
@@ -721,7 +764,7 @@ static int claim_more(smx_session *s)
     s->qlen = n;
     s->qfirst = first;
     if (s->rank == 0)
-        return smx__coord_notice(s->coord); /* our own claim runs before we report on it */
+        s->unnoticed = 1; /* our own claim runs before we report on it: see rank0_notice */
     return SMX_OK;
 }
 
@@ -815,7 +858,7 @@ static int next_element(smx_session *s, smx_element **out)
     }
     if (!e) {
         /* The end: what this rank finished goes to rank 0 now, not at the next look. */
-        rc = flush_run(s);
+        rc = flush_done(s);
         if (rc == SMX_OK && s->rank != 0)
             rc = smx__session_flush(s, 0);
         return rc != SMX_OK ? rc : SMX_ITEROVER;
@@ -1091,7 +1134,7 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
     if (c->status == SMX_STATUS_DONE && c->nresults == 0 && !c->stderr_tail && c->t_start <= 0 &&
         c->t_end <= 0 && c->exit_code <= 0 && c->term_signal == 0 && e->attempt == 1 &&
         s->stride > 1)
-        return complete_in_run(s, e);
+        return complete_done(s, e);
     smx__report r;
     int kind = SMX__REPORT_FINAL, retry = 0;
     if (c->status == SMX_STATUS_PENDING)
@@ -1148,14 +1191,14 @@ int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
 {
     /*
      * Done without results on a first attempt, by a rank that records its own elements, while
-     * elements come fast: the element joins the open run as smx_element_complete_ex would make
+     * elements come fast: the element joins the done window as smx_element_complete_ex would make
      * it, with no completion built.
      */
     smx_session *s;
     if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 &&
         (s = e->s)->grank == 0 && s->stride > 1) {
         ungive(s, e);
-        return complete_in_run(s, e);
+        return complete_done(s, e);
     }
     return complete_general(e, status, nresults, names, values);
 }
@@ -1219,10 +1262,10 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
     s->finished = 1;
     /*
      * What this rank finished goes to rank 0; whatever it still holds goes back to pending. If the
-     * open run cannot be handed over (no memory), its elements stay running in the file and run
+     * done window cannot be handed over (no memory), its elements stay running in the file and run
      * again next time; this rank's close reports the failure.
      */
-    int lost = flush_run(s);
+    int lost = flush_done(s);
     release_queue(s);
     smx__report r;
     while (s->given) {

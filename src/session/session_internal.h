@@ -16,6 +16,9 @@
 #include "spec/spec.h"
 #include "sweepmux/session.h"
 
+/* Words of a rank's done window (4096 elements). */
+#define SMX__DONE_WORDS 64
+
 /* A send in flight and its buffer. */
 typedef struct smx__send {
     MPI_Request req;
@@ -66,14 +69,22 @@ struct smx_session {
     int finished;        /* close() reached */
     double last_probe;   /* when a worker last probed for rank 0's messages */
     double last_send;    /* when this rank last sent reports */
-    /* The open run: elements [run_first, run_first + run_count) done, not handed over yet. */
-    uint64_t run_first, run_count;
+    /*
+     * The done window (see done_add in session.c): elements done without results on their first
+     * attempt, not handed over yet, as bits from done_first (a multiple of 64) on: bit b of
+     * done_bits[k] is element done_first + 64 k + b. done_count bits are set, in words
+     * [0, done_hi).
+     */
+    uint64_t done_first, done_count;
+    unsigned done_hi;
+    int unnoticed; /* rank 0: claimed since the coordinator last looked at the counter */
     double tnow;        /* monotonic clock at the last look (see look() in session.c) */
     double wall_offset; /* wall clock minus monotonic clock at the last look */
     unsigned tick;      /* calls of smx_session_next left until the next look */
     unsigned stride;    /* calls between looks */
     smx_element *spare; /* recycled elements */
     int nspare;
+    uint64_t done_bits[SMX__DONE_WORDS];
 };
 
 /*

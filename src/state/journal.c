@@ -27,6 +27,13 @@ typedef struct op {
     } u;
 } op;
 
+/* Words of done bits (smx__journal_done_bits) in a batch's word pool. */
+typedef struct bitblock {
+    uint64_t first;
+    size_t off, n;
+    uint16_t nan_results;
+} bitblock;
+
 /* One batch of queued changes; the main thread fills one while the thread writes the other. */
 typedef struct batch {
     smx__record *recs;
@@ -34,6 +41,10 @@ typedef struct batch {
     smx__range *ranges;
     size_t nranges, capranges;
     uint64_t nranged; /* elements in ranges */
+    bitblock *blocks;
+    size_t nblocks, capblocks;
+    uint64_t *words; /* the blocks' words */
+    size_t nwords, capwords;
     uint64_t *sidx;
     uint8_t *sstatus;
     uint16_t *sattempts;
@@ -50,6 +61,8 @@ struct smx__journal {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     batch filling, writing;
+    smx__range *expanded; /* the writer's: a batch's ranges and its bits as ranges */
+    size_t capexpanded;
     uint64_t queued_seq;  /* bumped by every queued change */
     uint64_t sync_wanted; /* highest ticket asked for */
     uint64_t durable_seq; /* every change up to this seq is durable */
@@ -79,7 +92,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 static int batch_empty(const batch *b)
 {
-    return !(b->nrecs || b->nranges || b->nstates || b->nops);
+    return !(b->nrecs || b->nranges || b->nblocks || b->nstates || b->nops);
 }
 
 /* Empties B for reuse, freeing what its ops own. */
@@ -88,7 +101,7 @@ static void batch_reset(batch *b)
     for (size_t i = 0; i < b->nops; i++)
         if (b->ops[i].kind == OP_NAN_RESULTS)
             free(b->ops[i].u.nan.runs);
-    b->nrecs = b->nranges = b->nstates = b->nops = 0;
+    b->nrecs = b->nranges = b->nblocks = b->nwords = b->nstates = b->nops = 0;
     b->nranged = 0;
 }
 
@@ -97,11 +110,58 @@ static void batch_free(batch *b)
     batch_reset(b);
     free(b->recs);
     free(b->ranges);
+    free(b->blocks);
+    free(b->words);
     free(b->sidx);
     free(b->sstatus);
     free(b->sattempts);
     free(b->ops);
     memset(b, 0, sizeof *b);
+}
+
+/*
+ * The batch's ranges followed by its bits as ranges (runs of set bits), in j->expanded; *N gets
+ * how many. Done on the writer thread, so that the coordinator hands over bits at the cost of
+ * copying words.
+ */
+static int expand_bits(smx__journal *j, const batch *b, size_t *n)
+{
+    size_t k = b->nranges;
+    if (grow((void **)&j->expanded, &j->capexpanded, k ? k : 1, sizeof(smx__range)))
+        return SMX_ENOMEM;
+    memcpy(j->expanded, b->ranges, k * sizeof(smx__range));
+    for (size_t bl = 0; bl < b->nblocks; bl++) {
+        const bitblock *x = &b->blocks[bl];
+        smx__range run = {0, 0, 1, SMX_STATUS_DONE, x->nan_results};
+        for (size_t w = 0; w < x->n; w++) {
+            uint64_t word = b->words[x->off + w];
+            uint64_t at = x->first + 64 * w;
+            while (word) {
+                int lo = __builtin_ctzll(word);
+                uint64_t ones = ~(word >> lo); /* the run of set bits from lo up */
+                int len = ones ? __builtin_ctzll(ones) : 64 - lo;
+                if (run.count && run.first + run.count == at + (uint64_t)lo) {
+                    run.count += (uint64_t)len;
+                } else {
+                    if (run.count) {
+                        if (grow((void **)&j->expanded, &j->capexpanded, k + 1, sizeof run))
+                            return SMX_ENOMEM;
+                        j->expanded[k++] = run;
+                    }
+                    run.first = at + (uint64_t)lo;
+                    run.count = (uint64_t)len;
+                }
+                word = len + lo >= 64 ? 0 : word & (~(uint64_t)0 << (lo + len));
+            }
+        }
+        if (run.count) {
+            if (grow((void **)&j->expanded, &j->capexpanded, k + 1, sizeof run))
+                return SMX_ENOMEM;
+            j->expanded[k++] = run;
+        }
+    }
+    *n = k;
+    return SMX_OK;
 }
 
 static int write_batch(smx__journal *j, batch *b)
@@ -115,8 +175,14 @@ static int write_batch(smx__journal *j, batch *b)
     /* Status changes first: an element claimed and finished within one batch ends up finished. */
     if (b->nstates)
         rc = smx__records_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
-    if (rc == SMX_OK && b->nranges)
+    if (rc == SMX_OK && b->nblocks) {
+        size_t n = 0;
+        rc = expand_bits(j, b, &n);
+        if (rc == SMX_OK)
+            rc = smx__records_write_ranges(j->sess, j->expanded, n);
+    } else if (rc == SMX_OK && b->nranges) {
         rc = smx__records_write_ranges(j->sess, b->ranges, b->nranges);
+    }
     if (rc == SMX_OK && b->nrecs)
         rc = smx__records_write_records(j->sess, b->recs, b->nrecs);
     for (size_t i = 0; rc == SMX_OK && i < b->nops; i++) {
@@ -275,6 +341,26 @@ int smx__journal_ranges(smx__journal *j, const smx__range *r, size_t n)
     return rc;
 }
 
+int smx__journal_done_bits(smx__journal *j, uint64_t first, const uint64_t *words, size_t nwords,
+                           uint16_t nan_results)
+{
+    if (nwords == 0)
+        return SMX_OK;
+    pthread_mutex_lock(&j->mu);
+    batch *b = &j->filling;
+    int rc = grow((void **)&b->blocks, &b->capblocks, b->nblocks + 1, sizeof(bitblock));
+    if (rc == SMX_OK)
+        rc = grow((void **)&b->words, &b->capwords, b->nwords + nwords, sizeof(uint64_t));
+    if (rc == SMX_OK) {
+        memcpy(b->words + b->nwords, words, nwords * sizeof *words);
+        b->blocks[b->nblocks++] = (bitblock){first, b->nwords, nwords, nan_results};
+        b->nwords += nwords;
+        queued(j);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
 int smx__journal_nan_results(smx__journal *j, int col, const smx__range *runs, size_t n)
 {
     smx__range *copy = malloc((n ? n : 1) * sizeof *copy);
@@ -405,7 +491,7 @@ size_t smx__journal_backlog(smx__journal *j)
     pthread_mutex_lock(&j->mu);
     /* A record weighs as much memory as about eight of the other changes (its result columns). */
     size_t n = j->filling.nrecs * (1 + sizeof(smx__record) / 256) + j->filling.nranges +
-               j->filling.nstates + j->filling.nops;
+               j->filling.nwords + j->filling.nstates + j->filling.nops;
     pthread_mutex_unlock(&j->mu);
     return n;
 }
@@ -427,6 +513,7 @@ int smx__journal_stop(smx__journal *j, int64_t *durable_meta)
         memcpy(durable_meta, j->durable_meta, sizeof j->durable_meta);
     batch_free(&j->filling);
     batch_free(&j->writing);
+    free(j->expanded);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
     free(j);

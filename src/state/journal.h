@@ -33,6 +33,13 @@ int smx__journal_start(smx__journal **out, smx__store *st, smx__records *sess, s
 int smx__journal_record(smx__journal *j, const smx__record *r);
 /* N ranges of elements done without results (status and attempts only; see store.h). */
 int smx__journal_ranges(smx__journal *j, const smx__range *r, size_t n);
+/*
+ * Elements done without results on their first attempt, as bits: bit b of WORDS[k] stands for
+ * element FIRST + 64 k + b (FIRST a multiple of 64); the writer turns them into ranges (NAN_RESULTS
+ * as in smx__range). The elements must not be in another queued range.
+ */
+int smx__journal_done_bits(smx__journal *j, uint64_t first, const uint64_t *words, size_t nwords,
+                           uint16_t nan_results);
 /* NaN into result column COL for the elements of the N runs (a column named for the first time). */
 int smx__journal_nan_results(smx__journal *j, int col, const smx__range *runs, size_t n);
 int smx__journal_state(smx__journal *j, uint64_t index, uint8_t status, uint16_t attempts);
