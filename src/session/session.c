@@ -115,6 +115,19 @@ static int share_spec(smx_session *s)
 }
 
 /* Frees everything S holds; the first MPI failure of the teardown is returned. */
+/* Takes element E off the session's list of every element structure and frees it. */
+static void free_element(smx_session *s, smx_element *e)
+{
+    if (e->all_prev)
+        e->all_prev->all_next = e->all_next;
+    else
+        s->all = e->all_next;
+    if (e->all_next)
+        e->all_next->all_prev = e->all_prev;
+    free(e->vals);
+    free(e);
+}
+
 static int free_session(smx_session *s)
 {
     if (!s)
@@ -130,14 +143,8 @@ static int free_session(smx_session *s)
         free(s->sends);
         s->sends = n;
     }
-    for (smx_element *lists[3] = {s->given, s->retry_head, s->spare}, **l = lists; l < lists + 3;
-         l++) {
-        for (smx_element *e = *l, *n; e; e = n) {
-            n = e->next;
-            free(e->vals);
-            free(e);
-        }
-    }
+    while (s->all)
+        free_element(s, s->all);
     smx__report_buf_free(&s->out);
     free(s->queue);
     smx__spec_free(s->spec);
@@ -309,6 +316,7 @@ int smx__session_open(smx_session **out, const char *state_path, const char *ses
     s->comm = s->gsync = s->gcomm = MPI_COMM_NULL;
     s->claim.win = MPI_WIN_NULL;
     s->tick = s->stride = 1; /* look before the first element */
+    s->done_first = SMX__DONE_EMPTY;
     int rc = take_options(s, opts);
     int crc = setup_comm(s, comm);
     if (crc != SMX_OK) {
@@ -495,10 +503,16 @@ static int report(smx_session *s, const smx__report *r)
  */
 static int flush_done(smx_session *s)
 {
-    if (s->done_count == 0)
+    if (s->done_first == SMX__DONE_EMPTY)
         return SMX_OK;
-    uint64_t first = s->done_first, count = s->done_count;
-    unsigned hi = s->done_hi;
+    uint64_t first = s->done_first, count = 0;
+    unsigned hi = 0;
+    for (unsigned w = 0; w < SMX__DONE_WORDS; w++) {
+        if (s->done_bits[w]) {
+            count += (uint64_t)__builtin_popcountll(s->done_bits[w]);
+            hi = w + 1;
+        }
+    }
     uint64_t lo_bit = (uint64_t)__builtin_ctzll(s->done_bits[0]); /* word 0 is never empty */
     uint64_t hi_bit = 64 * (uint64_t)(hi - 1) + 63 - (uint64_t)__builtin_clzll(s->done_bits[hi - 1]);
     int rc = SMX_OK;
@@ -512,8 +526,7 @@ static int flush_done(smx_session *s)
                           : smx__report_pack_bits(&s->out, first, s->done_bits, hi, s->rank);
     }
     memset(s->done_bits, 0, hi * sizeof s->done_bits[0]);
-    s->done_count = 0;
-    s->done_hi = 0;
+    s->done_first = SMX__DONE_EMPTY;
     return rc;
 }
 
@@ -523,8 +536,6 @@ __attribute__((noinline)) static int done_restart(smx_session *s, uint64_t index
     int rc = flush_done(s);
     s->done_first = index & ~(uint64_t)63;
     s->done_bits[0] = (uint64_t)1 << (index & 63);
-    s->done_hi = 1;
-    s->done_count = 1;
     return rc;
 }
 
@@ -533,17 +544,14 @@ __attribute__((noinline)) static int done_restart(smx_session *s, uint64_t index
  * done window, which reaches rank 0 at the next look (or when an element falls outside it): a
  * claimed chunk finished in order travels as one range entry, the elements of chunks claimed in
  * turn with other ranks as a few words, and both reach the state file as range writes (status and
- * attempts only). Inline: it is on the path of every such element.
+ * attempts only). Inline: it is on the path of every such element, where it costs a subtraction,
+ * a comparison and a bit set.
  */
 static inline int done_add(smx_session *s, uint64_t index)
 {
     uint64_t off = index - s->done_first;
-    if (s->done_count && off < 64 * SMX__DONE_WORDS) {
-        unsigned w = (unsigned)(off >> 6);
-        s->done_bits[w] |= (uint64_t)1 << (off & 63);
-        if (w >= s->done_hi)
-            s->done_hi = w + 1;
-        s->done_count++;
+    if (off < 64 * SMX__DONE_WORDS) {
+        s->done_bits[off >> 6] |= (uint64_t)1 << (off & 63);
         return SMX_OK;
     }
     return done_restart(s, index);
@@ -575,8 +583,7 @@ static int release_queue(smx_session *s)
         s->retry_head = e->next;
         init_report(s, &r, SMX__REPORT_RELEASE, e->index, e->attempt - 1);
         rc = report(s, &r);
-        free(e->vals);
-        free(e);
+        free_element(s, e);
     }
     s->retry_tail = NULL;
     return rc;
@@ -587,6 +594,7 @@ static void become_stopping(smx_session *s)
     if (s->stopping)
         return;
     s->stopping = 1;
+    s->fast_left = 0;
     s->exhausted = 1;
     release_queue(s);
 }
@@ -659,7 +667,11 @@ int smx_session_progress(smx_session *s)
     return worker_poll(s);
 }
 
-/* A new element structure, with room for the values (new_element's rare path). */
+/*
+ * A new element structure, with room for the values (new_element's rare path), on the session's
+ * list of every element structure: elements handed out are found there (out set) when the
+ * session closes, so that handing one out and taking it back cost a store each.
+ */
 static smx_element *alloc_element(smx_session *s)
 {
     smx_element *e = calloc(1, sizeof *e);
@@ -670,6 +682,11 @@ static smx_element *alloc_element(smx_session *s)
         free(e);
         return NULL;
     }
+    e->s = s;
+    e->all_next = s->all;
+    if (s->all)
+        s->all->all_prev = e;
+    s->all = e;
     return e;
 }
 
@@ -686,12 +703,10 @@ static inline smx_element *new_element(smx_session *s, uint64_t index, int attem
     } else if (!(e = alloc_element(s))) {
         return NULL;
     }
-    e->s = s;
     e->index = index;
     e->attempt = attempt;
     e->tries = 0;
     e->decoded = 0; /* values are decoded when first asked for: many loops never look */
-    e->prev = e->next = NULL;
     return e;
 }
 
@@ -703,8 +718,7 @@ static inline void drop_element(smx_session *s, smx_element *e)
         s->nspare++;
         return;
     }
-    free(e->vals);
-    free(e);
+    free_element(s, e);
 }
 
 /* A completion that joins the done window (see done_add). */
@@ -715,25 +729,15 @@ static inline int complete_done(smx_session *s, smx_element *e)
     return rc;
 }
 
-static void give(smx_session *s, smx_element *e)
+static inline void give(smx_session *s, smx_element *e)
 {
     e->t_given = s->tnow + s->wall_offset;
-    e->prev = NULL;
-    e->next = s->given;
-    if (s->given)
-        s->given->prev = e;
-    s->given = e;
+    e->out = 1;
 }
 
-static void ungive(smx_session *s, smx_element *e)
+static inline void ungive(smx_element *e)
 {
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        s->given = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    e->prev = e->next = NULL;
+    e->out = 0;
 }
 
 /* Claims the next chunk into the queue (or learns that the claims ran out or stopped). */
@@ -790,7 +794,7 @@ static int wait_open(smx_session *s)
 }
 
 /* Calls of smx_session_next between two looks at the clock, at most. */
-#define STRIDE_MAX 64
+#define STRIDE_MAX 1024
 
 /*
  * A look around, every `stride` calls of smx_session_next: read the clock, hand over the open
@@ -812,12 +816,34 @@ static int look(smx_session *s)
     else if (dt < 5e-5 && s->stride < STRIDE_MAX)
         s->stride *= 2;
     s->tick = s->stride;
+    s->fast_done = s->grank == 0 && s->stride > 1;
     int rc = smx_session_progress(s);
     if (rc == SMX_OK && s->rank == 0 && s->iterates) {
         rc = smx__coord_throttle(s->coord);
         follow_coordinator(s);
     }
     return rc;
+}
+
+/*
+ * How many of the next calls of smx_session_next its fast path may serve: elements of the claimed
+ * chunk below the open limit, before the next look is due; none for groups, a rank that does not
+ * iterate or one that is stopping (become_stopping clears it too). The open limit only rises, so
+ * the count is never too high; when it runs out, the general path looks again.
+ */
+static void refresh_fast(smx_session *s)
+{
+    uint64_t left = 0;
+    if (s->group_size <= 1 && s->iterates && !s->stopping && s->tick > 1) {
+        uint64_t lim = s->qlen;
+        uint64_t open = s->claim.open > s->qfirst ? s->claim.open - s->qfirst : 0;
+        if (open < lim)
+            lim = open;
+        left = lim > s->qhead ? lim - s->qhead : 0;
+        if (left > s->tick - 1)
+            left = s->tick - 1;
+    }
+    s->fast_left = left;
 }
 
 /* This rank's next element: a rank without groups, or a group's leader (for its group). */
@@ -865,6 +891,7 @@ static int next_element(smx_session *s, smx_element **out)
     }
     give(s, e);
     *out = e;
+    refresh_fast(s);
     return SMX_OK;
 }
 
@@ -985,14 +1012,15 @@ __attribute__((noinline)) static int next_general(smx_session *s, smx_element **
 int smx_session_next(smx_session *s, smx_element **out)
 {
     /*
-     * The common case of a fast loop, with no call and no branch it does not need: no look around
-     * due, no stop, the next position of the claimed chunk below the open limit and a recycled
-     * element structure at hand. It does what next_element's general path would do.
+     * The common case of a fast loop, with no call and no branch it does not need: the general
+     * path counted how many of the next positions of the claimed chunk may start before a look is
+     * due (refresh_fast); no stop was asked for since, and a recycled element structure is at
+     * hand. It does what next_element's general path would do.
      */
     smx_element *e;
-    if (s && out && s->tick > 1 && s->group_size <= 1 && !s->stop_flag && s->iterates &&
-        !s->stopping && s->qhead < s->qlen && s->qfirst + s->qhead < s->claim.open && s->spare) {
+    if (s && out && s->fast_left && !s->stop_flag && (e = s->spare)) {
         uint64_t entry = s->queue[s->qhead++];
+        s->fast_left--;
         s->tick--;
         e = new_element(s, SMX__ENTRY_INDEX(entry), SMX__ENTRY_ATTEMPT(entry));
         give(s, e);
@@ -1120,7 +1148,7 @@ int smx_element_complete_ex(smx_element *e, const smx_completion *c)
         c->status != SMX_STATUS_PENDING)
         return smx__error(SMX_EUSAGE,
                           "smx_element_complete: status must be DONE, FAILED or PENDING");
-    ungive(s, e);
+    ungive(e);
     if (s->grank != 0) { /* a group member: its leader's completion is the record */
         drop_element(s, e);
         return SMX_OK;
@@ -1195,9 +1223,8 @@ int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
      * it, with no completion built.
      */
     smx_session *s;
-    if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 &&
-        (s = e->s)->grank == 0 && s->stride > 1) {
-        ungive(s, e);
+    if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 && (s = e->s)->fast_done) {
+        ungive(e);
         return complete_done(s, e);
     }
     return complete_general(e, status, nresults, names, values);
@@ -1268,14 +1295,14 @@ int smx__session_close_ex(smx_session *s, smx__outcome *out)
     int lost = flush_done(s);
     release_queue(s);
     smx__report r;
-    while (s->given) {
-        smx_element *e = s->given;
-        ungive(s, e);
+    for (smx_element *e = s->all, *n; e; e = n) {
+        n = e->all_next;
+        if (!e->out)
+            continue;
         init_report(s, &r, SMX__REPORT_RELEASE, e->index, e->attempt);
         if (s->grank == 0) /* a group member's element is its leader's to give back */
             report(s, &r);
-        free(e->vals);
-        free(e);
+        free_element(s, e);
     }
     int rc = SMX_OK;
     if (s->rank == 0) {

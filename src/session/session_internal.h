@@ -18,6 +18,8 @@
 
 /* Words of a rank's done window (4096 elements). */
 #define SMX__DONE_WORDS 64
+/* done_first of an empty done window: past every index, so that no index falls inside. */
+#define SMX__DONE_EMPTY ((uint64_t)1 << 63)
 
 /* A send in flight and its buffer. */
 typedef struct smx__send {
@@ -34,7 +36,9 @@ struct smx_element {
     double t_given;           /* unix time smx_session_next returned it */
     smx_value *vals;          /* nparams values, once decoded */
     int decoded;              /* vals holds this element's values */
-    smx_element *prev, *next; /* the session's list of elements handed out */
+    int out;                  /* handed out by smx_session_next, not completed */
+    smx_element *next;        /* the spare or retry list it is on */
+    smx_element *all_prev, *all_next; /* the session's list of every element structure */
 };
 
 struct smx_session {
@@ -57,7 +61,7 @@ struct smx_session {
     size_t qhead, qlen, qcap;
     uint64_t qfirst;                      /* the position of queue[0] in the to-do list */
     smx_element *retry_head, *retry_tail; /* failed elements waiting for another attempt */
-    smx_element *given;                   /* handed out, not completed */
+    smx_element *all; /* every element structure allocated (handed out ones have out set) */
     int exhausted;                        /* the counter ran past the end or was stopped */
     volatile sig_atomic_t stop_flag;
     const char *volatile stop_reason;
@@ -72,16 +76,16 @@ struct smx_session {
     /*
      * The done window (see done_add in session.c): elements done without results on their first
      * attempt, not handed over yet, as bits from done_first (a multiple of 64) on: bit b of
-     * done_bits[k] is element done_first + 64 k + b. done_count bits are set, in words
-     * [0, done_hi).
+     * done_bits[k] is element done_first + 64 k + b. SMX__DONE_EMPTY when no bit is set.
      */
-    uint64_t done_first, done_count;
-    unsigned done_hi;
+    uint64_t done_first;
+    int fast_done; /* smx_element_complete may take its fast path: grank 0, stride > 1 */
     int unnoticed; /* rank 0: claimed since the coordinator last looked at the counter */
     double tnow;        /* monotonic clock at the last look (see look() in session.c) */
     double wall_offset; /* wall clock minus monotonic clock at the last look */
     unsigned tick;      /* calls of smx_session_next left until the next look */
     unsigned stride;    /* calls between looks */
+    uint64_t fast_left; /* calls smx_session_next may serve on its fast path (see refresh_fast) */
     smx_element *spare; /* recycled elements */
     int nspare;
     uint64_t done_bits[SMX__DONE_WORDS];
