@@ -168,8 +168,9 @@ static void test_mixed_stream(void)
 
 /*
  * Done bits (one rank's share of small chunks claimed in turn): each set bit, and no other, reads
- * done with attempt 1 after stop, with runs of bits that cross word boundaries, full words, a
- * word's last bit, NaN in the named result columns, and a range queued next to them.
+ * done with attempt 1 after stop, with runs of bits that cross word and block boundaries, full
+ * words, a word's last bit, NaN in the named result columns (and only there), and a range queued
+ * next to them.
  */
 static void test_done_bits(void)
 {
@@ -191,6 +192,14 @@ static void test_done_bits(void)
     /* Block B from element 1024, with NaN in result column 0: bits 0, 63 and 64..127. */
     uint64_t b[2] = {0x8000000000000001ull, ~0ull};
     CU_ASSERT_EQUAL(smx__journal_done_bits(j, 1024, b, 2, 1), 0);
+    /* Block C continues A's last bit (one run across blocks); D continues C but with NaN in column
+     * 0, so its run must stay apart. */
+    uint64_t c1 = ~0ull, d1 = 0x3;
+    CU_ASSERT_EQUAL(smx__journal_done_bits(j, 448, &c1, 1, 0), 0);
+    CU_ASSERT_EQUAL(smx__journal_done_bits(j, 512, &d1, 1, 1), 0);
+    for (int i = 448; i < 512; i++)
+        want[i] = 1;
+    want[512] = want[513] = 2;
     smx__range r = {2000, 10, 1, SMX_STATUS_DONE, 0};
     CU_ASSERT_EQUAL(smx__journal_ranges(j, &r, 1), 0);
     for (int k = 0; k < 5; k++)

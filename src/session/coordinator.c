@@ -71,6 +71,7 @@ struct smx__coord {
     const char *deadline_reason;
     double t_start_wall, t_start_mono;
     double last_sync, last_poll, last_median;
+    double last_flush; /* when coord_poll last handed completions to the journal */
     float durations[DURATION_SAMPLES];
     uint64_t ndurations;
     double median;
@@ -84,6 +85,7 @@ struct smx__coord {
      * none), all with acc_nan named result columns.
      */
     uint64_t *acc;
+    size_t acc_words; /* its size: ACC_WORDS, or the whole session if that is smaller */
     uint64_t acc_first;
     size_t acc_lo, acc_hi;
     uint16_t acc_nan;
@@ -845,8 +847,12 @@ uint64_t smx__coord_events(const smx__coord *c)
     return c->seen + c->reports;
 }
 
-/* Words of the bits accumulator (2^18 elements): completions cluster behind the claim frontier. */
-#define ACC_WORDS 4096
+/* Completions wait at most this long in the coordinator while the writer is busy (seconds). */
+#define FLUSH_GAP 0.01
+
+/* Words of the bits accumulator (2^22 elements, 512 KiB): a worker's report may lag the frontier by
+ * 5 ms of completions (SEND_GAP in session.c), millions of elements in a fast loop. */
+#define ACC_WORDS 65536
 
 /* Hands the accepted bits to the journal (one queue operation for all of them). */
 static void flush_acc(smx__coord *c)
@@ -879,12 +885,15 @@ static void flush_ranges(smx__coord *c)
 static int acc_add(smx__coord *c, uint64_t word, uint64_t mask)
 {
     uint64_t base = c->acc_first / 64;
-    if (c->acc_hi == 0 || c->acc_nan != c->named || word < base || word - base >= ACC_WORDS) {
+    if (c->acc_hi == 0 || c->acc_nan != c->named || word < base || word - base >= c->acc_words) {
         flush_acc(c);
-        if (!c->acc && !(c->acc = calloc(ACC_WORDS, sizeof *c->acc)))
-            return fail_with(c, smx__error_oom());
-        /* A quarter of the window behind the word, for ranks a little behind this one. */
-        base = word > ACC_WORDS / 4 ? word - ACC_WORDS / 4 : 0;
+        if (!c->acc) {
+            c->acc_words = c->n / 64 + 1 < ACC_WORDS ? (size_t)(c->n / 64 + 1) : ACC_WORDS;
+            if (!(c->acc = calloc(c->acc_words, sizeof *c->acc)))
+                return fail_with(c, smx__error_oom());
+        }
+        /* The whole session, or a quarter of the window behind the word, for ranks behind. */
+        base = c->acc_words < ACC_WORDS || word <= c->acc_words / 4 ? 0 : word - c->acc_words / 4;
         c->acc_first = 64 * base;
         c->acc_lo = c->acc_hi = (size_t)(word - base);
         c->acc_nan = (uint16_t)c->named;
@@ -1340,9 +1349,18 @@ int smx__coord_poll(smx__coord *c, int full)
     int nbox = receive_all(c, box);
     int rc = smx__coord_notice(c);
     handle_all(c, box, nbox);
-    flush_ranges(c);
-    advance_mark(c);
     double now = smx__clock_mono();
+    /*
+     * Completions go to the writer when it waits for work, so that it starts at once, before a
+     * sync, and at least every FLUSH_GAP; while it writes they keep merging in the accumulator
+     * (what two ranks finished of chunks claimed in turn becomes one run).
+     */
+    if (now - c->last_sync >= c->opts.sync_interval || now - c->last_flush >= FLUSH_GAP ||
+        smx__journal_idle(c->j)) {
+        flush_ranges(c);
+        c->last_flush = now;
+    }
+    advance_mark(c);
     check_limits(c, now);
     if (now - c->last_sync >= c->opts.sync_interval) {
         journal_running(c);

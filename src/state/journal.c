@@ -130,9 +130,17 @@ static int expand_bits(smx__journal *j, const batch *b, size_t *n)
     if (grow((void **)&j->expanded, &j->capexpanded, k ? k : 1, sizeof(smx__range)))
         return SMX_ENOMEM;
     memcpy(j->expanded, b->ranges, k * sizeof(smx__range));
+    /* One run across blocks too: the coordinator's successive blocks often continue each other. */
+    smx__range run = {0, 0, 1, SMX_STATUS_DONE, 0};
     for (size_t bl = 0; bl < b->nblocks; bl++) {
         const bitblock *x = &b->blocks[bl];
-        smx__range run = {0, 0, 1, SMX_STATUS_DONE, x->nan_results};
+        if (run.count && run.nan_results != x->nan_results) {
+            if (grow((void **)&j->expanded, &j->capexpanded, k + 1, sizeof run))
+                return SMX_ENOMEM;
+            j->expanded[k++] = run;
+            run.count = 0;
+        }
+        run.nan_results = x->nan_results;
         for (size_t w = 0; w < x->n; w++) {
             uint64_t word = b->words[x->off + w];
             uint64_t at = x->first + 64 * w;
@@ -154,11 +162,11 @@ static int expand_bits(smx__journal *j, const batch *b, size_t *n)
                 word = len + lo >= 64 ? 0 : word & (~(uint64_t)0 << (lo + len));
             }
         }
-        if (run.count) {
-            if (grow((void **)&j->expanded, &j->capexpanded, k + 1, sizeof run))
-                return SMX_ENOMEM;
-            j->expanded[k++] = run;
-        }
+    }
+    if (run.count) {
+        if (grow((void **)&j->expanded, &j->capexpanded, k + 1, sizeof run))
+            return SMX_ENOMEM;
+        j->expanded[k++] = run;
     }
     *n = k;
     return SMX_OK;
@@ -484,6 +492,14 @@ int smx__journal_durable(smx__journal *j, uint64_t ticket)
     }
     pthread_mutex_unlock(&j->mu);
     return r;
+}
+
+int smx__journal_idle(smx__journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    int idle = j->idle && batch_empty(&j->filling);
+    pthread_mutex_unlock(&j->mu);
+    return idle;
 }
 
 size_t smx__journal_backlog(smx__journal *j)

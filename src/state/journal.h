@@ -60,6 +60,9 @@ int smx__journal_durable(smx__journal *j, uint64_t ticket);
 /* Batches written and synced so far. */
 uint64_t smx__journal_syncs(smx__journal *j);
 
+/* 1 while the writer waits for work (nothing queued, no sync asked for), 0 while it writes. */
+int smx__journal_idle(smx__journal *j);
+
 /* Changes queued and not yet written (the writer's backlog). */
 size_t smx__journal_backlog(smx__journal *j);
 
