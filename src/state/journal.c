@@ -129,7 +129,8 @@ static int expand_bits(smx__journal *j, const batch *b, size_t *n)
     size_t k = b->nranges;
     if (grow((void **)&j->expanded, &j->capexpanded, k ? k : 1, sizeof(smx__range)))
         return SMX_ENOMEM;
-    memcpy(j->expanded, b->ranges, k * sizeof(smx__range));
+    if (k)
+        memcpy(j->expanded, b->ranges, k * sizeof(smx__range));
     /* One run across blocks too: the coordinator's successive blocks often continue each other. */
     smx__range run = {0, 0, 1, SMX_STATUS_DONE, 0};
     for (size_t bl = 0; bl < b->nblocks; bl++) {
