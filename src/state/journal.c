@@ -173,29 +173,14 @@ static int expand_bits(smx__journal *j, const batch *b, size_t *n)
     return SMX_OK;
 }
 
-static int write_batch(smx__journal *j, batch *b)
+/* Applies the ops of B that name something (NAMING: hosts, result columns) or the others. */
+static int apply_ops(smx__journal *j, const batch *b, int naming)
 {
     int rc = SMX_OK;
-    /* Fencing: a run that lost its lock (even one that was stopped and woke up) writes nothing. */
-    if (j->lock && !batch_empty(b))
-        rc = smx__lock_check(j->lock);
-    if (rc != SMX_OK)
-        return rc;
-    /* Status changes first: an element claimed and finished within one batch ends up finished. */
-    if (b->nstates)
-        rc = smx__records_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
-    if (rc == SMX_OK && b->nblocks) {
-        size_t n = 0;
-        rc = expand_bits(j, b, &n);
-        if (rc == SMX_OK)
-            rc = smx__records_write_ranges(j->sess, j->expanded, n);
-    } else if (rc == SMX_OK && b->nranges) {
-        rc = smx__records_write_ranges(j->sess, b->ranges, b->nranges);
-    }
-    if (rc == SMX_OK && b->nrecs)
-        rc = smx__records_write_records(j->sess, b->recs, b->nrecs);
     for (size_t i = 0; rc == SMX_OK && i < b->nops; i++) {
-        op *o = &b->ops[i];
+        const op *o = &b->ops[i];
+        if ((o->kind == OP_HOST || o->kind == OP_RESULT_NAME) != naming)
+            continue;
         switch (o->kind) {
         case OP_FAILURE:
             rc = smx__records_put_failure(j->sess, o->row, &o->u.failure);
@@ -217,6 +202,38 @@ static int write_batch(smx__journal *j, batch *b)
             break;
         }
     }
+    return rc;
+}
+
+static int write_batch(smx__journal *j, batch *b)
+{
+    int rc = SMX_OK;
+    /* Fencing: a run that lost its lock (even one that was stopped and woke up) writes nothing. */
+    if (j->lock && !batch_empty(b))
+        rc = smx__lock_check(j->lock);
+    if (rc != SMX_OK)
+        return rc;
+    /*
+     * Names first (hosts, result columns): a reader of the live file never sees a record whose
+     * host or result column has no name yet. The counters and the job row come last.
+     */
+    rc = apply_ops(j, b, 1);
+    /* Status changes before completions: an element claimed and finished within one batch ends up
+     * finished. */
+    if (rc == SMX_OK && b->nstates)
+        rc = smx__records_write_state(j->sess, b->sidx, b->sstatus, b->sattempts, b->nstates);
+    if (rc == SMX_OK && b->nblocks) {
+        size_t n = 0;
+        rc = expand_bits(j, b, &n);
+        if (rc == SMX_OK)
+            rc = smx__records_write_ranges(j->sess, j->expanded, n);
+    } else if (rc == SMX_OK && b->nranges) {
+        rc = smx__records_write_ranges(j->sess, b->ranges, b->nranges);
+    }
+    if (rc == SMX_OK && b->nrecs)
+        rc = smx__records_write_records(j->sess, b->recs, b->nrecs);
+    if (rc == SMX_OK)
+        rc = apply_ops(j, b, 0);
     return rc;
 }
 
