@@ -186,8 +186,8 @@ static void test_done_bits(void)
     uint8_t *want = calloc(n, 1);
     /* Block A from element 128: alternating bits, then a run from bit 60 of word 1 into word 2,
      * a full word, a lone last bit. */
-    uint64_t a[5] = {0x5555555555555555ull, 0xF000000000000000ull, 0x000000000000000Full,
-                     ~0ull, 0x8000000000000000ull};
+    uint64_t a[5] = {0x5555555555555555ull, 0xF000000000000000ull, 0x000000000000000Full, ~0ull,
+                     0x8000000000000000ull};
     CU_ASSERT_EQUAL(smx__journal_done_bits(j, 128, a, 5, 0), 0);
     /* Block B from element 1024, with NaN in result column 0: bits 0, 63 and 64..127. */
     uint64_t b[2] = {0x8000000000000001ull, ~0ull};

@@ -514,7 +514,8 @@ static int flush_done(smx_session *s)
         }
     }
     uint64_t lo_bit = (uint64_t)__builtin_ctzll(s->done_bits[0]); /* word 0 is never empty */
-    uint64_t hi_bit = 64 * (uint64_t)(hi - 1) + 63 - (uint64_t)__builtin_clzll(s->done_bits[hi - 1]);
+    uint64_t hi_bit =
+        64 * (uint64_t)(hi - 1) + 63 - (uint64_t)__builtin_clzll(s->done_bits[hi - 1]);
     int rc = SMX_OK;
     if (s->rank == 0)
         rc = rank0_notice(s);
@@ -1223,7 +1224,8 @@ int smx_element_complete(smx_element *e, smx_status status, size_t nresults,
      * it, with no completion built.
      */
     smx_session *s;
-    if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 && (s = e->s)->fast_done) {
+    if (e && status == SMX_STATUS_DONE && nresults == 0 && e->attempt == 1 &&
+        (s = e->s)->fast_done) {
         ungive(e);
         return complete_done(s, e);
     }

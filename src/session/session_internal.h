@@ -32,12 +32,12 @@ struct smx_element {
     smx_session *s;
     uint64_t index;
     int attempt;
-    int tries;                /* attempts made in this job */
-    double t_given;           /* unix time smx_session_next returned it */
-    smx_value *vals;          /* nparams values, once decoded */
-    int decoded;              /* vals holds this element's values */
-    int out;                  /* handed out by smx_session_next, not completed */
-    smx_element *next;        /* the spare or retry list it is on */
+    int tries;                        /* attempts made in this job */
+    double t_given;                   /* unix time smx_session_next returned it */
+    smx_value *vals;                  /* nparams values, once decoded */
+    int decoded;                      /* vals holds this element's values */
+    int out;                          /* handed out by smx_session_next, not completed */
+    smx_element *next;                /* the spare or retry list it is on */
     smx_element *all_prev, *all_next; /* the session's list of every element structure */
 };
 
@@ -62,7 +62,7 @@ struct smx_session {
     uint64_t qfirst;                      /* the position of queue[0] in the to-do list */
     smx_element *retry_head, *retry_tail; /* failed elements waiting for another attempt */
     smx_element *all; /* every element structure allocated (handed out ones have out set) */
-    int exhausted;                        /* the counter ran past the end or was stopped */
+    int exhausted;    /* the counter ran past the end or was stopped */
     volatile sig_atomic_t stop_flag;
     const char *volatile stop_reason;
     char stop_error[512]; /* this rank's error that stopped the run ("" none): goes to rank 0 */
@@ -79,8 +79,8 @@ struct smx_session {
      * done_bits[k] is element done_first + 64 k + b. SMX__DONE_EMPTY when no bit is set.
      */
     uint64_t done_first;
-    int fast_done; /* smx_element_complete may take its fast path: grank 0, stride > 1 */
-    int unnoticed; /* rank 0: claimed since the coordinator last looked at the counter */
+    int fast_done;      /* smx_element_complete may take its fast path: grank 0, stride > 1 */
+    int unnoticed;      /* rank 0: claimed since the coordinator last looked at the counter */
     double tnow;        /* monotonic clock at the last look (see look() in session.c) */
     double wall_offset; /* wall clock minus monotonic clock at the last look */
     unsigned tick;      /* calls of smx_session_next left until the next look */
